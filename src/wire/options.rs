@@ -184,7 +184,7 @@ pub fn decode(area: &[u8]) -> (Vec<TcpOption>, Vec<u8>) {
                 let end = i + usize::from(len);
                 match area.get(i + 2..end) {
                     Some(data) if len >= 2 => {
-                        opts.push(decode_one(k, len, data));
+                        opts.push(decode_one(k, data));
                         i = end;
                     }
                     _ => {
@@ -204,7 +204,7 @@ pub fn decode(area: &[u8]) -> (Vec<TcpOption>, Vec<u8>) {
 }
 
 /// Decodes one well-delimited option; a length that does not suit the kind keeps it raw.
-fn decode_one(k: u8, len: u8, data: &[u8]) -> TcpOption {
+fn decode_one(k: u8, data: &[u8]) -> TcpOption {
     let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     match (k, data.len()) {
         (kind::MSS, 2) => TcpOption::Mss(u16::from_be_bytes([data[0], data[1]])),
@@ -223,9 +223,10 @@ fn decode_one(k: u8, len: u8, data: &[u8]) -> TcpOption {
             ecr: be32(&data[4..]),
         },
         (kind::FAST_OPEN, _) => TcpOption::FastOpen(data.to_vec()),
+        // The length byte matched the data here, so it stays automatic and follows edits to the data.
         _ => TcpOption::Raw {
             kind: k,
-            length: Some(len),
+            length: None,
             data: data.to_vec(),
         },
     }
@@ -281,7 +282,7 @@ mod tests {
             decode(&[2, 3, 5]).0,
             vec![TcpOption::Raw {
                 kind: 2,
-                length: Some(3),
+                length: None,
                 data: vec![5]
             }]
         );
