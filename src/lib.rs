@@ -1,2 +1,6 @@
 //! tcpcraft: a TCP packet crafter for teaching and testing TCP.
+//!
+//! Layers, each in its own folder: `wire` (build and parse, no I/O) and `cli` (the command line).
+
+pub mod cli;
 pub mod wire;

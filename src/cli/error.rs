@@ -1,0 +1,41 @@
+//! Errors of the command line, each with the exit code it maps to.
+
+use thiserror::Error;
+
+use crate::wire::WireError;
+
+/// Exit code for bad input: a bad flag value, an impossible segment, a bad file.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Why a command failed.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// A flag's value is unusable; `field` names the flag.
+    #[error("{field}: {message}")]
+    Input {
+        /// The flag, e.g. `--src`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The fields cannot be built into a datagram.
+    #[error("{0}")]
+    Wire(#[from] WireError),
+}
+
+impl CliError {
+    /// A bad-input error about one flag.
+    pub fn input(field: impl Into<String>, message: impl Into<String>) -> CliError {
+        CliError::Input {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input { .. } | CliError::Wire(_) => EXIT_BAD_INPUT,
+        }
+    }
+}

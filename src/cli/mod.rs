@@ -1,0 +1,90 @@
+//! The command line: one file per subcommand, sharing the engine with the GUI.
+
+pub mod build;
+pub mod craft;
+pub mod error;
+pub mod values;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use error::CliError;
+
+/// tcpcraft: craft any TCP segment, send it, and see the exchange as a handshake timeline.
+#[derive(Parser, Debug)]
+#[command(name = "tcpcraft", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a command the desktop app opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build a segment from header fields and print it as hex with a field breakdown (no privileges needed).
+    Build(build::BuildArgs),
+}
+
+/// Parses the process arguments, runs the command, prints its output, and returns the exit code.
+pub fn main() -> ExitCode {
+    main_with(std::env::args_os())
+}
+
+/// Like [`main`], for any argument list (tests call this).
+pub fn main_with<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return clap_exit(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return clap_exit(e),
+    };
+    let result = match &cli.command {
+        None => {
+            // The desktop app arrives with the ui layer; until then, say what there is.
+            let _ = Cli::command().print_help();
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Build(args)) => {
+            let sub = matches.subcommand_matches("build").unwrap_or(&matches);
+            build::run(args, sub)
+        }
+    };
+    match result {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints a one-line error and returns its exit code.
+fn fail(e: &CliError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(e.exit_code())
+}
+
+/// Help and version go to stdout with code 0; usage errors print one line and exit 2.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let line = rendered.lines().next().unwrap_or("error: bad arguments");
+            eprintln!("{line}");
+            ExitCode::from(error::EXIT_BAD_INPUT)
+        }
+    }
+}
