@@ -1,4 +1,5 @@
 //! Property tests: `parse(build(spec))` gives back every field, and any parseable datagram rebuilds byte for byte.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;
 

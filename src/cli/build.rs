@@ -29,10 +29,8 @@ pub fn run(args: &BuildArgs, m: &ArgMatches) -> Result<String, CliError> {
         out.insert("len".into(), json!(bytes.len()));
         match &decoded {
             Ok(seg) => {
-                let f: Map<String, Value> = fields(seg)
-                    .into_iter()
-                    .map(|f| (f.key.to_string(), json!(f.value)))
-                    .collect();
+                let f: Map<String, Value> =
+                    fields(seg).into_iter().map(|f| (f.key.to_string(), json!(f.value))).collect();
                 out.insert("fields".into(), Value::Object(f));
                 let notes: Vec<String> = seg.anomalies.iter().map(|a| a.to_string()).collect();
                 out.insert("anomalies".into(), json!(notes));

@@ -48,28 +48,28 @@ pub struct CraftArgs {
 
     // --- TCP header ---
     /// Destination port.
-    #[arg(short = 'p', long, default_value = "80", value_parser = values::u16_value, help_heading = "TCP header")]
+    #[arg(short = 'p', long, default_value = "80", value_parser = values::u16_value, allow_negative_numbers = true, help_heading = "TCP header")]
     pub dport: u16,
     /// Source port.
-    #[arg(short = 's', long, default_value = "40000", value_parser = values::u16_value, help_heading = "TCP header")]
+    #[arg(short = 's', long, default_value = "40000", value_parser = values::u16_value, allow_negative_numbers = true, help_heading = "TCP header")]
     pub sport: u16,
     /// Sequence number.
-    #[arg(short = 'M', long, default_value = "0", value_parser = values::u32_value, help_heading = "TCP header")]
+    #[arg(short = 'M', long, default_value = "0", value_parser = values::u32_value, allow_negative_numbers = true, help_heading = "TCP header")]
     pub seq: u32,
     /// Acknowledgment number.
-    #[arg(short = 'L', long, default_value = "0", value_parser = values::u32_value, help_heading = "TCP header")]
+    #[arg(short = 'L', long, default_value = "0", value_parser = values::u32_value, allow_negative_numbers = true, help_heading = "TCP header")]
     pub ack: u32,
     /// Window.
-    #[arg(short = 'w', long = "win", default_value = "64240", value_parser = values::u16_value, help_heading = "TCP header")]
+    #[arg(short = 'w', long = "win", default_value = "64240", value_parser = values::u16_value, allow_negative_numbers = true, help_heading = "TCP header")]
     pub win: u16,
     /// Urgent pointer.
-    #[arg(long, default_value = "0", value_parser = values::u16_value, help_heading = "TCP header")]
+    #[arg(long, default_value = "0", value_parser = values::u16_value, allow_negative_numbers = true, help_heading = "TCP header")]
     pub urp: u16,
     /// Data offset in 32-bit words, set by hand (0-15; may be wrong on purpose).
-    #[arg(long = "off", value_parser = values::bits::<4>, help_heading = "TCP header")]
+    #[arg(long = "off", value_parser = values::bits::<4>, allow_negative_numbers = true, help_heading = "TCP header")]
     pub off: Option<u64>,
     /// The 3 reserved bits as a number 0-7 (4 = the most significant bit).
-    #[arg(long, default_value = "0", value_parser = values::bits::<3>, help_heading = "TCP header")]
+    #[arg(long, default_value = "0", value_parser = values::bits::<3>, allow_negative_numbers = true, help_heading = "TCP header")]
     pub reserved: u64,
     /// TCP checksum: a hex value, or `bad`.
     #[arg(long = "tcp-sum", value_parser = values::checksum, help_heading = "TCP header")]
@@ -77,14 +77,14 @@ pub struct CraftArgs {
 
     // --- TCP options, in command-line order ---
     /// MSS option.
-    #[arg(long, value_parser = values::u16_value, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
+    #[arg(long, value_parser = values::u16_value, allow_negative_numbers = true, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
     pub mss: Vec<u16>,
     /// Window scale option (shift count).
-    #[arg(long, value_parser = values::u8_value, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
+    #[arg(long, value_parser = values::u8_value, allow_negative_numbers = true, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
     pub wscale: Vec<u8>,
     /// SACK-permitted option.
-    #[arg(long, action = ArgAction::Count, help_heading = "TCP options (sent in the order given)")]
-    pub sackok: u8,
+    #[arg(long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", help_heading = "TCP options (sent in the order given)")]
+    pub sackok: Vec<bool>,
     /// SACK option: LEFT-RIGHT[,LEFT-RIGHT...].
     #[arg(long, value_parser = values::sack, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
     pub sack: Vec<TcpOption>,
@@ -93,24 +93,24 @@ pub struct CraftArgs {
     pub ts: Vec<TcpOption>,
     /// TCP Fast Open cookie (hex; empty `""` asks for a cookie).
     #[arg(long, value_parser = values::hex_bytes, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
-    pub tfo: Vec<Vec<u8>>,
+    pub tfo: Vec<values::HexBytes>,
     /// NOP option (repeat for more).
-    #[arg(long, action = ArgAction::Count, help_heading = "TCP options (sent in the order given)")]
-    pub nop: u8,
+    #[arg(long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", help_heading = "TCP options (sent in the order given)")]
+    pub nop: Vec<bool>,
     /// EOL option (repeat for more).
-    #[arg(long, action = ArgAction::Count, help_heading = "TCP options (sent in the order given)")]
-    pub eol: u8,
+    #[arg(long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", help_heading = "TCP options (sent in the order given)")]
+    pub eol: Vec<bool>,
     /// Raw option: KIND:HEX, or KIND:LEN:HEX to write a (wrong) length byte as given.
     #[arg(long, value_parser = values::raw_option, action = ArgAction::Append, help_heading = "TCP options (sent in the order given)")]
     pub opt: Vec<TcpOption>,
     /// Padding after the options, as hex bytes, instead of zeros to a 4-byte boundary.
     #[arg(long, value_parser = values::hex_bytes, help_heading = "TCP options (sent in the order given)")]
-    pub pad: Option<Vec<u8>>,
+    pub pad: Option<values::HexBytes>,
 
     // --- Payload ---
     /// Payload as hex.
     #[arg(long, value_parser = values::hex_bytes, conflicts_with = "text", help_heading = "Payload")]
-    pub data: Option<Vec<u8>>,
+    pub data: Option<values::HexBytes>,
     /// Payload as text (\r and \n are sent as CR and LF).
     #[arg(long, help_heading = "Payload")]
     pub text: Option<String>,
@@ -120,10 +120,10 @@ pub struct CraftArgs {
     #[arg(long, help_heading = "IP")]
     pub src: Option<IpAddr>,
     /// IPv4 TTL.
-    #[arg(short = 't', long, value_parser = values::u8_value, help_heading = "IP")]
+    #[arg(short = 't', long, value_parser = values::u8_value, allow_negative_numbers = true, help_heading = "IP")]
     pub ttl: Option<u8>,
     /// IPv4 identification.
-    #[arg(long, value_parser = values::u16_value, help_heading = "IP")]
+    #[arg(long, value_parser = values::u16_value, allow_negative_numbers = true, help_heading = "IP")]
     pub id: Option<u16>,
     /// IPv4 Don't Fragment.
     #[arg(long, help_heading = "IP")]
@@ -135,40 +135,40 @@ pub struct CraftArgs {
     #[arg(long, help_heading = "IP")]
     pub evil: bool,
     /// IPv4 type of service byte (DSCP << 2 | ECN).
-    #[arg(long, value_parser = values::u8_value, help_heading = "IP")]
+    #[arg(long, value_parser = values::u8_value, allow_negative_numbers = true, help_heading = "IP")]
     pub tos: Option<u8>,
     /// IPv4 fragment offset in 8-byte units (0-8191).
-    #[arg(long, value_parser = values::bits::<13>, help_heading = "IP")]
+    #[arg(long, value_parser = values::bits::<13>, allow_negative_numbers = true, help_heading = "IP")]
     pub frag: Option<u64>,
     /// IPv4 header checksum: a hex value, or `bad`.
     #[arg(long = "ip-sum", value_parser = values::checksum, help_heading = "IP")]
     pub ip_sum: Option<Checksum>,
     /// IPv4 header length in words, set by hand (0-15).
-    #[arg(long, value_parser = values::bits::<4>, help_heading = "IP")]
+    #[arg(long, value_parser = values::bits::<4>, allow_negative_numbers = true, help_heading = "IP")]
     pub ihl: Option<u64>,
     /// IP total length (IPv4) or payload length (IPv6), set by hand.
-    #[arg(long = "ip-len", value_parser = values::u16_value, help_heading = "IP")]
+    #[arg(long = "ip-len", value_parser = values::u16_value, allow_negative_numbers = true, help_heading = "IP")]
     pub ip_len: Option<u16>,
     /// IP version nibble, set by hand (0-15).
-    #[arg(long = "ip-version", value_parser = values::bits::<4>, help_heading = "IP")]
+    #[arg(long = "ip-version", value_parser = values::bits::<4>, allow_negative_numbers = true, help_heading = "IP")]
     pub ip_version: Option<u64>,
     /// IP protocol (IPv4) or next header (IPv6); default 6 (TCP).
-    #[arg(long, value_parser = values::u8_value, help_heading = "IP")]
+    #[arg(long, value_parser = values::u8_value, allow_negative_numbers = true, help_heading = "IP")]
     pub proto: Option<u8>,
     /// Raw IPv4 option bytes (hex), zero-padded to 4 bytes.
     #[arg(long = "ip-opt", value_parser = values::hex_bytes, help_heading = "IP")]
-    pub ip_opt: Option<Vec<u8>>,
+    pub ip_opt: Option<values::HexBytes>,
     /// Use IPv6 (DST must be an IPv6 address).
     #[arg(short = '6', long = "ipv6", help_heading = "IP")]
     pub ipv6: bool,
     /// IPv6 hop limit.
-    #[arg(long, value_parser = values::u8_value, help_heading = "IP")]
+    #[arg(long, value_parser = values::u8_value, allow_negative_numbers = true, help_heading = "IP")]
     pub hop_limit: Option<u8>,
     /// IPv6 flow label (20 bits).
-    #[arg(long, value_parser = values::bits::<20>, help_heading = "IP")]
+    #[arg(long, value_parser = values::bits::<20>, allow_negative_numbers = true, help_heading = "IP")]
     pub flow_label: Option<u64>,
     /// IPv6 traffic class.
-    #[arg(long, value_parser = values::u8_value, help_heading = "IP")]
+    #[arg(long, value_parser = values::u8_value, allow_negative_numbers = true, help_heading = "IP")]
     pub tclass: Option<u8>,
 }
 
@@ -190,11 +190,7 @@ fn v4_only(a: &CraftArgs) -> [(&'static str, bool); 10] {
 
 /// Flags that only exist in IPv6 headers.
 fn v6_only(a: &CraftArgs) -> [(&'static str, bool); 3] {
-    [
-        ("--hop-limit", a.hop_limit.is_some()),
-        ("--flow-label", a.flow_label.is_some()),
-        ("--tclass", a.tclass.is_some()),
-    ]
+    [("--hop-limit", a.hop_limit.is_some()), ("--flow-label", a.flow_label.is_some()), ("--tclass", a.tclass.is_some())]
 }
 
 impl CraftArgs {
@@ -207,12 +203,12 @@ impl CraftArgs {
         };
         place("mss", self.mss.iter().map(|v| TcpOption::Mss(*v)).collect());
         place("wscale", self.wscale.iter().map(|v| TcpOption::WindowScale(*v)).collect());
-        place("sackok", vec![TcpOption::SackPermitted; self.sackok.into()]);
+        place("sackok", vec![TcpOption::SackPermitted; self.sackok.len()]);
         place("sack", self.sack.clone());
         place("ts", self.ts.clone());
-        place("tfo", self.tfo.iter().cloned().map(TcpOption::FastOpen).collect());
-        place("nop", vec![TcpOption::Nop; self.nop.into()]);
-        place("eol", vec![TcpOption::Eol; self.eol.into()]);
+        place("tfo", self.tfo.iter().map(|h| TcpOption::FastOpen(h.0.clone())).collect());
+        place("nop", vec![TcpOption::Nop; self.nop.len()]);
+        place("eol", vec![TcpOption::Eol; self.eol.len()]);
         place("opt", self.opt.clone());
         placed.sort_by_key(|(i, _)| *i);
         placed.into_iter().map(|(_, o)| o).collect()
@@ -253,7 +249,7 @@ impl CraftArgs {
                         _ => d.src,
                     },
                     dst,
-                    options: self.ip_opt.clone().unwrap_or_default(),
+                    options: self.ip_opt.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
                 })
             }
             IpAddr::V6(dst) => {
@@ -299,10 +295,10 @@ impl CraftArgs {
             checksum: self.tcp_sum.unwrap_or_default(),
             urgent: self.urp,
             options: self.options(m),
-            padding: self.pad.clone().map_or(Padding::Auto, Padding::Manual),
+            padding: self.pad.as_ref().map_or(Padding::Auto, |h| Padding::Manual(h.0.clone())),
         };
         let payload = match (&self.data, &self.text) {
-            (Some(d), _) => Payload::Hex(d.clone()),
+            (Some(d), _) => Payload::Hex(d.0.clone()),
             (None, Some(t)) => Payload::Text(t.replace("\\r", "\r").replace("\\n", "\n")),
             (None, None) => Payload::default(),
         };

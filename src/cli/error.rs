@@ -26,10 +26,7 @@ pub enum CliError {
 impl CliError {
     /// A bad-input error about one flag.
     pub fn input(field: impl Into<String>, message: impl Into<String>) -> CliError {
-        CliError::Input {
-            field: field.into(),
-            message: message.into(),
-        }
+        CliError::Input { field: field.into(), message: message.into() }
     }
 
     /// The process exit code for this error.

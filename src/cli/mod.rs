@@ -59,7 +59,9 @@ where
     };
     match result {
         Ok(out) => {
-            println!("{out}");
+            use std::io::Write;
+            // A closed pipe (`| head`) is the reader's choice, not an error of ours.
+            let _ = writeln!(std::io::stdout().lock(), "{out}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
@@ -81,10 +83,25 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
+            // clap's message up to its usage block, folded onto one line.
             let rendered = e.render().to_string();
-            let line = rendered.lines().next().unwrap_or("error: bad arguments");
-            eprintln!("{line}");
+            let line: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect();
+            eprintln!("{}", line.join(" "));
             ExitCode::from(error::EXIT_BAD_INPUT)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

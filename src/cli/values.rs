@@ -48,8 +48,17 @@ pub fn checksum(s: &str) -> Result<Checksum, String> {
         .map_err(|_| format!("'{s}' is neither 'bad' nor a 16-bit hex value such as 0x1c46"))
 }
 
+/// Bytes given as hex on the command line (a newtype, so clap does not take `Vec<u8>` as many values).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HexBytes(pub Vec<u8>);
+
 /// Bytes written as hex (spaces and colons allowed between bytes).
-pub fn hex_bytes(s: &str) -> Result<Vec<u8>, String> {
+pub fn hex_bytes(s: &str) -> Result<HexBytes, String> {
+    hex_vec(s).map(HexBytes)
+}
+
+/// Bytes written as hex, as a plain vector.
+fn hex_vec(s: &str) -> Result<Vec<u8>, String> {
     let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
     let clean = clean.trim_start_matches("0x");
     if clean.len() % 2 == 1 {
@@ -63,13 +72,8 @@ pub fn sack(s: &str) -> Result<TcpOption, String> {
     let blocks = s
         .split(',')
         .map(|pair| {
-            let (l, r) = pair
-                .split_once('-')
-                .ok_or_else(|| format!("'{pair}' is not LEFT-RIGHT"))?;
-            Ok(SackBlock {
-                left: u32_value(l)?,
-                right: u32_value(r)?,
-            })
+            let (l, r) = pair.split_once('-').ok_or_else(|| format!("'{pair}' is not LEFT-RIGHT"))?;
+            Ok(SackBlock { left: u32_value(l)?, right: u32_value(r)? })
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(TcpOption::Sack(blocks))
@@ -78,18 +82,15 @@ pub fn sack(s: &str) -> Result<TcpOption, String> {
 /// Timestamps: `TSVAL:TSECR`.
 pub fn timestamps(s: &str) -> Result<TcpOption, String> {
     let (v, e) = s.split_once(':').ok_or_else(|| format!("'{s}' is not TSVAL:TSECR"))?;
-    Ok(TcpOption::Timestamps {
-        val: u32_value(v)?,
-        ecr: u32_value(e)?,
-    })
+    Ok(TcpOption::Timestamps { val: u32_value(v)?, ecr: u32_value(e)? })
 }
 
 /// A raw option: `KIND:HEX` (correct length) or `KIND:LEN:HEX` (length byte as given, possibly wrong).
 pub fn raw_option(s: &str) -> Result<TcpOption, String> {
     let parts: Vec<&str> = s.split(':').collect();
     let (kind, length, data) = match parts.as_slice() {
-        [k, d] => (u8_value(k)?, None, hex_bytes(d)?),
-        [k, l, d] => (u8_value(k)?, Some(u8_value(l)?), hex_bytes(d)?),
+        [k, d] => (u8_value(k)?, None, hex_vec(d)?),
+        [k, l, d] => (u8_value(k)?, Some(u8_value(l)?), hex_vec(d)?),
         _ => return Err(format!("'{s}' is not KIND:HEX or KIND:LEN:HEX")),
     };
     if data.len() > 253 {
@@ -122,12 +123,9 @@ mod tests {
 
     #[test]
     fn hex_and_options() {
-        assert_eq!(hex_bytes("de ad:be"), Ok(vec![0xde, 0xad, 0xbe]));
+        assert_eq!(hex_bytes("de ad:be"), Ok(HexBytes(vec![0xde, 0xad, 0xbe])));
         assert!(hex_bytes("abc").unwrap_err().contains("odd number"));
-        assert_eq!(
-            raw_option("99:7:0102"),
-            Ok(TcpOption::Raw { kind: 99, length: Some(7), data: vec![1, 2] })
-        );
+        assert_eq!(raw_option("99:7:0102"), Ok(TcpOption::Raw { kind: 99, length: Some(7), data: vec![1, 2] }));
         assert_eq!(
             sack("1-2,3-4"),
             Ok(TcpOption::Sack(vec![SackBlock { left: 1, right: 2 }, SackBlock { left: 3, right: 4 }]))

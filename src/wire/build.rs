@@ -66,11 +66,8 @@ fn tcp_segment(spec: &TcpSpec, payload: &[u8]) -> Result<Vec<u8>, WireError> {
     };
     let len = TCP_HEADER + opts.len() + payload.len();
     let mut buf = vec![0u8; len];
-    let mut p = MutableTcpPacket::new(&mut buf).ok_or(WireError::Truncated {
-        layer: Layer::Tcp,
-        required: TCP_HEADER,
-        len,
-    })?;
+    let mut p =
+        MutableTcpPacket::new(&mut buf).ok_or(WireError::Truncated { layer: Layer::Tcp, required: TCP_HEADER, len })?;
     let r = spec.reserved;
     let reserved = (u8::from(r[0]) << 3) | (u8::from(r[1]) << 2) | (u8::from(r[2]) << 1) | u8::from(spec.flags.ae);
     p.set_source(spec.sport);
@@ -169,10 +166,7 @@ fn build_v6(ip: &Ipv6Spec, tcp_spec: &TcpSpec, tcp: &mut [u8]) -> Result<Vec<u8>
     check("ipv6.flow_label", ip.flow_label.into(), 0xF_FFFF)?;
     let version = ip.version.or(6);
     check("ipv6.version", version.into(), 15)?;
-    let real_plen = u16::try_from(tcp.len()).map_err(|_| WireError::TooLong {
-        layer: Layer::Ipv6,
-        len: tcp.len(),
-    })?;
+    let real_plen = u16::try_from(tcp.len()).map_err(|_| WireError::TooLong { layer: Layer::Ipv6, len: tcp.len() })?;
     let correct = checksum::tcp_v6(tcp, ip.src, ip.dst);
     set_tcp_checksum(tcp_spec, tcp, correct);
 
@@ -242,10 +236,7 @@ mod tests {
 
     /// RFC 9293 §3.1 by hand: one's complement sum of 16-bit words over pseudo-header and segment.
     fn rfc_sum(words: &[u8]) -> u16 {
-        let mut sum: u32 = words
-            .chunks(2)
-            .map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0)))
-            .sum();
+        let mut sum: u32 = words.chunks(2).map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0))).sum();
         while sum > 0xFFFF {
             sum = (sum & 0xFFFF) + (sum >> 16);
         }
@@ -277,12 +268,7 @@ mod tests {
     #[test]
     fn ipv6_checksum_by_hand_and_with_pnet() {
         let spec = SegmentSpec {
-            ip: IpSpec::V6(Ipv6Spec {
-                traffic_class: 0xb8,
-                flow_label: 0xabcde,
-                hop_limit: 3,
-                ..Ipv6Spec::default()
-            }),
+            ip: IpSpec::V6(Ipv6Spec { traffic_class: 0xb8, flow_label: 0xabcde, hop_limit: 3, ..Ipv6Spec::default() }),
             payload: Payload::Hex(vec![1, 2, 3]),
             ..SegmentSpec::default()
         };

@@ -44,14 +44,7 @@ pub fn tcp_v6(segment: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> u16 {
     match TcpPacket::new(segment) {
         Some(p) => tcp::ipv6_checksum(&p, &src, &dst),
         // Shorter than a TCP header: sum what is there with the pseudo-header, so parse can still judge it.
-        None => util::ipv6_checksum(
-            segment,
-            usize::MAX,
-            &[],
-            &src,
-            &dst,
-            IpNextHeaderProtocols::Tcp,
-        ),
+        None => util::ipv6_checksum(segment, usize::MAX, &[], &src, &dst, IpNextHeaderProtocols::Tcp),
     }
 }
 

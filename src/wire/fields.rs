@@ -88,11 +88,7 @@ pub fn fields(seg: &Segment) -> Vec<Field> {
     push("tcp.seq", o + 4..o + 8, num(t.seq.into()));
     push("tcp.ack", o + 8..o + 12, num(t.ack.into()));
     push("tcp.data_offset", o + 12..o + 13, num(t.data_offset.into()));
-    push(
-        "tcp.reserved",
-        o + 12..o + 13,
-        num(u64::from(r[0]) << 2 | u64::from(r[1]) << 1 | u64::from(r[2])),
-    );
+    push("tcp.reserved", o + 12..o + 13, num(u64::from(r[0]) << 2 | u64::from(r[1]) << 1 | u64::from(r[2])));
     push("tcp.flags", o + 12..o + 14, FieldValue::Text(t.flags.wireshark()));
     let f = t.flags;
     push("tcp.flags.ae", o + 12..o + 13, FieldValue::Bool(f.ae));
@@ -113,11 +109,7 @@ pub fn fields(seg: &Segment) -> Vec<Field> {
     push("tcp.checksum_ok", o + 16..o + 18, FieldValue::Bool(seg.tcp_checksum_ok()));
     push("tcp.urgent", o + 18..o + 20, num(t.urgent.into()));
     let opts_end = seg.payload_offset - t.padding.len();
-    push(
-        "tcp.options",
-        o + 20..opts_end,
-        FieldValue::List(t.options.iter().map(|x| x.summary()).collect()),
-    );
+    push("tcp.options", o + 20..opts_end, FieldValue::List(t.options.iter().map(|x| x.summary()).collect()));
     push("tcp.padding", opts_end..seg.payload_offset, FieldValue::Text(hex::encode(&t.padding)));
     let p = seg.payload_offset;
     push("payload", p..p + seg.payload.len(), FieldValue::Text(hex::encode(&seg.payload)));

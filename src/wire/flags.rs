@@ -94,20 +94,13 @@ impl TcpFlags {
     /// The set flags' Wireshark names, in bit order from FIN up.
     pub fn names(&self) -> impl Iterator<Item = &'static str> {
         let bits = self.bits();
-        TABLE
-            .iter()
-            .filter(move |(b, ..)| bits & b != 0)
-            .map(|(_, n, ..)| *n)
+        TABLE.iter().filter(move |(b, ..)| bits & b != 0).map(|(_, n, ..)| *n)
     }
 
     /// tcpdump's spelling, e.g. `S.` for SYN-ACK, `R.` for RST-ACK, `none` when no flag is set.
     pub fn tcpdump(&self) -> String {
         let bits = self.bits();
-        let s: String = TABLE
-            .iter()
-            .filter(|(b, ..)| bits & b != 0)
-            .map(|(_, _, c, _)| *c)
-            .collect();
+        let s: String = TABLE.iter().filter(|(b, ..)| bits & b != 0).map(|(_, _, c, _)| *c).collect();
         if s.is_empty() {
             "none".to_string()
         } else {
@@ -118,11 +111,7 @@ impl TcpFlags {
     /// Compact letters as hping3, nmap and Scapy write them (`SA`, `RA`, `FPU`); `N` is AE, `C` is CWR.
     pub fn letters(&self) -> String {
         let bits = self.bits();
-        TABLE
-            .iter()
-            .filter(|(b, ..)| bits & b != 0)
-            .map(|(.., c)| *c)
-            .collect()
+        TABLE.iter().filter(|(b, ..)| bits & b != 0).map(|(.., c)| *c).collect()
     }
 
     /// Parses compact letters (`SA`, `ra`, `FPU`); `None` names the first unknown or repeated letter.
@@ -130,11 +119,7 @@ impl TcpFlags {
         let mut bits = 0u16;
         for ch in s.chars() {
             let up = ch.to_ascii_uppercase();
-            let bit = TABLE
-                .iter()
-                .find(|(.., c)| *c == up)
-                .map(|(b, ..)| *b)
-                .ok_or(ch)?;
+            let bit = TABLE.iter().find(|(.., c)| *c == up).map(|(b, ..)| *b).ok_or(ch)?;
             if bits & bit != 0 {
                 return Err(ch);
             }

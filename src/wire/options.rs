@@ -86,10 +86,7 @@ impl TcpOption {
             TcpOption::WindowScale(v) => format!("WS={v}"),
             TcpOption::SackPermitted => "SACK_PERM".into(),
             TcpOption::Sack(blocks) => {
-                let b: Vec<String> = blocks
-                    .iter()
-                    .map(|b| format!("{}-{}", b.left, b.right))
-                    .collect();
+                let b: Vec<String> = blocks.iter().map(|b| format!("{}-{}", b.left, b.right)).collect();
                 format!("SACK {}", b.join(","))
             }
             TcpOption::Timestamps { val, ecr } => format!("TS val={val} ecr={ecr}"),
@@ -118,10 +115,8 @@ impl TcpOption {
             TcpOption::WindowScale(v) => with_len(out, kind::WSCALE, &[*v])?,
             TcpOption::SackPermitted => with_len(out, kind::SACK_PERM, &[])?,
             TcpOption::Sack(blocks) => {
-                let data: Vec<u8> = blocks
-                    .iter()
-                    .flat_map(|b| b.left.to_be_bytes().into_iter().chain(b.right.to_be_bytes()))
-                    .collect();
+                let data: Vec<u8> =
+                    blocks.iter().flat_map(|b| b.left.to_be_bytes().into_iter().chain(b.right.to_be_bytes())).collect();
                 with_len(out, kind::SACK, &data)?
             }
             TcpOption::Timestamps { val, ecr } => {
@@ -134,11 +129,7 @@ impl TcpOption {
                 None => with_len(out, *kind, data)?,
                 Some(l) => {
                     if data.len() > 253 {
-                        return Err(WireError::OptionTooLong {
-                            index,
-                            kind: *kind,
-                            len: data.len() + 2,
-                        });
+                        return Err(WireError::OptionTooLong { index, kind: *kind, len: data.len() + 2 });
                     }
                     out.extend_from_slice(&[*kind, *l]);
                     out.extend_from_slice(data);
@@ -189,11 +180,7 @@ pub fn decode(area: &[u8]) -> (Vec<TcpOption>, Vec<u8>) {
                     }
                     _ => {
                         // Length below 2 or past the end: keep everything from here as one raw option.
-                        opts.push(TcpOption::Raw {
-                            kind: k,
-                            length: Some(len),
-                            data: area[i + 2..].to_vec(),
-                        });
+                        opts.push(TcpOption::Raw { kind: k, length: Some(len), data: area[i + 2..].to_vec() });
                         return (opts, Vec::new());
                     }
                 }
@@ -211,24 +198,12 @@ fn decode_one(k: u8, data: &[u8]) -> TcpOption {
         (kind::WSCALE, 1) => TcpOption::WindowScale(data[0]),
         (kind::SACK_PERM, 0) => TcpOption::SackPermitted,
         (kind::SACK, n) if n > 0 && n % 8 == 0 => TcpOption::Sack(
-            data.chunks_exact(8)
-                .map(|c| SackBlock {
-                    left: be32(&c[..4]),
-                    right: be32(&c[4..]),
-                })
-                .collect(),
+            data.chunks_exact(8).map(|c| SackBlock { left: be32(&c[..4]), right: be32(&c[4..]) }).collect(),
         ),
-        (kind::TIMESTAMPS, 8) => TcpOption::Timestamps {
-            val: be32(&data[..4]),
-            ecr: be32(&data[4..]),
-        },
+        (kind::TIMESTAMPS, 8) => TcpOption::Timestamps { val: be32(&data[..4]), ecr: be32(&data[4..]) },
         (kind::FAST_OPEN, _) => TcpOption::FastOpen(data.to_vec()),
         // The length byte matched the data here, so it stays automatic and follows edits to the data.
-        _ => TcpOption::Raw {
-            kind: k,
-            length: None,
-            data: data.to_vec(),
-        },
+        _ => TcpOption::Raw { kind: k, length: None, data: data.to_vec() },
     }
 }
 
@@ -250,10 +225,7 @@ mod tests {
             vec![
                 TcpOption::Mss(65495),
                 TcpOption::SackPermitted,
-                TcpOption::Timestamps {
-                    val: 0x9a3c2e51,
-                    ecr: 0x9a3c2e51
-                },
+                TcpOption::Timestamps { val: 0x9a3c2e51, ecr: 0x9a3c2e51 },
                 TcpOption::Nop,
                 TcpOption::WindowScale(7),
             ]
@@ -265,36 +237,25 @@ mod tests {
     #[test]
     fn wrong_lengths_stay_raw_and_round_trip() {
         for area in [
-            &[2u8, 3, 0x05][..],          // MSS with length 3
-            &[2, 0, 1, 2][..],            // length 0
-            &[2, 1][..],                  // length 1
-            &[8, 40, 1, 2, 3][..],        // runs past the end
+            &[2u8, 3, 0x05][..],              // MSS with length 3
+            &[2, 0, 1, 2][..],                // length 0
+            &[2, 1][..],                      // length 1
+            &[8, 40, 1, 2, 3][..],            // runs past the end
             &[5, 9, 0, 0, 0, 0, 0, 0, 0][..], // SACK not a multiple of 8
-            &[1, 1, 99][..],              // lone kind with no length byte
-            &[0, 0xaa, 0xbb][..],         // EOL then junk padding
+            &[1, 1, 99][..],                  // lone kind with no length byte
+            &[0, 0xaa, 0xbb][..],             // EOL then junk padding
         ] {
             let (opts, pad) = decode(area);
             let mut bytes = encode(&opts).unwrap_or_default();
             bytes.extend_from_slice(&pad);
             assert_eq!(bytes, area, "{opts:?} {pad:?}");
         }
-        assert_eq!(
-            decode(&[2, 3, 5]).0,
-            vec![TcpOption::Raw {
-                kind: 2,
-                length: None,
-                data: vec![5]
-            }]
-        );
+        assert_eq!(decode(&[2, 3, 5]).0, vec![TcpOption::Raw { kind: 2, length: None, data: vec![5] }]);
     }
 
     #[test]
     fn raw_with_wrong_length_is_written_as_given() {
-        let o = TcpOption::Raw {
-            kind: 99,
-            length: Some(200),
-            data: vec![1, 2],
-        };
+        let o = TcpOption::Raw { kind: 99, length: Some(200), data: vec![1, 2] };
         assert_eq!(encode(&[o]), Ok(vec![99, 200, 1, 2]));
     }
 

@@ -232,11 +232,7 @@ pub fn parse(bytes: &[u8]) -> Result<Segment, WireError> {
 /// datagrams whose protocol was changed on purpose.
 pub fn parse_any_protocol(bytes: &[u8]) -> Result<Segment, WireError> {
     match bytes.first().map(|b| b >> 4) {
-        None => Err(WireError::Truncated {
-            layer: Layer::Ipv4,
-            required: IPV4_HEADER,
-            len: 0,
-        }),
+        None => Err(WireError::Truncated { layer: Layer::Ipv4, required: IPV4_HEADER, len: 0 }),
         Some(4) => parse_v4(bytes),
         Some(6) => parse_v6(bytes),
         Some(v) => Err(WireError::UnknownIpVersion(v)),
@@ -305,9 +301,7 @@ fn parse_v4(bytes: &[u8]) -> Result<Segment, WireError> {
         options: header[IPV4_HEADER..].to_vec(),
     };
     let (src, dst) = (ip.src, ip.dst);
-    finish(IpHeader::V4(ip), bytes, header_len, end, anomalies, |tcp| {
-        checksum::tcp_v4(tcp, src, dst, None)
-    })
+    finish(IpHeader::V4(ip), bytes, header_len, end, anomalies, |tcp| checksum::tcp_v4(tcp, src, dst, None))
 }
 
 fn parse_v6(bytes: &[u8]) -> Result<Segment, WireError> {
@@ -334,9 +328,7 @@ fn parse_v6(bytes: &[u8]) -> Result<Segment, WireError> {
         dst: p.get_destination(),
     };
     let (src, dst) = (ip.src, ip.dst);
-    finish(IpHeader::V6(ip), bytes, IPV6_HEADER, end, anomalies, |tcp| {
-        checksum::tcp_v6(tcp, src, dst)
-    })
+    finish(IpHeader::V6(ip), bytes, IPV6_HEADER, end, anomalies, |tcp| checksum::tcp_v6(tcp, src, dst))
 }
 
 /// Decodes the TCP segment `bytes[start..end]` under an already decoded IP header.
@@ -348,11 +340,7 @@ fn finish(
     mut anomalies: Vec<Anomaly>,
     correct_checksum: impl Fn(&[u8]) -> u16,
 ) -> Result<Segment, WireError> {
-    let truncated = WireError::Truncated {
-        layer: Layer::Tcp,
-        required: TCP_HEADER,
-        len: end.saturating_sub(start),
-    };
+    let truncated = WireError::Truncated { layer: Layer::Tcp, required: TCP_HEADER, len: end.saturating_sub(start) };
     let seg = bytes.get(start..end).ok_or(truncated.clone())?;
     let p = TcpPacket::new(seg).ok_or(truncated)?;
     let data_offset = p.get_data_offset();

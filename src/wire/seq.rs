@@ -10,9 +10,7 @@ pub fn relative(value: u32, isn: u32) -> u32 {
 /// The length a segment occupies in sequence space: its payload bytes, plus one each for SYN and FIN.
 pub fn seq_len(flags: TcpFlags, payload_len: usize) -> u32 {
     // A TCP payload is at most 65,535 bytes, so the cast cannot lose anything a real segment carries.
-    (payload_len as u32)
-        .wrapping_add(u32::from(flags.syn))
-        .wrapping_add(u32::from(flags.fin))
+    (payload_len as u32).wrapping_add(u32::from(flags.syn)).wrapping_add(u32::from(flags.fin))
 }
 
 /// The sequence number right after the segment: what the peer should acknowledge.

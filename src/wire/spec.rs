@@ -12,18 +12,13 @@ use super::flags::TcpFlags;
 use super::options::TcpOption;
 
 /// A value that is either computed by the builder (`Auto`) or given by hand (`Manual`), possibly wrong on purpose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Auto<T> {
     /// Let the builder compute the correct value.
+    #[default]
     Auto,
     /// Use exactly this value, even if it is inconsistent with the rest of the segment.
     Manual(T),
-}
-
-impl<T> Default for Auto<T> {
-    fn default() -> Self {
-        Auto::Auto
-    }
 }
 
 impl<T: Copy> Auto<T> {
@@ -211,10 +206,7 @@ impl Default for TcpSpec {
             ack: 0,
             data_offset: Auto::Auto,
             reserved: [false; 3],
-            flags: TcpFlags {
-                syn: true,
-                ..TcpFlags::default()
-            },
+            flags: TcpFlags { syn: true, ..TcpFlags::default() },
             window: 64240,
             checksum: Checksum::Auto,
             urgent: 0,

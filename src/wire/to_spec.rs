@@ -99,10 +99,6 @@ impl Segment {
             options: t.options.clone(),
             padding,
         };
-        SegmentSpec {
-            ip,
-            tcp,
-            payload: payload_of(payload),
-        }
+        SegmentSpec { ip, tcp, payload: payload_of(payload) }
     }
 }

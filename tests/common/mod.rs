@@ -7,15 +7,16 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use tcpcraft::wire::{
-    Auto, Checksum, IpSpec, Ipv4Spec, Ipv6Spec, Padding, Payload, SackBlock, SegmentSpec, TcpFlags, TcpOption,
-    TcpSpec,
+    Auto, Checksum, IpSpec, Ipv4Spec, Ipv6Spec, Padding, Payload, SackBlock, SegmentSpec, TcpFlags, TcpOption, TcpSpec,
 };
 
 /// Option kinds with no decoder, so a raw option of these kinds parses back as raw.
 pub const UNKNOWN_KINDS: [u8; 6] = [6, 19, 28, 30, 99, 253];
 
 /// Auto, or a manual value from `manual`.
-pub fn auto_or<T: std::fmt::Debug + Clone + 'static>(manual: impl Strategy<Value = T> + 'static) -> BoxedStrategy<Auto<T>> {
+pub fn auto_or<T: std::fmt::Debug + Clone + 'static>(
+    manual: impl Strategy<Value = T> + 'static,
+) -> BoxedStrategy<Auto<T>> {
     prop_oneof![Just(Auto::Auto), manual.prop_map(Auto::Manual)].boxed()
 }
 
@@ -81,7 +82,8 @@ impl Freedom {
     /// Everything goes.
     pub const ANY: Freedom = Freedom { manual_lengths: true, any_protocol: true, manual_padding: true, raw_len: true };
     /// What Scapy can express: hand-set lengths and checksums, but no manual padding or wrong option lengths.
-    pub const SCAPY: Freedom = Freedom { manual_lengths: true, any_protocol: true, manual_padding: false, raw_len: false };
+    pub const SCAPY: Freedom =
+        Freedom { manual_lengths: true, any_protocol: true, manual_padding: false, raw_len: false };
 }
 
 /// An IPv4 header.
@@ -97,26 +99,32 @@ pub fn ipv4_any(f: Freedom) -> impl Strategy<Value = Ipv4Spec> {
         (0u8..64, 0u8..4, any::<u16>(), any::<[bool; 3]>(), 0u16..8192, any::<u8>(), protocol),
         (checksum_any(), any::<[u8; 4]>(), any::<[u8; 4]>(), vec(any::<u8>(), 0..=40)),
     )
-        .prop_map(|((version, ihl, total_len), (dscp, ecn, id, [evil, df, mf], frag_offset, ttl, protocol), (checksum, s, d, options))| {
-            Ipv4Spec {
-                version,
-                ihl,
-                dscp,
-                ecn,
-                total_len,
-                id,
-                evil,
-                df,
-                mf,
-                frag_offset,
-                ttl,
-                protocol,
-                checksum,
-                src: Ipv4Addr::from(s),
-                dst: Ipv4Addr::from(d),
-                options,
-            }
-        })
+        .prop_map(
+            |(
+                (version, ihl, total_len),
+                (dscp, ecn, id, [evil, df, mf], frag_offset, ttl, protocol),
+                (checksum, s, d, options),
+            )| {
+                Ipv4Spec {
+                    version,
+                    ihl,
+                    dscp,
+                    ecn,
+                    total_len,
+                    id,
+                    evil,
+                    df,
+                    mf,
+                    frag_offset,
+                    ttl,
+                    protocol,
+                    checksum,
+                    src: Ipv4Addr::from(s),
+                    dst: Ipv4Addr::from(d),
+                    options,
+                }
+            },
+        )
 }
 
 /// An IPv6 header.
@@ -153,26 +161,37 @@ pub fn tcp_any(f: Freedom) -> impl Strategy<Value = TcpSpec> {
         (any::<u16>(), any::<u16>(), any::<u32>(), any::<u32>(), data_offset, any::<[bool; 3]>()),
         (0u16..512, any::<u16>(), checksum_any(), any::<u16>(), options_fitting(f.raw_len), padding),
     )
-        .prop_map(|((sport, dport, seq, ack, data_offset, reserved), (flags, window, checksum, urgent, options, padding))| {
-            TcpSpec {
-                sport,
-                dport,
-                seq,
-                ack,
-                data_offset,
-                reserved,
-                flags: TcpFlags::from_bits(flags),
-                window,
-                checksum,
-                urgent,
-                options,
-                padding,
-            }
-        })
+        .prop_map(
+            |((sport, dport, seq, ack, data_offset, reserved), (flags, window, checksum, urgent, options, padding))| {
+                TcpSpec {
+                    sport,
+                    dport,
+                    seq,
+                    ack,
+                    data_offset,
+                    reserved,
+                    flags: TcpFlags::from_bits(flags),
+                    window,
+                    checksum,
+                    urgent,
+                    options,
+                    padding,
+                }
+            },
+        )
 }
 
 /// A whole spec over IPv4 or IPv6.
 pub fn spec_any(f: Freedom) -> impl Strategy<Value = SegmentSpec> {
     let ip = prop_oneof![ipv4_any(f).prop_map(IpSpec::V4), ipv6_any(f).prop_map(IpSpec::V6)];
     (ip, tcp_any(f), payload_any()).prop_map(|(ip, tcp, payload)| SegmentSpec { ip, tcp, payload })
+}
+
+/// Skips a test that needs something this machine lacks: loudly, and as a failure under CI (`CI=true`).
+pub fn skip_or_fail(test: &str, why: &str) {
+    let msg = format!("SKIPPED {test}: {why}");
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{msg} (CI=true: a skipped test is a failure)");
+    }
+    eprintln!("\n*** {msg} ***\n");
 }
