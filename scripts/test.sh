@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs (Debian/Ubuntu), then format, lints and every test.
+# Usage: ./scripts/test.sh        (CI=true makes any skipped test a failure)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- system packages the tests use -------------------------------------------------------------------------
+# python3-scapy: the byte-for-byte oracle for the wire layer.
+# iproute2, nftables, tcpdump, tshark: network-namespace tests and capture checks.
+PACKAGES=(python3-scapy iproute2 nftables tcpdump tshark)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null; then SUDO=(sudo); else SUDO=(none); fi
+  if [ "${SUDO[0]:-}" = none ]; then
+    echo "!!! missing packages ${missing[*]} and no root or sudo to install them: tests that need them will skip" >&2
+  else
+    echo "== installing ${missing[*]}"
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# --- toolchain components -----------------------------------------------------------------------------------
+for c in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --locked --all-targets 2>&1 | tee target/test.log
+# Doc tests run separately (--all-targets skips them).
+cargo test --locked --doc
+
+if grep -q '\*\*\* SKIPPED' target/test.log; then
+  echo "!!! some tests were skipped (see *** SKIPPED lines above)" >&2
+fi
+echo "== all tests passed"
