@@ -1,0 +1,72 @@
+//! Links: where crafted datagrams go out and captured segments come back. Every link (the raw socket, the
+//! simulated smoltcp peer) has the same shape, [`Link`], and time is always the link's own clock, so the
+//! simulated one can be deterministic.
+
+pub mod capture;
+pub mod classify;
+pub mod error;
+pub mod guard;
+pub mod privileges;
+pub mod raw;
+pub mod route;
+pub mod sim;
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+pub use classify::{IcmpError, Origin};
+pub use error::LinkError;
+
+use crate::wire::Segment;
+
+/// Microseconds on a link's clock (since the link was opened).
+pub type Micros = u64;
+
+/// The two ends of the conversation being crafted: our address and port, and the peer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Flow {
+    /// Our side (the crafted segments' source).
+    pub local: SocketAddr,
+    /// The peer (the crafted segments' destination).
+    pub remote: SocketAddr,
+}
+
+impl Flow {
+    /// The flow a parsed crafted segment belongs to.
+    pub fn of(seg: &Segment) -> Flow {
+        Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(seg.dst(), seg.tcp.dport) }
+    }
+}
+
+/// One datagram seen on the link and matched to the flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// When it was seen, on the link's clock.
+    pub t: Micros,
+    /// The IP datagram as captured (no link-layer header).
+    pub bytes: Vec<u8>,
+    /// Who sent it.
+    pub origin: Origin,
+    /// The decoded TCP segment (for ICMP, the segment is absent and `icmp` says what went wrong).
+    pub segment: Option<Segment>,
+    /// The ICMP error, when `origin` is [`Origin::Icmp`].
+    pub icmp: Option<IcmpError>,
+}
+
+/// What every link does: send a crafted datagram, and hand back what was seen of the flow.
+pub trait Link: Send {
+    /// A short description for status bars and JSON, e.g. `sim 192.0.2.10` or `raw lo`.
+    fn describe(&self) -> String;
+    /// The link's clock now.
+    fn now(&self) -> Micros;
+    /// Restricts capture to one flow (plus ICMP errors that quote it); call before sending.
+    fn watch(&mut self, flow: Flow) -> Result<(), LinkError>;
+    /// Sends one IP datagram as given and returns the link time it left.
+    fn send(&mut self, datagram: &[u8]) -> Result<Micros, LinkError>;
+    /// Waits until something of the flow is captured or the link clock reaches `deadline`; returns what was
+    /// captured, oldest first (empty at the deadline).
+    fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError>;
+    /// Datagrams lost because the capture ring was full.
+    fn dropped(&self) -> u64;
+}

@@ -1,0 +1,166 @@
+//! The raw link: crafted datagrams really leave through a raw socket (or the link layer), and a capture thread
+//! reads the flow back. One implementation per platform, behind `cfg`; all share [`RawLink`]'s receive logic.
+
+pub mod l2;
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(windows)]
+mod windows;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::capture::{Capture, Dedup};
+use super::classify::{classify, SentLog};
+use super::guard::Guard;
+use super::route::Route;
+use super::{Captured, Flow, Link, LinkError, Micros};
+
+/// How a platform puts one IP datagram on the wire.
+pub trait Sender: Send {
+    /// Sends the datagram.
+    fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError>;
+}
+
+/// Options for opening a raw link.
+#[derive(Clone, Debug, Default)]
+pub struct RawOptions {
+    /// Interface to use instead of the routing table's choice.
+    pub iface: Option<String>,
+    /// Install the kernel-RST guard for each watched flow (Linux).
+    pub guard: bool,
+}
+
+/// A raw link on one interface.
+pub struct RawLink {
+    route: Route,
+    sender: Box<dyn Sender>,
+    capture: Capture,
+    dedup: Dedup,
+    sent: SentLog,
+    flow: Option<Flow>,
+    guard_wanted: bool,
+    guard: Option<Guard>,
+    start: Instant,
+    ready: VecDeque<Captured>,
+}
+
+impl RawLink {
+    /// Opens a raw link towards `dst`: checks privileges, picks the interface and starts the capture thread.
+    pub fn open(dst: std::net::IpAddr, opts: &RawOptions) -> Result<RawLink, LinkError> {
+        super::privileges::require_raw()?;
+        let route = super::route::route_to(dst, opts.iface.as_deref())?;
+        let (sender, capture) = platform_open(&route, dst)?;
+        Ok(RawLink {
+            route,
+            sender,
+            capture,
+            dedup: Dedup::default(),
+            sent: SentLog::default(),
+            flow: None,
+            guard_wanted: opts.guard,
+            guard: None,
+            start: Instant::now(),
+            ready: VecDeque::new(),
+        })
+    }
+
+    /// The interface and source address in use.
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// Whether the kernel-RST guard is installed right now.
+    pub fn guarded(&self) -> bool {
+        self.guard.is_some()
+    }
+
+    fn micros(&self, at: Instant) -> Micros {
+        u64::try_from(at.saturating_duration_since(self.start).as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_open(route: &Route, dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    linux::open(route, dst)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_open(route: &Route, dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    macos::open(route, dst)
+}
+
+#[cfg(windows)]
+fn platform_open(route: &Route, dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    windows::open(route, dst)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn platform_open(_route: &Route, _dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    Err(LinkError::Unsupported("the raw link"))
+}
+
+impl Link for RawLink {
+    fn describe(&self) -> String {
+        format!("raw {}", self.route.iface)
+    }
+
+    fn now(&self) -> Micros {
+        self.micros(Instant::now())
+    }
+
+    fn watch(&mut self, flow: Flow) -> Result<(), LinkError> {
+        if self.flow != Some(flow) {
+            self.guard = None;
+            if self.guard_wanted {
+                self.guard = Some(Guard::install(&flow)?);
+            }
+        }
+        self.flow = Some(flow);
+        Ok(())
+    }
+
+    fn send(&mut self, datagram: &[u8]) -> Result<Micros, LinkError> {
+        self.sent.record(datagram);
+        let t = self.now();
+        self.sender.send(datagram)?;
+        Ok(t)
+    }
+
+    fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError> {
+        loop {
+            // Hand back what has been classified, plus whatever else is already waiting.
+            let now = self.now();
+            let wait = if self.ready.is_empty() { deadline.saturating_sub(now) } else { 0 };
+            let first = self.capture.recv_timeout(Duration::from_micros(wait.min(50_000)));
+            for frame in first.into_iter().chain(std::iter::from_fn(|| self.capture.recv_timeout(Duration::ZERO))) {
+                if !self.dedup.is_new(&frame) {
+                    continue;
+                }
+                let Some(flow) = self.flow else { continue };
+                if let Some(c) = classify(&flow, &frame.bytes, &self.sent) {
+                    let t = self.micros(frame.at);
+                    self.ready.push_back(Captured {
+                        t,
+                        bytes: frame.bytes,
+                        origin: c.origin,
+                        segment: c.segment,
+                        icmp: c.icmp,
+                    });
+                }
+            }
+            if !self.ready.is_empty() {
+                return Ok(self.ready.drain(..).collect());
+            }
+            if self.now() >= deadline {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    fn dropped(&self) -> u64 {
+        self.capture.dropped()
+    }
+}
