@@ -10,6 +10,9 @@ use crate::wire::{self, fields::fields};
 /// Arguments of `tcpcraft build`.
 #[derive(Args, Debug, Clone)]
 pub struct BuildArgs {
+    /// Destination address (an IP literal).
+    #[arg(value_name = "DST")]
+    pub dst: std::net::IpAddr,
     /// Print `{"hex": "...", "fields": {...}}` instead of text.
     #[arg(long)]
     pub json: bool,
@@ -20,7 +23,7 @@ pub struct BuildArgs {
 
 /// Builds the segment and renders it as text or JSON.
 pub fn run(args: &BuildArgs, m: &ArgMatches) -> Result<String, CliError> {
-    let spec = args.craft.to_spec(m)?;
+    let spec = args.craft.to_spec(args.dst, m)?;
     let bytes = wire::build(&spec)?;
     let decoded = wire::parse_any_protocol(&bytes);
     if args.json {

@@ -13,10 +13,6 @@ use crate::wire::{
 /// Every header field as a command-line flag, named as hping3 names them where it has a name.
 #[derive(Args, Debug, Clone)]
 pub struct CraftArgs {
-    /// Destination address (an IP literal; names are resolved by `send`).
-    #[arg(value_name = "DST")]
-    pub dst: IpAddr,
-
     // --- TCP flags ---
     /// Set SYN.
     #[arg(short = 'S', long = "syn", help_heading = "TCP flags")]
@@ -214,13 +210,13 @@ impl CraftArgs {
         placed.into_iter().map(|(_, o)| o).collect()
     }
 
-    /// The spec these flags describe; `m` is the subcommand's matches (for option order).
-    pub fn to_spec(&self, m: &ArgMatches) -> Result<SegmentSpec, CliError> {
-        let src_mismatch = self.src.is_some_and(|s| s.is_ipv4() != self.dst.is_ipv4());
+    /// The spec these flags describe towards `dst`; `m` is the subcommand's matches (for option order).
+    pub fn to_spec(&self, dst: IpAddr, m: &ArgMatches) -> Result<SegmentSpec, CliError> {
+        let src_mismatch = self.src.is_some_and(|s| s.is_ipv4() != dst.is_ipv4());
         if src_mismatch {
             return Err(CliError::input("--src", "source and destination must both be IPv4 or both IPv6"));
         }
-        let ip = match self.dst {
+        let ip = match dst {
             IpAddr::V4(dst) => {
                 if self.ipv6 {
                     return Err(CliError::input("-6/--ipv6", format!("destination {dst} is an IPv4 address")));

@@ -2,10 +2,13 @@
 
 use thiserror::Error;
 
+use crate::link::LinkError;
 use crate::wire::WireError;
 
 /// Exit code for bad input: a bad flag value, an impossible segment, a bad file.
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when the link cannot be used: privileges, interface, platform.
+pub const EXIT_LINK_UNAVAILABLE: u8 = 3;
 
 /// Why a command failed.
 #[derive(Debug, Error)]
@@ -21,6 +24,9 @@ pub enum CliError {
     /// The fields cannot be built into a datagram.
     #[error("{0}")]
     Wire(#[from] WireError),
+    /// The link failed.
+    #[error("{0}")]
+    Link(#[from] LinkError),
 }
 
 impl CliError {
@@ -32,7 +38,8 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Input { .. } | CliError::Wire(_) => EXIT_BAD_INPUT,
+            CliError::Input { .. } | CliError::Wire(_) | CliError::Link(LinkError::Target { .. }) => EXIT_BAD_INPUT,
+            CliError::Link(_) => EXIT_LINK_UNAVAILABLE,
         }
     }
 }

@@ -3,6 +3,8 @@
 pub mod build;
 pub mod craft;
 pub mod error;
+pub mod events;
+pub mod send;
 pub mod values;
 
 use std::process::ExitCode;
@@ -25,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Build a segment from header fields and print it as hex with a field breakdown (no privileges needed).
     Build(build::BuildArgs),
+    /// Send one crafted segment (raw or simulated link) and print every matched reply.
+    Send(send::SendArgs),
 }
 
 /// Parses the process arguments, runs the command, prints its output, and returns the exit code.
@@ -55,6 +59,11 @@ where
         Some(Command::Build(args)) => {
             let sub = matches.subcommand_matches("build").unwrap_or(&matches);
             build::run(args, sub)
+        }
+        Some(Command::Send(args)) => {
+            crate::link::guard::install_cleanup_handlers();
+            let sub = matches.subcommand_matches("send").unwrap_or(&matches);
+            send::run(args, sub)
         }
     };
     match result {

@@ -48,6 +48,27 @@ pub fn tcp_v6(segment: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> u16 {
     }
 }
 
+/// The folded, uncomplemented sum of the IPv4 pseudo-header: what a sender that leaves the checksum to
+/// hardware (partial checksum offload) puts in the field.
+pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, len: u16) -> u16 {
+    let mut buf = [0u8; 12];
+    buf[..4].copy_from_slice(&src.octets());
+    buf[4..8].copy_from_slice(&dst.octets());
+    buf[9] = IpNextHeaderProtocols::Tcp.0;
+    buf[10..].copy_from_slice(&len.to_be_bytes());
+    !util::checksum(&buf, usize::MAX)
+}
+
+/// The folded, uncomplemented sum of the IPv6 pseudo-header (see [`pseudo_v4`]).
+pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, len: u32) -> u16 {
+    let mut buf = [0u8; 40];
+    buf[..16].copy_from_slice(&src.octets());
+    buf[16..32].copy_from_slice(&dst.octets());
+    buf[32..36].copy_from_slice(&len.to_be_bytes());
+    buf[39] = IpNextHeaderProtocols::Tcp.0;
+    !util::checksum(&buf, usize::MAX)
+}
+
 /// A checksum that is certain not to verify, given the correct one.
 ///
 /// It is `correct ^ 0xFFFF`, except when the correct value is 0: in one's complement 0xFFFF is then also

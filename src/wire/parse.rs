@@ -114,6 +114,9 @@ pub struct TcpHeader {
     pub checksum: u16,
     /// The checksum that would be correct over the pseudo-header and the bytes present.
     pub checksum_correct: u16,
+    /// The stored checksum is only the pseudo-header sum: the sender left the rest to checksum offload (as
+    /// Linux does on `lo` and veth), so the segment was not corrupted even though it does not verify.
+    pub checksum_offloaded: bool,
     /// Urgent pointer.
     pub urgent: u16,
     /// Decoded options; unknown and malformed ones are [`TcpOption::Raw`].
@@ -301,7 +304,9 @@ fn parse_v4(bytes: &[u8]) -> Result<Segment, WireError> {
         options: header[IPV4_HEADER..].to_vec(),
     };
     let (src, dst) = (ip.src, ip.dst);
-    finish(IpHeader::V4(ip), bytes, header_len, end, anomalies, |tcp| checksum::tcp_v4(tcp, src, dst, None))
+    finish(IpHeader::V4(ip), bytes, header_len, end, anomalies, |tcp| {
+        (checksum::tcp_v4(tcp, src, dst, None), checksum::pseudo_v4(src, dst, tcp.len() as u16))
+    })
 }
 
 fn parse_v6(bytes: &[u8]) -> Result<Segment, WireError> {
@@ -328,7 +333,9 @@ fn parse_v6(bytes: &[u8]) -> Result<Segment, WireError> {
         dst: p.get_destination(),
     };
     let (src, dst) = (ip.src, ip.dst);
-    finish(IpHeader::V6(ip), bytes, IPV6_HEADER, end, anomalies, |tcp| checksum::tcp_v6(tcp, src, dst))
+    finish(IpHeader::V6(ip), bytes, IPV6_HEADER, end, anomalies, |tcp| {
+        (checksum::tcp_v6(tcp, src, dst), checksum::pseudo_v6(src, dst, tcp.len() as u32))
+    })
 }
 
 /// Decodes the TCP segment `bytes[start..end]` under an already decoded IP header.
@@ -338,7 +345,7 @@ fn finish(
     start: usize,
     end: usize,
     mut anomalies: Vec<Anomaly>,
-    correct_checksum: impl Fn(&[u8]) -> u16,
+    checksums: impl Fn(&[u8]) -> (u16, u16),
 ) -> Result<Segment, WireError> {
     let truncated = WireError::Truncated { layer: Layer::Tcp, required: TCP_HEADER, len: end.saturating_sub(start) };
     let seg = bytes.get(start..end).ok_or(truncated.clone())?;
@@ -356,6 +363,8 @@ fn finish(
     };
     let (options, padding) = options::decode(&seg[TCP_HEADER..options_end]);
     let reserved = p.get_reserved();
+    let (correct, pseudo) = checksums(seg);
+    let stored = p.get_checksum();
     let tcp = TcpHeader {
         sport: p.get_source(),
         dport: p.get_destination(),
@@ -365,8 +374,9 @@ fn finish(
         reserved: [reserved & 8 != 0, reserved & 4 != 0, reserved & 2 != 0],
         flags: TcpFlags::from_bits(u16::from(p.get_flags()) | (u16::from(reserved & 1) << 8)),
         window: p.get_window(),
-        checksum: p.get_checksum(),
-        checksum_correct: correct_checksum(seg),
+        checksum: stored,
+        checksum_correct: correct,
+        checksum_offloaded: !checksum::verifies(stored, correct) && stored == pseudo,
         urgent: p.get_urgent_ptr(),
         options,
         padding,
@@ -416,9 +426,10 @@ mod tests {
                 TcpOption::WindowScale(10),
             ]
         );
-        // Loopback leaves the partial (offloaded) checksum in place: it must be reported, not trusted.
+        // Loopback leaves the partial (offloaded) checksum in place: reported as such, not as corruption.
         assert_eq!(t.checksum, 0xfe30);
         assert!(!s.tcp_checksum_ok());
+        assert!(t.checksum_offloaded);
         assert!(s.payload.is_empty() && s.trailer.is_empty() && s.anomalies.is_empty());
         assert_eq!((s.tcp_offset, s.payload_offset, s.seq_len()), (20, 60, 1));
     }
@@ -521,9 +532,11 @@ mod tests {
         spec.tcp.checksum = Checksum::Auto;
         let ok = parse(&build(&spec).unwrap()).unwrap();
         assert!(ok.tcp_checksum_ok() && ok.ip_checksum_ok());
+        assert!(!ok.tcp.checksum_offloaded);
         spec.tcp.checksum = Checksum::Bad;
         let bad = parse(&build(&spec).unwrap()).unwrap();
         assert!(!bad.tcp_checksum_ok());
+        assert!(!bad.tcp.checksum_offloaded);
         assert_eq!(bad.tcp.checksum, ok.tcp.checksum ^ 0xFFFF);
         assert_eq!(spec.tcp.padding, Padding::Auto);
     }

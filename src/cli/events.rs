@@ -1,0 +1,67 @@
+//! Captured segments as JSON events and as text lines: the schema `send --json` prints (and `run` extends).
+
+use serde_json::{json, Value};
+
+use crate::link::{Captured, Origin};
+
+/// One captured datagram in the `send --json` event schema; `t0` is the link time of the first send.
+pub fn event_json(c: &Captured, t0: u64) -> Value {
+    let dir = if matches!(c.origin, Origin::Crafted | Origin::LocalKernel) { "out" } else { "in" };
+    let mut v = json!({
+        "t_us": c.t.saturating_sub(t0),
+        "dir": dir,
+        "origin": c.origin.as_str(),
+    });
+    if let Some(s) = &c.segment {
+        v["src"] = json!(format!("{}:{}", s.src(), s.tcp.sport));
+        v["dst"] = json!(format!("{}:{}", s.dst(), s.tcp.dport));
+        v["flags"] = json!(s.tcp.flags.names().collect::<Vec<_>>());
+        v["seq"] = json!(s.tcp.seq);
+        v["ack"] = json!(s.tcp.ack);
+        v["win"] = json!(s.tcp.window);
+        v["len"] = json!(s.payload.len());
+        v["options"] = json!(s.tcp.options.iter().map(|o| o.summary()).collect::<Vec<_>>());
+        v["checksum_ok"] = json!(s.tcp_checksum_ok() && s.ip_checksum_ok());
+        if s.tcp.checksum_offloaded {
+            v["checksum_offloaded"] = json!(true);
+        }
+    }
+    if let Some(i) = &c.icmp {
+        v["src"] = json!(i.from.to_string());
+        v["icmp"] = json!({"type": i.icmp_type, "code": i.code, "v6": i.v6, "meaning": i.describe()});
+    }
+    v
+}
+
+/// One line per captured datagram: time, direction, origin, endpoints, flags, numbers.
+pub fn event_line(c: &Captured, t0: u64) -> String {
+    let ms = c.t.saturating_sub(t0) as f64 / 1000.0;
+    let who = c.origin.as_str();
+    match (&c.segment, &c.icmp) {
+        (Some(s), _) => {
+            let opts: Vec<String> = s.tcp.options.iter().map(|o| o.summary()).collect();
+            let csum = match (s.tcp_checksum_ok(), s.tcp.checksum_offloaded) {
+                (true, _) => "",
+                (false, true) => " (checksum left to offload)",
+                (false, false) => " (checksum does not verify)",
+            };
+            format!(
+                "{ms:>9.3} ms  {who:<12} {}:{} > {}:{} {} seq={} ack={} win={} len={}{}{csum}",
+                s.src(),
+                s.tcp.sport,
+                s.dst(),
+                s.tcp.dport,
+                s.tcp.flags.wireshark(),
+                s.tcp.seq,
+                s.tcp.ack,
+                s.tcp.window,
+                s.payload.len(),
+                if opts.is_empty() { String::new() } else { format!(" [{}]", opts.join(", ")) },
+            )
+        }
+        (None, Some(i)) => {
+            format!("{ms:>9.3} ms  {who:<12} from {}: {} (type {} code {})", i.from, i.describe(), i.icmp_type, i.code)
+        }
+        (None, None) => format!("{ms:>9.3} ms  {who:<12} {} bytes", c.bytes.len()),
+    }
+}

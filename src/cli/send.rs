@@ -1,0 +1,169 @@
+//! `tcpcraft send`: sends one crafted segment over the raw or simulated link and prints every matched reply.
+
+use std::net::{IpAddr, SocketAddr};
+
+use clap::{ArgMatches, Args, ValueEnum};
+use serde_json::json;
+
+use super::craft::CraftArgs;
+use super::error::CliError;
+use super::events::{event_json, event_line};
+use crate::link::raw::{RawLink, RawOptions};
+use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
+use crate::link::{privileges, route, Flow, Link};
+use crate::wire::{self, IpSpec};
+
+/// Which link carries the segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LinkChoice {
+    /// Raw when this process has the privileges, else the simulated lab host.
+    Auto,
+    /// A raw socket on a real interface.
+    Raw,
+    /// The simulated lab host (smoltcp, in this process; no privileges needed).
+    Sim,
+}
+
+/// Arguments of `tcpcraft send`.
+#[derive(Args, Debug, Clone)]
+pub struct SendArgs {
+    /// Target: an address or host name, optionally with :PORT ([v6]:PORT for IPv6).
+    #[arg(value_name = "DST[:PORT]")]
+    pub target: String,
+    /// The link to use.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub link: LinkChoice,
+    /// Interface for the raw link (default: from the routing table).
+    #[arg(long)]
+    pub iface: Option<String>,
+    /// How long to wait for replies, in milliseconds.
+    #[arg(long, default_value = "1000", value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub wait: u64,
+    /// Install the kernel-RST guard while waiting (raw link, Linux).
+    #[arg(long)]
+    pub guard: bool,
+    /// Print `{"events":[...]}` instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The segment's fields.
+    #[command(flatten)]
+    pub craft: CraftArgs,
+}
+
+/// Splits `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
+pub fn split_target(t: &str) -> Result<(String, Option<u16>), CliError> {
+    let bad_port = |p: &str| CliError::input("DST[:PORT]", format!("'{p}' is not a port (0-65535)"));
+    if let Some(rest) = t.strip_prefix('[') {
+        let (host, tail) = rest.split_once(']').ok_or_else(|| CliError::input("DST[:PORT]", "missing ']'"))?;
+        let port = match tail.strip_prefix(':') {
+            Some(p) => Some(p.parse().map_err(|_| bad_port(p))?),
+            None if tail.is_empty() => None,
+            None => return Err(CliError::input("DST[:PORT]", format!("unexpected '{tail}' after ']'"))),
+        };
+        return Ok((host.to_string(), port));
+    }
+    if t.parse::<IpAddr>().is_ok() || t.matches(':').count() > 1 {
+        return Ok((t.to_string(), None));
+    }
+    match t.split_once(':') {
+        Some((h, p)) => Ok((h.to_string(), Some(p.parse().map_err(|_| bad_port(p))?))),
+        None => Ok((t.to_string(), None)),
+    }
+}
+
+/// Whether `dst` is the default simulated lab host.
+fn is_sim_host(dst: IpAddr) -> bool {
+    let d = SimConfig::default();
+    dst == IpAddr::V4(d.host) || dst == IpAddr::V6(d.host_v6)
+}
+
+/// Sends the segment, collects replies until `--wait` runs out, renders them.
+pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
+    let (host, port) = split_target(&args.target)?;
+    let dst = route::resolve(&host, args.craft.ipv6)?;
+    let mut craft = args.craft.clone();
+    if let Some(p) = port {
+        craft.dport = p;
+    }
+    let mut spec = craft.to_spec(dst, m)?;
+    let use_raw = match args.link {
+        LinkChoice::Raw => true,
+        LinkChoice::Sim => false,
+        LinkChoice::Auto => {
+            let raw = !is_sim_host(dst) && privileges::check().raw;
+            if !raw && !args.json {
+                eprintln!("note: using the simulated lab host (no raw privileges, or a lab address)");
+            }
+            raw
+        }
+    };
+    let mut link: Box<dyn Link> = if use_raw {
+        let opts = RawOptions { iface: args.iface.clone(), guard: args.guard };
+        let raw = RawLink::open(dst, &opts)?;
+        if args.craft.src.is_none() {
+            set_src(&mut spec, raw.route().src);
+        }
+        Box::new(raw)
+    } else {
+        if args.craft.src.is_none() {
+            set_src(&mut spec, if dst.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) });
+        }
+        let cfg = match dst {
+            IpAddr::V4(a) => SimConfig { host: a, ..SimConfig::default() },
+            IpAddr::V6(a) => SimConfig { host_v6: a, ..SimConfig::default() },
+        };
+        Box::new(SimLink::new(cfg))
+    };
+    let bytes = wire::build(&spec)?;
+    let seg = wire::parse_any_protocol(&bytes)?;
+    link.watch(Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(dst, seg.tcp.dport) })?;
+    let t0 = link.send(&bytes)?;
+    let deadline = t0 + args.wait * 1000;
+    let mut events = Vec::new();
+    // Bounded: each call returns at the deadline at the latest, and the event count is capped.
+    while events.len() < 10_000 {
+        let got = link.recv_until(deadline)?;
+        if got.is_empty() {
+            break;
+        }
+        events.extend(got);
+    }
+    if args.json {
+        let ev: Vec<_> = events.iter().map(|c| event_json(c, t0)).collect();
+        return Ok(json!({"link": link.describe(), "events": ev, "dropped": link.dropped()}).to_string());
+    }
+    let mut out = format!("link: {}\n", link.describe());
+    for c in &events {
+        out += &event_line(c, t0);
+        out.push('\n');
+    }
+    if !events.iter().any(|c| c.origin != crate::link::Origin::Crafted) {
+        out += &format!("no reply within {} ms\n", args.wait);
+    }
+    Ok(out.trim_end().to_string())
+}
+
+/// Puts the link's source address into the spec (when the user gave none).
+fn set_src(spec: &mut wire::SegmentSpec, src: IpAddr) {
+    match (&mut spec.ip, src) {
+        (IpSpec::V4(ip), IpAddr::V4(s)) => ip.src = s,
+        (IpSpec::V6(ip), IpAddr::V6(s)) => ip.src = s,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(split_target("127.0.0.1:8080").unwrap(), ("127.0.0.1".into(), Some(8080)));
+        assert_eq!(split_target("127.0.0.1").unwrap(), ("127.0.0.1".into(), None));
+        assert_eq!(split_target("::1").unwrap(), ("::1".into(), None));
+        assert_eq!(split_target("[::1]:22").unwrap(), ("::1".into(), Some(22)));
+        assert_eq!(split_target("host:80").unwrap(), ("host".into(), Some(80)));
+        assert!(split_target("host:99999").is_err());
+        assert!(split_target("[::1").is_err());
+    }
+}
