@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # --- system packages the tests use -------------------------------------------------------------------------
 # python3-scapy: the byte-for-byte oracle for the wire layer.
 # iproute2, nftables, tcpdump, tshark: network-namespace tests and capture checks.
-PACKAGES=(python3-scapy iproute2 nftables tcpdump tshark)
+# util-linux: unshare, nsenter and setpriv for the namespace and privilege tests.
+PACKAGES=(python3-scapy iproute2 nftables tcpdump tshark util-linux)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -33,11 +34,28 @@ cargo fmt --all --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
+# Raw-socket tests record that they really ran (inside their own network namespaces) in target/raw-tests-ran.
+rm -rf target/raw-tests-ran
 cargo test --locked --all-targets 2>&1 | tee target/test.log
 # Doc tests run separately (--all-targets skips them).
 cargo test --locked --doc
 
 if grep -q '\*\*\* SKIPPED' target/test.log; then
   echo "!!! some tests were skipped (see *** SKIPPED lines above)" >&2
+fi
+
+# Every test that enters a network namespace must have left its marker; under CI a missing one fails the run.
+missing_raw=0
+for t in $(grep -ho 'netns::enter("[A-Za-z0-9_]*")' tests/*.rs | sed 's/.*("\(.*\)")/\1/' | sort -u); do
+  if [ ! -f "target/raw-tests-ran/$t" ]; then
+    echo "!!! raw-socket test did not run: $t" >&2
+    missing_raw=1
+  fi
+done
+ran=$(ls target/raw-tests-ran 2>/dev/null | wc -l)
+echo "== raw-socket tests that ran in their own network namespaces: $ran"
+if [ "$missing_raw" = 1 ] && [ "${CI:-}" = true ]; then
+  echo "!!! CI=true: raw-socket tests must run (CI runs as root)" >&2
+  exit 1
 fi
 echo "== all tests passed"

@@ -45,8 +45,9 @@ pub fn event_line(c: &Captured, t0: u64) -> String {
                 (false, true) => " (checksum left to offload)",
                 (false, false) => " (checksum does not verify)",
             };
+            let ip_csum = if s.ip_checksum_ok() { "" } else { " (IP header checksum does not verify)" };
             format!(
-                "{ms:>9.3} ms  {who:<12} {}:{} > {}:{} {} seq={} ack={} win={} len={}{}{csum}",
+                "{ms:>9.3} ms  {who:<12} {}:{} > {}:{} {} seq={} ack={} win={} len={}{}{csum}{ip_csum}",
                 s.src(),
                 s.tcp.sport,
                 s.dst(),

@@ -42,6 +42,10 @@ pub struct SendArgs {
     /// Install the kernel-RST guard while waiting (raw link, Linux).
     #[arg(long)]
     pub guard: bool,
+    /// Send Ethernet frames (next hop by ARP) instead of using a raw IP socket; keeps a hand-set IPv4 total
+    /// length or header checksum exactly as crafted.
+    #[arg(long)]
+    pub l2: bool,
     /// Print `{"events":[...]}` instead of text.
     #[arg(long)]
     pub json: bool,
@@ -98,7 +102,7 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         }
     };
     let mut link: Box<dyn Link> = if use_raw {
-        let opts = RawOptions { iface: args.iface.clone(), guard: args.guard };
+        let opts = RawOptions { iface: args.iface.clone(), guard: args.guard, layer2: args.l2 };
         let raw = RawLink::open(dst, &opts)?;
         if args.craft.src.is_none() {
             set_src(&mut spec, raw.route().src);

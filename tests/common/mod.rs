@@ -1,6 +1,8 @@
 //! Shared proptest generators for `SegmentSpec` (etherparse-style `*_any()` strategies).
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use proptest::collection::vec;

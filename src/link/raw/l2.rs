@@ -146,7 +146,14 @@ pub fn open(route: &Route, dst: IpAddr) -> Result<(Box<dyn Sender>, Capture), Li
             _ => return Err(LinkError::Unsupported("IPv6 neighbour discovery on the link-layer path")),
         }
     };
-    let source: FrameSource = Box::new(move || match rx.next() {
+    // Capture on a second handle: a packet socket never sees the frames it sent itself.
+    let (_, mut cap_rx) = match pnet_datalink::channel(&ni, config) {
+        Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => (tx, rx),
+        Ok(_) => return Err(LinkError::Interface { name: ni.name.clone(), reason: "not Ethernet-framed".into() }),
+        Err(e) => return Err(LinkError::Io { op: "open the link-layer capture", source: e }),
+    };
+    drop(rx);
+    let source: FrameSource = Box::new(move || match cap_rx.next() {
         Ok(frame) => Ok(strip_ethernet(frame).map(<[u8]>::to_vec)),
         Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => Ok(None),
         Err(e) => Err(e),

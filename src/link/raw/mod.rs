@@ -31,6 +31,9 @@ pub struct RawOptions {
     pub iface: Option<String>,
     /// Install the kernel-RST guard for each watched flow (Linux).
     pub guard: bool,
+    /// Send at the link layer (Ethernet frames with ARP) even where a raw IP socket exists. On Linux this
+    /// keeps the IPv4 header exactly as crafted: a raw IP socket has its total length and checksum rewritten.
+    pub layer2: bool,
 }
 
 /// A raw link on one interface.
@@ -52,7 +55,7 @@ impl RawLink {
     pub fn open(dst: std::net::IpAddr, opts: &RawOptions) -> Result<RawLink, LinkError> {
         super::privileges::require_raw()?;
         let route = super::route::route_to(dst, opts.iface.as_deref())?;
-        let (sender, capture) = platform_open(&route, dst)?;
+        let (sender, capture) = if opts.layer2 { l2::open(&route, dst)? } else { platform_open(&route, dst)? };
         Ok(RawLink {
             route,
             sender,
