@@ -13,12 +13,12 @@ use tcpcraft::link::{Captured, Flow, Link, Origin};
 use tcpcraft::wire::{self, Checksum, IpSpec, Ipv4Spec, Ipv6Spec, SegmentSpec, TcpFlags};
 
 fn spec(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, flags: TcpFlags, seq: u32, ack: u32) -> SegmentSpec {
-    let mut s = SegmentSpec::default();
-    s.ip = match (src, dst) {
+    let ip = match (src, dst) {
         (IpAddr::V4(src), IpAddr::V4(dst)) => IpSpec::V4(Ipv4Spec { src, dst, ..Ipv4Spec::default() }),
         (IpAddr::V6(src), IpAddr::V6(dst)) => IpSpec::V6(Ipv6Spec { src, dst, ..Ipv6Spec::default() }),
         _ => panic!("mixed families"),
     };
+    let mut s = SegmentSpec { ip, ..SegmentSpec::default() };
     s.tcp.sport = sport;
     s.tcp.dport = dport;
     s.tcp.flags = flags;
@@ -159,6 +159,7 @@ fn veth_to_a_second_namespace_raw_socket_and_layer2() {
         assert!(find(&got, Origin::LocalKernel, TcpFlags::RST).is_some(), "our kernel's RST leaves through tc-a");
     }
     let _ = server.kill();
+    let _ = server.wait();
 }
 
 #[test]
