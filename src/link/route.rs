@@ -36,23 +36,23 @@ pub fn route_to(dst: IpAddr, iface: Option<&str>) -> Result<Route, LinkError> {
     imp::route_to(dst, iface)
 }
 
-/// Interface addresses from the system's interface list.
-fn iface_addr(name: &str, v6: bool) -> Option<IpAddr> {
-    pnet_datalink::interfaces()
-        .into_iter()
-        .find(|i| i.name == name)?
-        .ips
-        .into_iter()
-        .map(|n| n.ip())
-        .find(|ip| ip.is_ipv6() == v6)
-}
-
 #[cfg(target_os = "linux")]
 mod imp {
     use std::net::IpAddr;
     use std::process::Command;
 
-    use super::{iface_addr, LinkError, Route};
+    use super::{LinkError, Route};
+
+    /// An address of the interface, from the system's interface list.
+    fn iface_addr(name: &str, v6: bool) -> Option<IpAddr> {
+        pnet_datalink::interfaces()
+            .into_iter()
+            .find(|i| i.name == name)?
+            .ips
+            .into_iter()
+            .map(|n| n.ip())
+            .find(|ip| ip.is_ipv6() == v6)
+    }
 
     /// `ip -o route get DST [oif IFACE]`, reading its `dev` and `src` words.
     pub fn route_to(dst: IpAddr, iface: Option<&str>) -> Result<Route, LinkError> {
