@@ -1,8 +1,10 @@
 //! tcpcraft: a TCP packet crafter for teaching and testing TCP.
 //!
 //! Layers, each in its own folder: `wire` (build and parse, no I/O), `link` (raw and
-//! simulated send and capture) and `cli` (the command line).
+//! simulated send and capture), `exchange` (preset runner, timeline), `preset` (RON format) and `cli`.
 
 pub mod cli;
+pub mod exchange;
 pub mod link;
+pub mod preset;
 pub mod wire;

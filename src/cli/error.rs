@@ -27,6 +27,9 @@ pub enum CliError {
     /// The link failed.
     #[error("{0}")]
     Link(#[from] LinkError),
+    /// A preset cannot be read or run (already formatted as `file:line:col: message`).
+    #[error("{0}")]
+    Preset(String),
 }
 
 impl CliError {
@@ -38,7 +41,10 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Input { .. } | CliError::Wire(_) | CliError::Link(LinkError::Target { .. }) => EXIT_BAD_INPUT,
+            CliError::Input { .. }
+            | CliError::Wire(_)
+            | CliError::Preset(_)
+            | CliError::Link(LinkError::Target { .. }) => EXIT_BAD_INPUT,
             CliError::Link(_) => EXIT_LINK_UNAVAILABLE,
         }
     }

@@ -2,17 +2,18 @@
 
 use serde_json::{json, Value};
 
-use crate::link::{Captured, Origin};
+use crate::link::{Captured, IcmpError, Origin};
+use crate::wire::Segment;
 
 /// One captured datagram in the `send --json` event schema; `t0` is the link time of the first send.
-pub fn event_json(c: &Captured, t0: u64) -> Value {
-    let dir = if matches!(c.origin, Origin::Crafted | Origin::LocalKernel) { "out" } else { "in" };
+pub fn event_json(origin: Origin, t: u64, segment: Option<&Segment>, icmp: Option<&IcmpError>, t0: u64) -> Value {
+    let dir = if matches!(origin, Origin::Crafted | Origin::LocalKernel) { "out" } else { "in" };
     let mut v = json!({
-        "t_us": c.t.saturating_sub(t0),
+        "t_us": t.saturating_sub(t0),
         "dir": dir,
-        "origin": c.origin.as_str(),
+        "origin": origin.as_str(),
     });
-    if let Some(s) = &c.segment {
+    if let Some(s) = segment {
         v["src"] = json!(format!("{}:{}", s.src(), s.tcp.sport));
         v["dst"] = json!(format!("{}:{}", s.dst(), s.tcp.dport));
         v["flags"] = json!(s.tcp.flags.names().collect::<Vec<_>>());
@@ -26,7 +27,7 @@ pub fn event_json(c: &Captured, t0: u64) -> Value {
             v["checksum_offloaded"] = json!(true);
         }
     }
-    if let Some(i) = &c.icmp {
+    if let Some(i) = icmp {
         v["src"] = json!(i.from.to_string());
         v["icmp"] = json!({"type": i.icmp_type, "code": i.code, "v6": i.v6, "meaning": i.describe()});
     }

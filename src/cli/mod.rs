@@ -4,6 +4,9 @@ pub mod build;
 pub mod craft;
 pub mod error;
 pub mod events;
+pub mod ladder;
+pub mod presets;
+pub mod run;
 pub mod send;
 pub mod values;
 
@@ -29,6 +32,12 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Send one crafted segment (raw or simulated link) and print every matched reply.
     Send(send::SendArgs),
+    /// Run a preset (a multi-step exchange) and print its handshake timeline.
+    Run(run::RunArgs),
+    /// List the bundled presets.
+    Presets,
+    /// Validate preset files.
+    Check(presets::CheckArgs),
 }
 
 /// Parses the process arguments, runs the command, prints its output, and returns the exit code.
@@ -65,16 +74,39 @@ where
             let sub = matches.subcommand_matches("send").unwrap_or(&matches);
             send::run(args, sub)
         }
+        Some(Command::Run(args)) => {
+            crate::link::guard::install_cleanup_handlers();
+            return match run::run(args) {
+                Ok(out) => {
+                    print_out(&out.text);
+                    if out.pass {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(EXIT_FAILED_EXPECTATION)
+                    }
+                }
+                Err(e) => fail(&e),
+            };
+        }
+        Some(Command::Presets) => presets::list(),
+        Some(Command::Check(args)) => presets::check(args),
     };
     match result {
         Ok(out) => {
-            use std::io::Write;
-            // A closed pipe (`| head`) is the reader's choice, not an error of ours.
-            let _ = writeln!(std::io::stdout().lock(), "{out}");
+            print_out(&out);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
     }
+}
+
+/// Exit code of `run` when an expectation was not met.
+pub const EXIT_FAILED_EXPECTATION: u8 = 1;
+
+/// Prints to stdout; a closed pipe (`| head`) is the reader's choice, not an error of ours.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Prints a one-line error and returns its exit code.

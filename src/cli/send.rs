@@ -133,7 +133,8 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         events.extend(got);
     }
     if args.json {
-        let ev: Vec<_> = events.iter().map(|c| event_json(c, t0)).collect();
+        let ev: Vec<_> =
+            events.iter().map(|c| event_json(c.origin, c.t, c.segment.as_ref(), c.icmp.as_ref(), t0)).collect();
         return Ok(json!({"link": link.describe(), "events": ev, "dropped": link.dropped()}).to_string());
     }
     let mut out = format!("link: {}\n", link.describe());

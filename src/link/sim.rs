@@ -196,8 +196,8 @@ impl SimLink {
         }
     }
 
-    /// The lab host's applications: an HTTP answer on 80/8080, an SSH banner on 22, echo elsewhere; they close
-    /// when the client does.
+    /// The lab host's applications: an HTTP answer on 80/8080, an SSH banner on 22, echo elsewhere. They close
+    /// only when the client does, so every close is the student's to make.
     fn serve(&mut self) {
         for (port, h) in self.listeners.clone() {
             let s = self.sockets.get_mut::<tcp::Socket>(h);
@@ -214,7 +214,6 @@ impl SimLink {
                         let body = "hello from the tcpcraft lab host\n";
                         let reply = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
                         let _ = s.send_slice(reply.as_bytes());
-                        s.close();
                     }
                     22 => {}
                     _ => {
@@ -246,9 +245,20 @@ impl SimLink {
         }
     }
 
-    /// Whether the host would see this datagram at all (filtered ports drop it).
-    fn filtered(&self, datagram: &[u8]) -> bool {
-        wire::parse(datagram).is_ok_and(|s| self.cfg.filtered.contains(&s.tcp.dport))
+    /// Whether the host never answers this datagram: filtered ports drop everything, and (RFC 9293 §3.10.7.2)
+    /// a listening port drops a segment without SYN, ACK or RST that belongs to no connection (smoltcp would
+    /// answer RST, which is what a closed port does).
+    fn dropped_silently(&mut self, datagram: &[u8]) -> bool {
+        let Ok(s) = wire::parse(datagram) else { return false };
+        if self.cfg.filtered.contains(&s.tcp.dport) {
+            return true;
+        }
+        let f = s.tcp.flags;
+        if f.syn || f.ack || f.rst || !self.cfg.open.contains(&s.tcp.dport) {
+            return false;
+        }
+        let from = smoltcp::wire::IpEndpoint::new(IpAddress::from(s.src()), s.tcp.sport);
+        !self.listeners.iter().any(|(_, h)| self.sockets.get_mut::<tcp::Socket>(*h).remote_endpoint() == Some(from))
     }
 
     fn captured(&self, t: Micros, bytes: Vec<u8>) -> Option<Captured> {
@@ -285,7 +295,7 @@ impl Link for SimLink {
             Ok(IpAddr::V6(a)) => a == self.cfg.host_v6,
             Err(_) => true,
         };
-        if dst_is_host && !self.filtered(datagram) {
+        if dst_is_host && !self.dropped_silently(datagram) {
             self.device.to_host.push_back(datagram.to_vec());
             self.run_host(t + self.cfg.rtt_us / 2);
         }
@@ -405,7 +415,7 @@ mod tests {
         assert!(peer.iter().any(|s| s.tcp.ack == 1001 + 18), "{peer:?}");
         let data: Vec<u8> = peer.iter().flat_map(|s| s.payload.clone()).collect();
         assert!(String::from_utf8_lossy(&data).starts_with("HTTP/1.0 200 OK"));
-        assert!(peer.iter().any(|s| s.tcp.flags.fin), "HTTP/1.0 closes after the answer");
+        assert!(!peer.iter().any(|s| s.tcp.flags.fin), "the lab host leaves the close to the client");
     }
 
     #[test]

@@ -1,0 +1,82 @@
+//! The run as a text ladder diagram (client | time | arrow | server) with relative numbers and notes, fitting
+//! an 80-column terminal.
+
+use crate::exchange::{Dir, Timeline, TimelineEvent};
+use crate::link::Origin;
+
+/// Width of the arrow column.
+const ARROW: usize = 50;
+/// Width notes are wrapped to.
+const NOTE_WIDTH: usize = 66;
+
+/// The label on an arrow: flags, relative seq/ack, length.
+fn label(e: &TimelineEvent) -> String {
+    match (&e.segment, &e.icmp) {
+        (Some(s), _) => {
+            let mut l = format!("{} seq={}", s.tcp.flags.wireshark(), e.rel_seq);
+            if s.tcp.flags.ack {
+                l += &format!(" ack={}", e.rel_ack);
+            }
+            if !s.payload.is_empty() {
+                l += &format!(" len={}", s.payload.len());
+            }
+            l
+        }
+        (None, Some(i)) => format!("ICMP {}", i.describe()),
+        (None, None) => "?".into(),
+    }
+}
+
+/// Wraps `text` at word boundaries to `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().map(|l| l.chars().count()).unwrap_or(0);
+        if last > 0 && last + 1 + word.chars().count() > width {
+            lines.push(String::new());
+        }
+        if let Some(l) = lines.last_mut() {
+            if !l.is_empty() {
+                l.push(' ');
+            }
+            l.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The whole diagram: a header with both ends, one arrow per event, its note, and ✓/✗ where a step judged it.
+pub fn render(tl: &Timeline, client: &str, server: &str) -> String {
+    let mut out = format!("{:>10}  {:<w$}{}\n", "time ms", client, server, w = ARROW + 2 - server.len().min(ARROW));
+    for (i, e) in tl.events.iter().enumerate() {
+        let l = label(e);
+        let body = format!(" {l} ");
+        let fill = ARROW.saturating_sub(body.chars().count() + 2);
+        let arrow = match e.dir {
+            Dir::Out => format!("|-{body}{}>|", "-".repeat(fill)),
+            Dir::In => format!("|<{}{body}-|", "-".repeat(fill)),
+        };
+        let who = match e.origin {
+            Origin::Crafted => "",
+            Origin::Peer => "",
+            Origin::LocalKernel => " our kernel",
+            Origin::Icmp => " icmp",
+        };
+        let verdict = tl
+            .verdicts
+            .iter()
+            .find(|v| v.event == Some(i))
+            .map(|v| format!(" {} step {}", if v.pass { "✓" } else { "✗" }, v.step + 1))
+            .unwrap_or_default();
+        let rtt = e.rtt_us.map(|r| format!(" rtt {:.3}", r as f64 / 1000.0)).unwrap_or_default();
+        out += &format!("{:>10.3}  {arrow}{who}{rtt}{verdict}\n", e.t_us as f64 / 1000.0);
+        for line in wrap(&e.note.render(), NOTE_WIDTH) {
+            out += &format!("{:>12}  {line}\n", "");
+        }
+    }
+    for v in tl.verdicts.iter().filter(|v| v.event.is_none()) {
+        out +=
+            &format!("{:>12}{} step {} ({}): {}\n", "", if v.pass { "✓" } else { "✗" }, v.step + 1, v.kind, v.detail);
+    }
+    out
+}

@@ -1,0 +1,208 @@
+//! `tcpcraft run PRESET`: runs a preset over the simulated lab host (the default) or a raw link, and prints the
+//! ladder diagram or JSON. Exit codes: 0 pass, 1 an expectation not met, 2 bad input or preset, 3 link unavailable.
+
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+
+use clap::{ArgAction, Args};
+use serde_json::{json, Value};
+
+use super::error::CliError;
+use super::events::event_json;
+use super::ladder;
+use super::send::{split_target, LinkChoice};
+use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
+use crate::link::raw::{RawLink, RawOptions};
+use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
+use crate::link::{privileges, route, Link};
+use crate::preset::{self, Preset};
+use crate::wire::SegmentSpec;
+
+/// Arguments of `tcpcraft run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// A preset file (.ron) or a built-in name (see `tcpcraft presets`).
+    pub preset: String,
+    /// Target HOST[:PORT]; default: the preset's, else the simulated lab host.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The link to use (auto: the simulated lab host unless a real target is given and raw sockets are allowed).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub link: LinkChoice,
+    /// Interface for the raw link.
+    #[arg(long)]
+    pub iface: Option<String>,
+    /// Install the kernel-RST guard (default: when the preset asks for it).
+    #[arg(long, action = ArgAction::SetTrue, overrides_with = "no_guard")]
+    pub guard: bool,
+    /// Never install the kernel-RST guard (your kernel's RSTs then show in the timeline).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub no_guard: bool,
+    /// Our source port (default: random 49152-65535).
+    #[arg(long)]
+    pub sport: Option<u16>,
+    /// Our ISN (default: random).
+    #[arg(long)]
+    pub isn: Option<u32>,
+    /// Seed for every random choice (makes a run repeatable on the simulated link).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print JSON instead of the ladder diagram.
+    #[arg(long)]
+    pub json: bool,
+    /// Pause before each Send, show the segment, and wait for Enter (q + Enter stops).
+    #[arg(long)]
+    pub step: bool,
+}
+
+/// The outcome, for `main` to print and map to an exit code.
+pub struct RunOutput {
+    /// What to print.
+    pub text: String,
+    /// Whether every expectation was met.
+    pub pass: bool,
+}
+
+/// Step-through on a terminal: shows each segment before it goes out.
+struct Stepper;
+
+impl Observer for Stepper {
+    fn before_send(&mut self, step: usize, spec: &SegmentSpec, bytes: &[u8]) -> Control {
+        let t = &spec.tcp;
+        eprintln!(
+            "step {}: about to send {} seq={} ack={} win={} len={} ({} bytes). Enter sends, q stops.",
+            step + 1,
+            t.flags.wireshark(),
+            t.seq,
+            t.ack,
+            t.window,
+            spec.payload.bytes().len(),
+            bytes.len()
+        );
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(_) if line.trim().eq_ignore_ascii_case("q") => Control::Stop,
+            Ok(0) | Err(_) => Control::Stop,
+            Ok(_) => Control::Continue,
+        }
+    }
+}
+
+/// Chooses the target address and port from the flag, the preset, or the lab host.
+fn target(args: &RunArgs, p: &Preset) -> Result<(Option<IpAddr>, u16), CliError> {
+    let Some(t) = args.target.as_ref().or(p.target.as_ref()) else { return Ok((None, p.port)) };
+    let (host, port) = split_target(t)?;
+    Ok((Some(route::resolve(&host, false)?), port.unwrap_or(p.port)))
+}
+
+/// Runs the preset and renders the result.
+pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
+    let preset = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
+    let (dst, dport) = target(args, &preset)?;
+    let sim_cfg = preset.sim.clone().unwrap_or_default();
+    let dst = dst.unwrap_or(IpAddr::V4(sim_cfg.host));
+    let lab = dst == IpAddr::V4(sim_cfg.host) || dst == IpAddr::V6(sim_cfg.host_v6);
+    let use_raw = match args.link {
+        LinkChoice::Raw => true,
+        LinkChoice::Sim => false,
+        LinkChoice::Auto => !lab && privileges::check().raw,
+    };
+    let guard = if args.no_guard { false } else { args.guard || preset.guard };
+    let (mut link, src): (Box<dyn Link>, IpAddr) = if use_raw {
+        let raw = RawLink::open(dst, &RawOptions { iface: args.iface.clone(), guard, layer2: false })?;
+        let src = raw.route().src;
+        (Box::new(raw), src)
+    } else {
+        let cfg = match dst {
+            IpAddr::V4(a) => SimConfig { host: a, ..sim_cfg },
+            IpAddr::V6(a) => SimConfig { host_v6: a, ..sim_cfg },
+        };
+        let src = if dst.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) };
+        (Box::new(SimLink::new(cfg)), src)
+    };
+    let opts = RunOptions {
+        target: dst,
+        dport,
+        src,
+        sport: args.sport,
+        isn: args.isn,
+        seed: args.seed,
+        linger_ms: if use_raw { 100 } else { 50 },
+    };
+    let result = if args.step {
+        exchange::run(&preset, link.as_mut(), &opts, &mut Stepper)
+    } else {
+        exchange::run(&preset, link.as_mut(), &opts, &mut exchange::Silent)
+    }
+    .map_err(|e| match e {
+        exchange::RunError::Link(l) => CliError::Link(l),
+        other => CliError::Preset(format!("{}: {other}", args.preset)),
+    })?;
+    let tl = &result.timeline;
+    let pass = tl.pass() && !result.stopped;
+    let target_text = format!("{dst}:{dport}");
+    if args.json {
+        let v = json!({
+            "preset": preset.name,
+            "target": target_text,
+            "link": link.describe(),
+            "verdict": if pass { "pass" } else { "fail" },
+            "steps": steps_json(&preset, tl, result.steps_run),
+            "events": events_json(tl),
+            "dropped": link.dropped(),
+        });
+        return Ok(RunOutput { text: v.to_string(), pass });
+    }
+    let mut text = format!("{}: {}\n", preset.name, preset.description);
+    text += &format!(
+        "link: {}   target: {target_text}   guard: {}\n\n",
+        link.describe(),
+        if use_raw && guard { "on" } else { "off" }
+    );
+    let client = format!("client {}", opts.src);
+    text += &ladder::render(tl, &client, &format!("server {target_text}"));
+    text += &format!(
+        "\nverdict: {}{}\n",
+        if pass { "PASS" } else { "FAIL" },
+        if result.stopped { " (stopped)" } else { "" }
+    );
+    if !preset.explain.is_empty() {
+        text += &format!("\n{}\n", preset.explain);
+    }
+    let _ = std::io::stderr().flush();
+    Ok(RunOutput { text: text.trim_end().to_string(), pass })
+}
+
+/// One entry per step: kind, and the verdict where the step has one.
+fn steps_json(p: &Preset, tl: &Timeline, run: usize) -> Vec<Value> {
+    p.steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let v = tl.verdicts.iter().find(|v| v.step == i);
+            json!({
+                "step": i + 1,
+                "kind": s.kind(),
+                "ran": i < run,
+                "pass": v.map(|v| v.pass),
+                "detail": v.map(|v| v.detail.clone()),
+            })
+        })
+        .collect()
+}
+
+/// The events in `send --json`'s schema plus relative numbers, RTT and the note.
+pub fn events_json(tl: &Timeline) -> Vec<Value> {
+    tl.events
+        .iter()
+        .map(|e| {
+            let mut v = event_json(e.origin, e.t_us, e.segment.as_ref(), e.icmp.as_ref(), 0);
+            v["rel_seq"] = json!(e.rel_seq);
+            v["rel_ack"] = json!(e.rel_ack);
+            v["rtt_us"] = json!(e.rtt_us);
+            v["note"] = json!(e.note.render());
+            v["step"] = json!(e.step.map(|s| s + 1));
+            v
+        })
+        .collect()
+}

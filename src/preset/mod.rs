@@ -1,0 +1,28 @@
+//! Presets: multi-step exchanges in RON (serde), read with `file:line:col` errors, saved atomically, and the
+//! bundled set embedded in the binary.
+
+pub mod builtin;
+pub mod error;
+pub mod io;
+pub mod schema;
+pub mod validate;
+
+use std::path::Path;
+
+pub use error::PresetError;
+pub use schema::{ExpectStep, FlagPattern, Flags, Preset, SendTemplate, Step};
+
+/// A preset by path (anything with a `/` or ending in `.ron`, or an existing file) or by built-in name.
+pub fn resolve(arg: &str) -> Result<Preset, PresetError> {
+    let path = Path::new(arg);
+    if arg.ends_with(".ron") || arg.contains('/') || path.is_file() {
+        return io::load(path);
+    }
+    builtin::builtin(arg).unwrap_or_else(|| {
+        let known: Vec<&str> = builtin::names().collect();
+        Err(PresetError::whole_file(
+            arg,
+            format!("no such file, and no built-in preset of that name (built-ins: {})", known.join(", ")),
+        ))
+    })
+}

@@ -1,0 +1,111 @@
+//! Checks beyond the syntax: the version, that names are bound before use, and the bounds of every wait.
+
+use std::collections::HashSet;
+
+use super::schema::{Preset, Step, VERSION};
+use crate::exchange::expr::{Expr, OWN_NAMES};
+
+/// The longest wait a step may ask for.
+pub const MAX_WAIT_MS: u64 = 600_000;
+/// The most steps a preset may have.
+pub const MAX_STEPS: usize = 10_000;
+
+/// A semantic problem and a piece of the source text that locates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What is wrong.
+    pub message: String,
+    /// Text to look for in the file to place the error (with which occurrence, 0-based).
+    pub near: Option<(String, usize)>,
+}
+
+fn problem(message: String, near: Option<(String, usize)>) -> Problem {
+    Problem { message, near }
+}
+
+/// Every expression of a step, with the field it sits in.
+pub fn step_exprs(step: &Step) -> Vec<(&'static str, &Expr)> {
+    let mut v = Vec::new();
+    match step {
+        Step::Send(t) => {
+            for (name, e) in [
+                ("seq", &t.seq),
+                ("ack", &t.ack),
+                ("sport", &t.sport),
+                ("dport", &t.dport),
+                ("window", &t.window),
+                ("urgent", &t.urgent),
+            ] {
+                if let Some(e) = e {
+                    v.push((name, e));
+                }
+            }
+        }
+        Step::Expect(x) => {
+            if let Some(e) = &x.ack {
+                v.push(("ack", e));
+            }
+        }
+        Step::ExpectNothing { .. } | Step::Sleep(_) => {}
+    }
+    v
+}
+
+/// Checks a parsed preset.
+pub fn validate(p: &Preset) -> Result<(), Problem> {
+    if p.version != VERSION {
+        return Err(problem(
+            format!("version {} is not supported; this build reads version {VERSION}", p.version),
+            Some(("version".into(), 0)),
+        ));
+    }
+    if p.steps.is_empty() {
+        return Err(problem("a preset needs at least one step".into(), Some(("steps".into(), 0))));
+    }
+    if p.steps.len() > MAX_STEPS {
+        return Err(problem(format!("{} steps; a preset has at most {MAX_STEPS}", p.steps.len()), None));
+    }
+    let mut bound: HashSet<String> = HashSet::new();
+    let mut seen_kind = std::collections::HashMap::<&str, usize>::new();
+    for (i, step) in p.steps.iter().enumerate() {
+        let kind = step.kind();
+        let nth = *seen_kind.entry(kind).and_modify(|n| *n += 1).or_insert(0);
+        let here = Some((format!("{kind}("), nth));
+        let n = i + 1;
+        for (field, e) in step_exprs(step) {
+            for name in e.names() {
+                if let Some((binding, _)) = name.split_once('.') {
+                    if !bound.contains(binding) {
+                        return Err(problem(
+                            format!(
+                                "step {n} ({kind}), field {field}: '{name}' is used before any Expect binds '{binding}'"
+                            ),
+                            Some((format!("\"{}\"", e.text()), 0)),
+                        ));
+                    }
+                }
+            }
+        }
+        let wait = match step {
+            Step::Expect(x) => Some(x.within_ms),
+            Step::ExpectNothing { within_ms } => Some(*within_ms),
+            Step::Sleep(ms) => Some(*ms),
+            Step::Send(_) => None,
+        };
+        if let Some(w) = wait.filter(|w| *w > MAX_WAIT_MS) {
+            return Err(problem(format!("step {n} ({kind}): waits {w} ms; the most is {MAX_WAIT_MS} ms"), here));
+        }
+        if let Step::Expect(x) = step {
+            let ident = x.bind.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && x.bind.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ident || OWN_NAMES.contains(&x.bind.as_str()) {
+                return Err(problem(
+                    format!("step {n} (Expect): bind \"{}\" must be a plain name other than {OWN_NAMES:?}", x.bind),
+                    Some((format!("\"{}\"", x.bind), 0)),
+                ));
+            }
+            bound.insert(x.bind.clone());
+        }
+    }
+    Ok(())
+}
