@@ -65,7 +65,7 @@ fn default_port() -> u16 {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Step {
     /// Send a segment built from the template.
-    Send(SendTemplate),
+    Send(Box<SendTemplate>),
     /// Wait for a reply that matches, or fail at the time limit.
     Expect(ExpectStep),
     /// Pass only if nothing of the flow arrives within the time (a filtered port, a silent open port).
