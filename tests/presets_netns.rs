@@ -114,7 +114,7 @@ fn fin_close_closes_both_ways() {
     });
     let r = run("fin-close");
     assert_eq!(server.join().unwrap(), Ok(0), "the server read a clean end of stream");
-    let last = r.timeline.events.iter().filter(|e| e.origin == Origin::Crafted).next_back().unwrap();
+    let last = r.timeline.events.iter().rfind(|e| e.origin == Origin::Crafted).unwrap();
     assert!(last.note.render().contains("closed in both directions"), "{}", last.note.render());
 }
 
