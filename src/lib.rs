@@ -7,4 +7,5 @@ pub mod cli;
 pub mod exchange;
 pub mod link;
 pub mod preset;
+pub mod ui;
 pub mod wire;

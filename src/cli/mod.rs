@@ -38,6 +38,12 @@ pub enum Command {
     Presets,
     /// Validate preset files.
     Check(presets::CheckArgs),
+    /// Open the desktop app (what starting tcpcraft without arguments does).
+    Gui {
+        /// Load this preset and run it on the simulated link as soon as the window opens.
+        #[arg(long, value_name = "PRESET")]
+        run: Option<String>,
+    },
 }
 
 /// Parses the process arguments, runs the command, prints its output, and returns the exit code.
@@ -60,10 +66,18 @@ where
         Err(e) => return clap_exit(e),
     };
     let result = match &cli.command {
-        None => {
-            // The desktop app arrives with the ui layer; until then, say what there is.
-            let _ = Cli::command().print_help();
-            return ExitCode::SUCCESS;
+        None | Some(Command::Gui { .. }) => {
+            let autorun = match &cli.command {
+                Some(Command::Gui { run }) => run.clone(),
+                _ => None,
+            };
+            return match crate::ui::run(autorun) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot open the window: {e}\n(use a subcommand such as `tcpcraft run normal-open` in a terminal; `tcpcraft --help` lists them)");
+                    ExitCode::from(error::EXIT_LINK_UNAVAILABLE)
+                }
+            };
         }
         Some(Command::Build(args)) => {
             let sub = matches.subcommand_matches("build").unwrap_or(&matches);

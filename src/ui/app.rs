@@ -1,0 +1,582 @@
+//! The eframe application: persisted state plus runtime handles; panels draw and emit [`Action`]s, which are
+//! applied at the end of the frame. Runs happen on the worker thread; the UI never blocks.
+
+use std::net::IpAddr;
+
+use egui::{Color32, RichText, Ui};
+
+use super::dialogs::{Chosen, Dialogs};
+use super::editor::{self, EditorState};
+use super::library::{self, UserPreset};
+use super::state::{PersistedState, STATE_KEY};
+use super::worker::{Job, LinkKind, LinkSetup, Msg, Worker};
+use super::{bytes, status, timeline};
+use crate::exchange::{StepVerdict, TimelineEvent};
+use crate::link::privileges::{self, RawPrivileges};
+use crate::link::sim::SimConfig;
+use crate::preset::{self, Step};
+use crate::wire::{self, SegmentSpec};
+
+/// What a panel asks the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Run the current preset (paused before each Send with `step`).
+    Run {
+        /// Step-through.
+        step: bool,
+    },
+    /// Let a paused run send its next segment.
+    Next,
+    /// Stop the run.
+    Stop,
+    /// Send the edited segment once.
+    SendOne,
+    /// Load a bundled preset.
+    LoadBuiltin(&'static str),
+    /// Load one of the user's presets.
+    LoadUser(usize),
+    /// Show the open dialog.
+    OpenDialog,
+    /// Save the preset (to its file, or through the dialog).
+    Save {
+        /// Always ask for a file.
+        as_new: bool,
+    },
+    /// Select a timeline event.
+    SelectEvent(usize),
+    /// Put a timeline event's segment into the editor.
+    CraftFrom(usize),
+    /// Select a Send step of the preset for editing.
+    SelectStep(usize),
+    /// Edit the plain segment again (no step).
+    UnselectStep,
+}
+
+/// Runtime state: nothing here is persisted.
+pub struct Runtime {
+    worker: Option<Worker>,
+    /// Privileges found at start.
+    pub privileges: RawPrivileges,
+    /// Timeline events of the current job.
+    pub events: Vec<TimelineEvent>,
+    /// Verdicts of the current job.
+    pub verdicts: Vec<StepVerdict>,
+    /// A job is going.
+    pub running: bool,
+    /// The step-through pause: the segment about to go out.
+    pub paused: Option<(usize, SegmentSpec)>,
+    step_mode: bool,
+    link_desc: String,
+    /// Latest status message and whether it is an error.
+    pub message: (String, bool),
+    /// The selected timeline event.
+    pub selected: Option<usize>,
+    /// The selected preset step (its template is edited).
+    pub selected_step: Option<usize>,
+    /// Editor buffers and hover.
+    pub editor: EditorState,
+    bytes_hover: Option<&'static str>,
+    dialogs: Dialogs,
+    users: Vec<UserPreset>,
+    show_privileges: bool,
+    dropped: u64,
+}
+
+/// The app.
+pub struct TcpcraftApp {
+    /// What is persisted.
+    pub state: PersistedState,
+    /// What is not.
+    pub rt: Runtime,
+}
+
+impl TcpcraftApp {
+    /// The app with this state; `repaint` wakes the UI from other threads.
+    pub fn with_state(mut state: PersistedState, ctx: Option<egui::Context>, warning: Option<String>) -> TcpcraftApp {
+        let privileges = privileges::check();
+        let mut message = (String::from("ready"), false);
+        if !privileges.raw && state.link == LinkKind::Raw {
+            state.link = LinkKind::Sim;
+            message = ("no raw privileges: switched to the simulated lab host".into(), false);
+        }
+        if let Some(w) = warning {
+            message = (w, true);
+        }
+        let worker = Worker::spawn(move || {
+            if let Some(c) = &ctx {
+                c.request_repaint();
+            }
+        })
+        .map_err(|e| message = (format!("cannot start the worker thread: {e}"), true))
+        .ok();
+        TcpcraftApp {
+            state,
+            rt: Runtime {
+                worker,
+                privileges,
+                events: Vec::new(),
+                verdicts: Vec::new(),
+                running: false,
+                paused: None,
+                step_mode: false,
+                link_desc: String::new(),
+                message,
+                selected: None,
+                selected_step: None,
+                editor: EditorState::default(),
+                bytes_hover: None,
+                dialogs: Dialogs::default(),
+                users: library::scan_user_presets(),
+                show_privileges: false,
+                dropped: 0,
+            },
+        }
+    }
+
+    /// The app as eframe creates it: persisted state restored (bad state falls back to defaults, with a warning).
+    pub fn new(cc: &eframe::CreationContext<'_>) -> TcpcraftApp {
+        super::fonts::install(&cc.egui_ctx);
+        let (state, warning) = match cc.storage.and_then(|s| s.get_string(STATE_KEY)) {
+            None => (PersistedState::default(), None),
+            Some(text) => match ron::from_str::<PersistedState>(&text) {
+                Ok(s) => (s, None),
+                Err(e) => {
+                    (PersistedState::default(), Some(format!("saved state could not be read ({e}); defaults used")))
+                }
+            },
+        };
+        TcpcraftApp::with_state(state, Some(cc.egui_ctx.clone()), warning)
+    }
+
+    /// The datagram the editor describes, or why it cannot be built.
+    pub fn built(&self) -> Result<Vec<u8>, String> {
+        wire::build(&self.state.spec).map_err(|e| e.to_string())
+    }
+
+    /// The link setup for the current target and link choice.
+    fn setup(&self) -> Result<LinkSetup, String> {
+        let sim = self.state.preset.as_ref().and_then(|p| p.sim.clone()).unwrap_or_default();
+        let text = self.state.target.trim();
+        let (host, port) = crate::cli::send::split_target(text).map_err(|e| e.to_string())?;
+        let target: IpAddr = if host.is_empty() {
+            IpAddr::V4(sim.host)
+        } else {
+            crate::link::route::resolve(&host, false).map_err(|e| e.to_string())?
+        };
+        let dport = port.or(self.state.preset.as_ref().map(|p| p.port)).unwrap_or(80);
+        Ok(LinkSetup {
+            kind: self.state.link,
+            target,
+            dport,
+            iface: (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string()),
+            guard: self.state.guard,
+            sim: SimConfig { ..sim },
+        })
+    }
+
+    fn start(&mut self, job: Job, step: bool) {
+        self.rt.events.clear();
+        self.rt.verdicts.clear();
+        self.rt.selected = None;
+        self.rt.paused = None;
+        self.rt.dropped = 0;
+        self.rt.step_mode = step;
+        match &mut self.rt.worker {
+            Some(w) => {
+                w.start(job);
+                self.rt.running = true;
+                self.rt.message = ("running…".into(), false);
+            }
+            None => self.rt.message = ("no worker thread".into(), true),
+        }
+    }
+
+    /// Applies one action.
+    pub fn apply(&mut self, a: Action, ctx: &egui::Context) {
+        match a {
+            Action::Run { step } => match (self.setup(), &self.state.preset) {
+                (Ok(setup), Some(p)) => {
+                    let job = Job::Run { preset: Box::new(p.clone()), setup, step_through: step };
+                    self.start(job, step);
+                }
+                (Err(e), _) => self.rt.message = (format!("target: {e}"), true),
+                (_, None) => self.rt.message = ("choose a preset first".into(), true),
+            },
+            Action::Next => {
+                self.rt.paused = None;
+                if let Some(w) = &self.rt.worker {
+                    w.next();
+                }
+            }
+            Action::Stop => {
+                if let Some(w) = &mut self.rt.worker {
+                    w.stop();
+                }
+                self.rt.running = false;
+                self.rt.paused = None;
+                self.rt.message = ("stopped".into(), false);
+            }
+            Action::SendOne => match (self.setup(), self.built()) {
+                (Ok(mut setup), Ok(_)) => {
+                    let mut spec = self.state.spec.clone();
+                    if let Ok(seg) = wire::parse_any_protocol(&wire::build(&spec).unwrap_or_default()) {
+                        setup.target = seg.dst();
+                        setup.dport = seg.tcp.dport;
+                    }
+                    if setup.kind == LinkKind::Sim {
+                        // The lab host answers at the segment's own destination.
+                        spec = self.state.spec.clone();
+                    }
+                    let wait_ms = self.state.wait_ms;
+                    self.start(Job::SendOne { spec: Box::new(spec), setup, wait_ms }, false);
+                }
+                (Err(e), _) => self.rt.message = (format!("target: {e}"), true),
+                (_, Err(e)) => self.rt.message = (format!("the segment cannot be built: {e}"), true),
+            },
+            Action::LoadBuiltin(name) => match preset::builtin::builtin(name) {
+                Some(Ok(p)) => self.load_preset(p, None),
+                Some(Err(e)) => self.rt.message = (e.to_string(), true),
+                None => {}
+            },
+            Action::LoadUser(i) => {
+                if let Some(u) = self.rt.users.get(i) {
+                    let path = u.path.clone();
+                    self.open_file(path);
+                }
+            }
+            Action::OpenDialog => self.rt.dialogs.open(ctx, library::user_dir()),
+            Action::Save { as_new } => {
+                let Some(p) = &self.state.preset else { return };
+                match (&self.state.preset_path, as_new) {
+                    (Some(path), false) => {
+                        let path = std::path::PathBuf::from(path);
+                        self.save_to(path);
+                    }
+                    _ => {
+                        let dir = library::user_dir();
+                        if let Some(d) = &dir {
+                            let _ = std::fs::create_dir_all(d);
+                        }
+                        self.rt.dialogs.save_as(ctx, dir, format!("{}.ron", p.name));
+                    }
+                }
+            }
+            Action::SelectEvent(i) => self.rt.selected = Some(i),
+            Action::CraftFrom(i) => {
+                if let Some(seg) = self.rt.events.get(i).and_then(|e| e.segment.as_ref()) {
+                    self.state.spec = seg.to_spec();
+                    self.rt.selected_step = None;
+                    self.rt.editor.bufs.reset();
+                    self.rt.message = (format!("event {i} loaded into the editor"), false);
+                }
+            }
+            Action::SelectStep(i) => {
+                self.rt.selected_step = Some(i);
+                self.rt.editor.bufs.reset();
+            }
+            Action::UnselectStep => {
+                self.rt.selected_step = None;
+                self.rt.editor.bufs.reset();
+            }
+        }
+    }
+
+    /// Loads a preset (built-in name or file) and runs it on the simulated link.
+    pub fn autorun(&mut self, name: &str, ctx: &egui::Context) {
+        match preset::resolve(name) {
+            Ok(p) => {
+                let path = (!preset::builtin::names().any(|n| n == name)).then(|| name.to_string());
+                self.load_preset(p, path);
+                self.state.link = LinkKind::Sim;
+                self.apply(Action::Run { step: false }, ctx);
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    fn load_preset(&mut self, p: preset::Preset, path: Option<String>) {
+        self.rt.message = (format!("preset {} loaded", p.name), false);
+        if let Some(t) = &p.target {
+            self.state.target = format!("{t}:{}", p.port);
+        } else {
+            self.state.target = format!("{}:{}", p.sim.clone().unwrap_or_default().host, p.port);
+        }
+        self.state.preset = Some(p);
+        self.state.preset_path = path;
+        self.rt.selected_step = None;
+        self.rt.editor.bufs.reset();
+    }
+
+    /// Opens a preset file, reporting `file:line:col` errors in the status bar.
+    pub fn open_file(&mut self, path: std::path::PathBuf) {
+        match preset::io::load(&path) {
+            Ok(p) => self.load_preset(p, Some(path.display().to_string())),
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// Saves the current preset (atomically) to `path`.
+    pub fn save_to(&mut self, path: std::path::PathBuf) {
+        let Some(p) = &self.state.preset else { return };
+        match preset::io::save(&path, p) {
+            Ok(()) => {
+                self.rt.message = (format!("saved {}", path.display()), false);
+                self.state.preset_path = Some(path.display().to_string());
+                self.rt.users = library::scan_user_presets();
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// Takes the worker's news into the runtime state.
+    fn drain_worker(&mut self) {
+        let Some(w) = &self.rt.worker else { return };
+        for m in w.drain() {
+            match m {
+                Msg::Started { link, .. } => self.rt.link_desc = link,
+                Msg::AboutToSend { step, spec } => {
+                    if self.rt.step_mode {
+                        self.rt.paused = Some((step, *spec));
+                    }
+                }
+                Msg::Events(ev) => self.rt.events.extend(ev),
+                Msg::Verdict(v) => self.rt.verdicts.push(v),
+                Msg::Finished { pass, stopped, dropped } => {
+                    self.rt.running = false;
+                    self.rt.paused = None;
+                    self.rt.dropped = dropped;
+                    let failed = !pass && !stopped;
+                    self.rt.message = (
+                        if stopped {
+                            "stopped".into()
+                        } else if pass {
+                            format!("done: {} events, every expectation met ✔", self.rt.events.len())
+                        } else {
+                            "done: an expectation was not met ✖ (see the steps)".into()
+                        },
+                        failed,
+                    );
+                }
+                Msg::Failed(e) => {
+                    self.rt.running = false;
+                    self.rt.paused = None;
+                    self.rt.message = (e, true);
+                }
+            }
+        }
+    }
+
+    /// The whole window's contents (what eframe's `ui` and the tests call).
+    pub fn ui_root(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.drain_worker();
+        for c in self.rt.dialogs.poll() {
+            match c {
+                Chosen::Open(p) => self.open_file(p),
+                Chosen::SaveAs(p) => self.save_to(p),
+                Chosen::Unavailable(e) => self.rt.message = (format!("the file dialog is not available: {e}"), true),
+            }
+        }
+        let mut actions = Vec::new();
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar(ui, &mut actions));
+        let help = egui::Panel::bottom("status-bar")
+            .show(ui, |ui| {
+                let link = if self.rt.link_desc.is_empty() { self.link_label() } else { self.rt.link_desc.clone() };
+                status::bar(
+                    ui,
+                    &status::StatusInfo {
+                        link: &link,
+                        privileges: &self.rt.privileges,
+                        running: self.rt.running,
+                        events: self.rt.events.len(),
+                        dropped: self.rt.dropped,
+                        message: &self.rt.message.0,
+                        is_error: self.rt.message.1,
+                    },
+                )
+            })
+            .inner;
+        if help {
+            self.rt.show_privileges = true;
+        }
+        egui::Panel::left("library").resizable(true).default_size(200.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("lib-scroll").show(ui, |ui| {
+                library::show(
+                    ui,
+                    self.state.preset.as_ref(),
+                    self.state.preset_path.as_deref(),
+                    &self.rt.users,
+                    &self.rt.verdicts,
+                    self.rt.selected_step,
+                    &mut actions,
+                );
+            });
+        });
+        egui::Panel::right("timeline")
+            .resizable(true)
+            .default_size(640.0)
+            .show(ui, |ui| self.timeline_panel(ui, &mut actions));
+        egui::CentralPanel::default().show(ui, |ui| self.center(ui, &mut actions));
+        let mut open = self.rt.show_privileges;
+        status::privileges_window(&ctx, &mut open);
+        self.rt.show_privileges = open;
+        for a in actions {
+            self.apply(a, &ctx);
+        }
+    }
+
+    fn link_label(&self) -> String {
+        match self.state.link {
+            LinkKind::Sim => "Simulated lab host".into(),
+            LinkKind::Raw => {
+                let iface =
+                    if self.state.iface.trim().is_empty() { "route's interface" } else { self.state.iface.trim() };
+                format!("Raw on {iface}")
+            }
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("tcpcraft").strong().size(16.0));
+            ui.separator();
+            ui.label("target");
+            ui.add(egui::TextEdit::singleline(&mut self.state.target).desired_width(150.0).hint_text("host:port"))
+                .on_hover_text("The peer as host:port. The simulated lab host answers at any address.");
+            egui::ComboBox::from_id_salt("link").selected_text(self.link_label()).show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.state.link, LinkKind::Sim, "Simulated lab host");
+                let raw = ui.add_enabled(self.rt.privileges.raw, egui::Button::selectable(self.state.link == LinkKind::Raw, "Raw socket"));
+                if raw.clicked() {
+                    self.state.link = LinkKind::Raw;
+                }
+                if !self.rt.privileges.raw {
+                    ui.label(RichText::new("raw needs privileges").small());
+                }
+            });
+            if self.state.link == LinkKind::Raw {
+                ui.add(egui::TextEdit::singleline(&mut self.state.iface).desired_width(70.0).hint_text("iface"));
+                ui.checkbox(&mut self.state.guard, "RST guard")
+                    .on_hover_text("Stop our own kernel from resetting connections we craft (nftables table 'tcpcraft', removed after the run).");
+            }
+            ui.separator();
+            let idle = !self.rt.running;
+            let has_preset = self.state.preset.is_some();
+            if ui.add_enabled(idle && has_preset, egui::Button::new("▶ Run")).on_hover_text("Run the whole preset").clicked() {
+                out.push(Action::Run { step: false });
+            }
+            if ui.add_enabled(idle && has_preset, egui::Button::new("⏸ Step")).on_hover_text("Run, pausing before each Send").clicked() {
+                out.push(Action::Run { step: true });
+            }
+            if ui.add_enabled(self.rt.paused.is_some(), egui::Button::new("⏭ Next")).clicked() {
+                out.push(Action::Next);
+            }
+            if ui.add_enabled(self.rt.running, egui::Button::new("⏹ Stop")).clicked() {
+                out.push(Action::Stop);
+            }
+            let buildable = self.built().is_ok() && !self.rt.editor.bufs.has_errors();
+            if ui.add_enabled(idle && buildable, egui::Button::new("✉ Send one")).on_hover_text("Send the segment in the editor once").clicked() {
+                out.push(Action::SendOne);
+            }
+        });
+    }
+
+    fn center(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        if let Some((step, spec)) = &self.rt.paused {
+            egui::Frame::group(ui.style()).fill(Color32::from_rgb(0x2a, 0x24, 0x10)).show(ui, |ui| {
+                ui.label(RichText::new(format!("Paused before step {}: about to send", step + 1)).strong());
+                let t = &spec.tcp;
+                ui.monospace(format!(
+                    "{} seq={} ack={} win={} len={}",
+                    t.flags.wireshark(),
+                    t.seq,
+                    t.ack,
+                    t.window,
+                    spec.payload.bytes().len()
+                ));
+                if ui.button("⏭ Next: send it").clicked() {
+                    out.push(Action::Next);
+                }
+            });
+        }
+        let bytes_h = 190.0;
+        egui::ScrollArea::vertical()
+            .id_salt("editor-scroll")
+            .max_height((ui.available_height() - bytes_h).max(120.0))
+            .show(ui, |ui| {
+                let step = self.rt.selected_step;
+                let template = step.and_then(|i| match self.state.preset.as_mut().and_then(|p| p.steps.get_mut(i)) {
+                    Some(Step::Send(t)) => Some(t),
+                    _ => None,
+                });
+                match (template, step) {
+                    (Some(t), Some(i)) => {
+                        if ui.button("← back to the segment editor").clicked() {
+                            out.push(Action::UnselectStep);
+                        }
+                        editor::template_editor(ui, t, &mut self.rt.editor, i);
+                    }
+                    _ => {
+                        ui.heading("Segment");
+                        editor::show(ui, &mut self.state.spec, &mut self.rt.editor, self.rt.bytes_hover);
+                    }
+                }
+            });
+        ui.separator();
+        ui.label(RichText::new("Bytes").strong());
+        egui::ScrollArea::vertical().id_salt("bytes-scroll").show(ui, |ui| match self.built() {
+            Ok(b) => {
+                let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
+                ui.label(format!("{} bytes", b.len()));
+                let hl = self.rt.editor.hovered.or(self.rt.bytes_hover);
+                self.rt.bytes_hover = bytes::show(ui, &b, &fields, hl);
+            }
+            Err(e) => {
+                ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xef, 0x47, 0x6f)));
+            }
+        });
+    }
+
+    fn timeline_panel(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            ui.heading("Timeline");
+            ui.checkbox(&mut self.state.absolute, "absolute seq/ack");
+            for (o, name) in [
+                (crate::link::Origin::Crafted, "crafted"),
+                (crate::link::Origin::Peer, "peer"),
+                (crate::link::Origin::LocalKernel, "our kernel"),
+                (crate::link::Origin::Icmp, "ICMP"),
+            ] {
+                ui.colored_label(timeline::origin_color(o), format!("■ {name}"));
+            }
+        });
+        let h = (ui.available_height() * 0.45).max(150.0);
+        if let Some(i) =
+            timeline::ladder(ui, &self.rt.events, &self.rt.verdicts, self.state.absolute, self.rt.selected, h)
+        {
+            out.push(Action::SelectEvent(i));
+        }
+        ui.separator();
+        if let Some(e) = self.rt.selected.and_then(|i| self.rt.events.get(i).map(|e| (i, e))) {
+            let (i, e) = e;
+            ui.label(RichText::new(format!("Event {i}: {}", timeline::label(e, self.state.absolute))).strong());
+            ui.label(e.note.render());
+            if e.segment.is_some() && ui.button("⬅ Craft from this").clicked() {
+                out.push(Action::CraftFrom(i));
+            }
+            ui.separator();
+        }
+        if let Some(i) = timeline::table(ui, &self.rt.events, self.state.absolute, self.rt.selected) {
+            out.push(Action::SelectEvent(i));
+        }
+    }
+}
+
+impl eframe::App for TcpcraftApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STATE_KEY, &self.state);
+    }
+}

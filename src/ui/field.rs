@@ -1,0 +1,228 @@
+//! Form fields that never replace a bad value silently: each keeps the text the user typed, and when it does not
+//! parse or does not fit, the field turns red and says why, while the last good value stays in the segment.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use egui::{Color32, Response, RichText, TextEdit, Ui};
+
+use crate::wire::{Auto, Checksum};
+
+/// The typed text and the error of every field, by key.
+#[derive(Default, Debug)]
+pub struct Buffers {
+    texts: HashMap<String, String>,
+    errors: HashMap<String, String>,
+}
+
+impl Buffers {
+    /// Forgets every typed text (after the segment was replaced from outside: a preset, "craft from this").
+    pub fn reset(&mut self) {
+        self.texts.clear();
+        self.errors.clear();
+    }
+
+    /// The error shown on a field, if any.
+    pub fn error(&self, key: &str) -> Option<&str> {
+        self.errors.get(key).map(String::as_str)
+    }
+
+    /// Whether any field holds unusable input.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// A text field bound to `current`: calls `parse` on every edit, and stores a message when it fails.
+    fn text_field<T>(
+        &mut self,
+        ui: &mut Ui,
+        key: &str,
+        current: String,
+        width: f32,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> (Response, Option<T>) {
+        let text = self.texts.entry(key.to_string()).or_insert(current);
+        let err = self.errors.contains_key(key);
+        let mut edit = TextEdit::singleline(text).desired_width(width);
+        if err {
+            edit = edit.text_color(Color32::from_rgb(0xff, 0x60, 0x60));
+        }
+        let resp = ui.add(edit);
+        let mut out = None;
+        if resp.changed() {
+            match parse(text.trim()) {
+                Ok(v) => {
+                    self.errors.remove(key);
+                    out = Some(v);
+                }
+                Err(e) => {
+                    self.errors.insert(key.to_string(), e);
+                }
+            }
+        }
+        if let Some(e) = self.errors.get(key) {
+            ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xff, 0x60, 0x60)).small());
+        }
+        (resp, out)
+    }
+
+    /// An unsigned number in decimal or 0x-hex, at most `max`.
+    pub fn number<T>(&mut self, ui: &mut Ui, key: &str, value: &mut T, max: u64) -> Response
+    where
+        T: Copy + Into<u64> + TryFrom<u64>,
+    {
+        let (resp, parsed) = self.text_field(ui, key, (*value).into().to_string(), 90.0, |s| parse_number(s, max));
+        if let Some(v) = parsed.and_then(|v| T::try_from(v).ok()) {
+            *value = v;
+        }
+        resp
+    }
+
+    /// An auto/manual value: a checkbox and, when manual, a number.
+    pub fn auto_number<T>(&mut self, ui: &mut Ui, key: &str, value: &mut Auto<T>, max: u64, auto_shows: T) -> Response
+    where
+        T: Copy + Into<u64> + TryFrom<u64>,
+    {
+        ui.horizontal(|ui| {
+            let mut auto = matches!(value, Auto::Auto);
+            let r = ui.checkbox(&mut auto, "auto").on_hover_text("Computed when built; untick to set it by hand.");
+            if r.changed() {
+                *value = if auto { Auto::Auto } else { Auto::Manual(value.or(auto_shows)) };
+                self.texts.remove(key);
+                self.errors.remove(key);
+            }
+            match value {
+                Auto::Manual(v) => self.number(ui, key, v, max),
+                Auto::Auto => r,
+            }
+        })
+        .inner
+    }
+
+    /// A checksum policy: auto, bad (one click), or a manual hex value.
+    pub fn checksum(&mut self, ui: &mut Ui, key: &str, value: &mut Checksum) -> Response {
+        ui.horizontal(|ui| {
+            let before = *value;
+            ui.selectable_value(value, Checksum::Auto, "auto").on_hover_text("The correct checksum.");
+            ui.selectable_value(value, Checksum::Bad, "bad")
+                .on_hover_text("Deliberately wrong (the correct value XOR 0xFFFF): receivers must drop it.");
+            let manual = matches!(value, Checksum::Manual(_));
+            let r = ui.selectable_label(manual, "manual").on_hover_text("A value typed by hand.");
+            if r.clicked() && !manual {
+                *value = Checksum::Manual(0);
+            }
+            if *value != before {
+                self.texts.remove(key);
+                self.errors.remove(key);
+            }
+            if let Checksum::Manual(v) = value {
+                let (resp, parsed) = self.text_field(ui, key, format!("0x{v:04x}"), 70.0, |s| {
+                    let h = s.trim_start_matches("0x").trim_start_matches("0X");
+                    u16::from_str_radix(h, 16).map_err(|_| "a 16-bit hex value, e.g. 0x1c46".to_string())
+                });
+                if let Some(p) = parsed {
+                    *v = p;
+                }
+                resp
+            } else {
+                r
+            }
+        })
+        .inner
+    }
+
+    /// An IP address of one family.
+    pub fn address<A>(&mut self, ui: &mut Ui, key: &str, value: &mut A) -> Response
+    where
+        A: Copy + ToString + std::str::FromStr + Into<IpAddr>,
+    {
+        let (resp, parsed) = self.text_field(ui, key, value.to_string(), 200.0, |s| {
+            s.parse::<A>().map_err(|_| {
+                let family = if (*value).into().is_ipv4() { "IPv4" } else { "IPv6" };
+                format!("not an {family} address")
+            })
+        });
+        if let Some(p) = parsed {
+            *value = p;
+        }
+        resp
+    }
+
+    /// Bytes as hex (spaces allowed).
+    pub fn hex(&mut self, ui: &mut Ui, key: &str, value: &mut Vec<u8>, multiline: bool) -> Response {
+        let text = self.texts.entry(key.to_string()).or_insert_with(|| hex::encode(&value[..]));
+        let resp = if multiline {
+            ui.add(TextEdit::multiline(text).code_editor().desired_rows(3).desired_width(f32::INFINITY))
+        } else {
+            ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0))
+        };
+        if resp.changed() {
+            match parse_hex(text) {
+                Ok(b) => {
+                    *value = b;
+                    self.errors.remove(key);
+                }
+                Err(e) => {
+                    self.errors.insert(key.to_string(), e);
+                }
+            }
+        }
+        if let Some(e) = self.errors.get(key) {
+            ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xff, 0x60, 0x60)).small());
+        }
+        resp
+    }
+
+    /// An expression field for preset templates (`peer.seq + 1`), checked as it is typed.
+    pub fn expr(&mut self, ui: &mut Ui, key: &str, value: &mut Option<crate::exchange::expr::Expr>) -> Response {
+        let current = value.as_ref().map(|e| e.text().to_string()).unwrap_or_default();
+        let (resp, parsed) = self.text_field(ui, key, current, 140.0, |s| {
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                crate::exchange::expr::Expr::parse(s).map(Some).map_err(|e| e.to_string())
+            }
+        });
+        if let Some(p) = parsed {
+            *value = p;
+        }
+        resp
+    }
+}
+
+/// Decimal or 0x-hex, at most `max`, with a message that says which rule failed.
+pub fn parse_number(s: &str, max: u64) -> Result<u64, String> {
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => s.parse::<u64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a number (decimal, or hex with 0x)"))?;
+    if v > max {
+        Err(format!("{v} is out of range 0..={max}"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// Hex bytes; spaces, colons and newlines between bytes are allowed.
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    if clean.len() % 2 == 1 {
+        return Err("an odd number of hex digits; each byte needs two".into());
+    }
+    hex::decode(&clean).map_err(|e| format!("not hex: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_hex() {
+        assert_eq!(parse_number("0x50", 65535), Ok(80));
+        assert_eq!(parse_number("70000", 65535), Err("70000 is out of range 0..=65535".into()));
+        assert!(parse_number("x", 5).is_err());
+        assert_eq!(parse_hex("de ad"), Ok(vec![0xde, 0xad]));
+        assert!(parse_hex("abc").is_err());
+    }
+}

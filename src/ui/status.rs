@@ -1,0 +1,69 @@
+//! The status bar and the "How to enable raw sending" window.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::link::privileges::{self, RawPrivileges};
+
+/// What the status bar shows.
+pub struct StatusInfo<'a> {
+    /// The link in use or chosen.
+    pub link: &'a str,
+    /// Privileges found at start.
+    pub privileges: &'a RawPrivileges,
+    /// A run is going.
+    pub running: bool,
+    /// Events in the timeline.
+    pub events: usize,
+    /// Capture drops reported by the link.
+    pub dropped: u64,
+    /// The latest message (errors in red).
+    pub message: &'a str,
+    /// Whether the message is an error.
+    pub is_error: bool,
+}
+
+/// Draws the status bar; returns true when the privileges help was asked for.
+pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
+    let mut help = false;
+    ui.horizontal(|ui| {
+        if s.running {
+            ui.spinner();
+        }
+        ui.label(format!("link: {}", s.link));
+        ui.separator();
+        if s.privileges.raw {
+            ui.label(RichText::new("raw sending available").color(Color32::from_rgb(0x06, 0xd6, 0xa0)));
+        } else {
+            ui.label(
+                RichText::new("no raw privileges: using the simulated lab host")
+                    .color(Color32::from_rgb(0xff, 0xd1, 0x66)),
+            );
+            help = ui.link("How to enable raw sending").clicked();
+        }
+        ui.separator();
+        ui.label(format!("{} events", s.events));
+        if s.dropped > 0 {
+            ui.label(
+                RichText::new(format!("{} dropped by the capture ring", s.dropped))
+                    .color(Color32::from_rgb(0xef, 0x47, 0x6f)),
+            );
+        }
+        ui.separator();
+        let msg = RichText::new(s.message);
+        ui.label(if s.is_error { msg.color(Color32::from_rgb(0xef, 0x47, 0x6f)) } else { msg });
+    });
+    help
+}
+
+/// The window that explains how to enable raw sending on this OS.
+pub fn privileges_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("How to enable raw sending").open(open).resizable(false).show(ctx, |ui| {
+        ui.label("tcpcraft never needs to run as root. Raw sending needs one permission, granted once:");
+        let cmd = privileges::fix_command();
+        ui.add(egui::TextEdit::multiline(&mut cmd.as_str()).code_editor().desired_rows(2));
+        if ui.button("📋 Copy").clicked() {
+            ui.ctx().copy_text(cmd.clone());
+        }
+        ui.label("Until then, every lab works against the simulated lab host (a real TCP stack inside tcpcraft).");
+    });
+}

@@ -1,0 +1,197 @@
+//! The timeline panel: a ladder diagram (client lane, server lane, one arrow per segment, coloured by origin,
+//! ✓/✗ where an expectation judged it) and below it a table of the same events. Both draw only the visible rows,
+//! so 100,000 events stay smooth.
+
+use egui::{Align2, Color32, FontId, Pos2, Sense, Stroke, Ui, Vec2};
+use egui_extras::{Column, TableBuilder};
+
+use crate::exchange::{Dir, StepVerdict, TimelineEvent};
+use crate::link::Origin;
+
+/// Height of one ladder row.
+pub const ROW_H: f32 = 30.0;
+
+/// The colour of an origin.
+pub fn origin_color(o: Origin) -> Color32 {
+    match o {
+        Origin::Crafted => Color32::from_rgb(0xff, 0xd1, 0x66),
+        Origin::Peer => Color32::from_rgb(0x06, 0xd6, 0xa0),
+        Origin::LocalKernel => Color32::from_rgb(0xef, 0x47, 0x6f),
+        Origin::Icmp => Color32::from_rgb(0xb3, 0x88, 0xff),
+    }
+}
+
+/// The arrow label: flags, seq/ack (relative or absolute), length, RTT.
+pub fn label(e: &TimelineEvent, absolute: bool) -> String {
+    match (&e.segment, &e.icmp) {
+        (Some(s), _) => {
+            let (seq, ack) = if absolute { (s.tcp.seq, s.tcp.ack) } else { (e.rel_seq, e.rel_ack) };
+            let mut l = format!("{} seq={seq}", s.tcp.flags.wireshark());
+            if s.tcp.flags.ack {
+                l += &format!(" ack={ack}");
+            }
+            if !s.payload.is_empty() {
+                l += &format!(" len={}", s.payload.len());
+            }
+            if let Some(r) = e.rtt_us {
+                l += &format!("  rtt {:.3} ms", r as f64 / 1000.0);
+            }
+            l
+        }
+        (None, Some(i)) => format!("ICMP {}", i.describe()),
+        (None, None) => "?".into(),
+    }
+}
+
+/// The ✓/✗ mark of an event, if a verdict points at it.
+fn mark(verdicts: &[StepVerdict], i: usize) -> Option<(bool, usize)> {
+    verdicts.iter().find(|v| v.event == Some(i)).map(|v| (v.pass, v.step))
+}
+
+/// Draws the ladder; returns the index of a clicked arrow.
+pub fn ladder(
+    ui: &mut Ui,
+    events: &[TimelineEvent],
+    verdicts: &[StepVerdict],
+    absolute: bool,
+    selected: Option<usize>,
+    height: f32,
+) -> Option<usize> {
+    let mut clicked = None;
+    ui.horizontal(|ui| {
+        let w = ui.available_width();
+        ui.label(egui::RichText::new("Client (us)").strong());
+        ui.add_space((w - 220.0).max(0.0));
+        ui.label(egui::RichText::new("Server (peer)").strong());
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("ladder")
+        .max_height(height)
+        .stick_to_bottom(true)
+        .auto_shrink([false, false])
+        .show_rows(ui, ROW_H, events.len(), |ui, range| {
+            for i in range {
+                let e = &events[i];
+                let (rect, resp) = ui.allocate_exact_size(Vec2::new(ui.available_width(), ROW_H), Sense::click());
+                let p = ui.painter_at(rect);
+                let left = rect.left() + 70.0;
+                let right = rect.right() - 60.0;
+                let lane = Stroke::new(2.0, Color32::from_gray(120));
+                p.line_segment([Pos2::new(left, rect.top()), Pos2::new(left, rect.bottom())], lane);
+                p.line_segment([Pos2::new(right, rect.top()), Pos2::new(right, rect.bottom())], lane);
+                if selected == Some(i) || resp.hovered() {
+                    p.rect_filled(rect, 3.0, Color32::from_white_alpha(if selected == Some(i) { 24 } else { 10 }));
+                }
+                p.text(
+                    Pos2::new(rect.left() + 2.0, rect.center().y),
+                    Align2::LEFT_CENTER,
+                    format!("{:.3}", e.t_us as f64 / 1000.0),
+                    FontId::monospace(11.0),
+                    Color32::GRAY,
+                );
+                let color = origin_color(e.origin);
+                let y0 = rect.top() + ROW_H * 0.55;
+                let y1 = rect.top() + ROW_H * 0.85;
+                let (from, to) = match e.dir {
+                    Dir::Out => (Pos2::new(left, y0), Pos2::new(right, y1)),
+                    Dir::In => (Pos2::new(right, y0), Pos2::new(left, y1)),
+                };
+                p.arrow(from, to - from, Stroke::new(2.0, color));
+                p.text(
+                    Pos2::new((left + right) / 2.0, rect.top() + 2.0),
+                    Align2::CENTER_TOP,
+                    label(e, absolute),
+                    FontId::proportional(12.0),
+                    color,
+                );
+                if let Some((pass, step)) = mark(verdicts, i) {
+                    let (t, c) = if pass {
+                        ("✔", Color32::from_rgb(0x06, 0xd6, 0xa0))
+                    } else {
+                        ("✖", Color32::from_rgb(0xef, 0x47, 0x6f))
+                    };
+                    p.text(
+                        Pos2::new(right + 8.0, rect.center().y),
+                        Align2::LEFT_CENTER,
+                        format!("{t} {}", step + 1),
+                        FontId::proportional(14.0),
+                        c,
+                    );
+                }
+                let resp = resp.on_hover_text(e.note.render());
+                if resp.clicked() {
+                    clicked = Some(i);
+                }
+            }
+        });
+    clicked
+}
+
+/// The event table; returns the index of a clicked row.
+pub fn table(ui: &mut Ui, events: &[TimelineEvent], absolute: bool, selected: Option<usize>) -> Option<usize> {
+    let mut clicked = None;
+    TableBuilder::new(ui)
+        .id_salt("events-table")
+        .striped(true)
+        .sense(Sense::click())
+        .column(Column::exact(34.0))
+        .column(Column::exact(52.0))
+        .column(Column::exact(70.0))
+        .column(Column::exact(92.0))
+        .column(Column::exact(62.0))
+        .column(Column::exact(62.0))
+        .column(Column::exact(28.0))
+        .column(Column::exact(44.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .header(18.0, |mut h| {
+            for t in ["#", "ms", "origin", "flags", "seq", "ack", "len", "rtt", "note"] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, events.len(), |mut row| {
+                let i = row.index();
+                let e = &events[i];
+                row.set_selected(selected == Some(i));
+                row.col(|ui| {
+                    ui.label(i.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(format!("{:.3}", e.t_us as f64 / 1000.0));
+                });
+                row.col(|ui| {
+                    ui.colored_label(origin_color(e.origin), e.origin.as_str());
+                });
+                let (flags, seq, ack, len) = match &e.segment {
+                    Some(s) if absolute => (s.tcp.flags.wireshark(), s.tcp.seq, s.tcp.ack, s.payload.len()),
+                    Some(s) => (s.tcp.flags.wireshark(), e.rel_seq, e.rel_ack, s.payload.len()),
+                    None => ("ICMP".into(), 0, 0, 0),
+                };
+                row.col(|ui| {
+                    ui.label(flags);
+                });
+                row.col(|ui| {
+                    ui.label(seq.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(ack.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(len.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(e.rtt_us.map(|r| format!("{:.3}", r as f64 / 1000.0)).unwrap_or_default());
+                });
+                row.col(|ui| {
+                    let note = e.note.render();
+                    ui.add(egui::Label::new(note.as_str()).truncate()).on_hover_text(note);
+                });
+                if row.response().clicked() {
+                    clicked = Some(i);
+                }
+            });
+        });
+    clicked
+}
