@@ -443,7 +443,7 @@ impl TcpcraftApp {
             ui.label("target");
             ui.add(egui::TextEdit::singleline(&mut self.state.target).desired_width(150.0).hint_text("host:port"))
                 .on_hover_text("The peer as host:port. The simulated lab host answers at any address.");
-            egui::ComboBox::from_id_salt("link").selected_text(self.link_label()).show_ui(ui, |ui| {
+            egui::ComboBox::from_label("link").selected_text(self.link_label()).show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.state.link, LinkKind::Sim, "Simulated lab host");
                 let raw = ui.add_enabled(self.rt.privileges.raw, egui::Button::selectable(self.state.link == LinkKind::Raw, "Raw socket"));
                 if raw.clicked() {

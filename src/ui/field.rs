@@ -43,7 +43,8 @@ impl Buffers {
     ) -> (Response, Option<T>) {
         let text = self.texts.entry(key.to_string()).or_insert(current);
         let err = self.errors.contains_key(key);
-        let mut edit = TextEdit::singleline(text).desired_width(width);
+        // The key doubles as the accessible name (and shows only while the field is empty).
+        let mut edit = TextEdit::singleline(text).desired_width(width).hint_text(key);
         if err {
             edit = edit.text_color(Color32::from_rgb(0xff, 0x60, 0x60));
         }
@@ -152,9 +153,15 @@ impl Buffers {
     pub fn hex(&mut self, ui: &mut Ui, key: &str, value: &mut Vec<u8>, multiline: bool) -> Response {
         let text = self.texts.entry(key.to_string()).or_insert_with(|| hex::encode(&value[..]));
         let resp = if multiline {
-            ui.add(TextEdit::multiline(text).code_editor().desired_rows(3).desired_width(f32::INFINITY))
+            ui.add(
+                TextEdit::multiline(text)
+                    .code_editor()
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("hex bytes"),
+            )
         } else {
-            ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0))
+            ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0).hint_text("hex bytes"))
         };
         if resp.changed() {
             match parse_hex(text) {

@@ -1,0 +1,135 @@
+//! The desktop app driven through egui_kittest (logic only, no GPU): flags reach the bytes, bad input is marked
+//! and never applied, a preset runs on the simulated link, presets save and load.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::{By, Queryable};
+use egui_kittest::Harness;
+use tcpcraft::ui::app::TcpcraftApp;
+use tcpcraft::ui::state::PersistedState;
+use tcpcraft::ui::worker::LinkKind;
+
+fn harness() -> Harness<'static, TcpcraftApp> {
+    let app = TcpcraftApp::with_state(PersistedState::default(), None, None);
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(64)
+        .build_ui_state(|ui, app: &mut TcpcraftApp| app.ui_root(ui), app)
+}
+
+/// Steps the UI until `done` holds (the worker runs on its own thread), at most 10 s.
+fn step_until(h: &mut Harness<'static, TcpcraftApp>, done: impl Fn(&TcpcraftApp) -> bool) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !done(h.state()) {
+        assert!(Instant::now() < until, "timed out waiting for the app");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+#[test]
+fn toggling_syn_and_ack_changes_the_flag_byte() {
+    let mut h = harness();
+    h.run();
+    assert_eq!(h.state().built().unwrap()[33], 0x02, "SYN only");
+    h.get_by_label("ACK").scroll_to_me();
+    h.run();
+    h.get_by_label("ACK").click();
+    h.run();
+    assert_eq!(h.state().built().unwrap()[33], 0x12, "SYN+ACK");
+    h.get_by_label("SYN").click();
+    h.run();
+    assert_eq!(h.state().built().unwrap()[33], 0x10, "ACK only");
+    // The bytes pane shows the new byte.
+    assert!(h.query_by_label("10").is_some());
+}
+
+#[test]
+fn an_invalid_port_is_marked_and_not_applied() {
+    let mut h = harness();
+    h.run();
+    let port = || By::new().role(egui::accesskit::Role::TextInput).value("40000");
+    h.get(port()).scroll_to_me();
+    h.run();
+    h.get(port()).focus();
+    h.run();
+    h.get(port()).type_text("9");
+    h.run();
+    assert!(h.query_by_label_contains("400009 is out of range 0..=65535").is_some(), "the reason is shown");
+    assert_eq!(h.state().state.spec.tcp.sport, 40000, "the bad value was not applied");
+    assert!(h.state().rt.editor.bufs.has_errors());
+}
+
+#[test]
+fn normal_open_runs_on_the_simulated_link_with_three_arrows_and_checks() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("normal-open").click();
+    h.run();
+    assert_eq!(h.state().state.link, LinkKind::Sim);
+    h.get_by_label_contains("Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    let app = h.state();
+    assert_eq!(app.rt.events.len(), 3, "{:?}", app.rt.message);
+    assert!(!app.rt.verdicts.is_empty() && app.rt.verdicts.iter().all(|v| v.pass));
+    assert!(app.rt.message.0.contains("every expectation met"), "{}", app.rt.message.0);
+    assert!(h.query_by_label("[SYN, ACK]").is_some(), "the table lists the SYN-ACK");
+    assert!(h.query_by_label("2. Expect SA within 1000 ms").is_none(), "the step shows its check mark");
+    assert!(h.query_by_label("✔ 2. Expect SA within 1000 ms").is_some());
+}
+
+#[test]
+fn step_through_pauses_before_each_send() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("⏸ Step").click();
+    h.step();
+    step_until(&mut h, |a| a.rt.paused.is_some());
+    assert!(h.query_by_label_contains("Paused before step 1").is_some());
+    h.get_by_label_contains("Next: send it").click();
+    h.step();
+    step_until(&mut h, |a| a.rt.paused.as_ref().is_some_and(|(s, _)| *s == 2));
+    assert_eq!(h.state().rt.events.len(), 2, "SYN and SYN-ACK so far");
+    h.get_by_label_contains("Stop").click();
+    h.run();
+    assert!(!h.state().rt.running);
+}
+
+#[test]
+fn a_preset_saves_to_a_file_and_loads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.ron");
+    let mut h = harness();
+    h.run();
+    h.get_by_label("half-open").click();
+    h.run();
+    let before = h.state().state.preset.clone().unwrap();
+    h.state_mut().save_to(path.clone());
+    h.get_by_label("normal-open").click();
+    h.run();
+    assert_ne!(h.state().state.preset.as_ref().unwrap().name, "half-open");
+    h.state_mut().open_file(path.clone());
+    h.run();
+    assert_eq!(h.state().state.preset.as_ref(), Some(&before));
+    assert_eq!(h.state().state.preset_path.as_deref(), Some(path.display().to_string().as_str()));
+}
+
+#[test]
+fn craft_from_a_timeline_event_fills_the_editor() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label_contains("Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    h.state_mut().apply(tcpcraft::ui::app::Action::SelectEvent(1), &egui::Context::default());
+    h.run();
+    assert!(h.query_by_label_contains("Event 1: [SYN, ACK]").is_some(), "the detail shows the event");
+    h.get_by_label_contains("Craft from this").click();
+    h.run();
+    let spec = &h.state().state.spec;
+    assert!(spec.tcp.flags.syn && spec.tcp.flags.ack);
+    assert_eq!(spec.tcp.sport, 80);
+}
