@@ -8,6 +8,7 @@ pub mod ladder;
 pub mod presets;
 pub mod run;
 pub mod send;
+pub mod sweep;
 pub mod values;
 
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Run a preset (a multi-step exchange) and print its handshake timeline.
     Run(run::RunArgs),
+    /// Run a one-probe preset across many ports and hosts (open / closed / filtered / unreachable).
+    Sweep(sweep::SweepArgs),
     /// List the bundled presets.
     Presets,
     /// Validate preset files.
@@ -102,6 +105,7 @@ where
                 Err(e) => fail(&e),
             };
         }
+        Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Presets) => presets::list(),
         Some(Command::Check(args)) => presets::check(args),
     };

@@ -4,6 +4,7 @@
 pub mod expr;
 pub mod notes;
 pub mod runner;
+pub mod sweep;
 pub mod timeline;
 
 pub use runner::{run, Control, Observer, RunError, RunOptions, RunResult, Silent};

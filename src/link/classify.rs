@@ -135,13 +135,20 @@ pub fn classify(flow: &Flow, datagram: &[u8], sent: &SentLog) -> Option<Classifi
         };
         return Some(Classified { origin, segment: Some(seg), icmp: None });
     }
-    let icmp = icmp_error(datagram)?;
-    let (quoted_src, quoted_dst, quoted_seq) = quoted_flow(datagram)?;
+    let (icmp, quoted_src, quoted_dst) = icmp_quote(datagram)?;
     if quoted_src == flow.local && quoted_dst == flow.remote {
-        Some(Classified { origin: Origin::Icmp, segment: None, icmp: Some(IcmpError { quoted_seq, ..icmp }) })
+        Some(Classified { origin: Origin::Icmp, segment: None, icmp: Some(icmp) })
     } else {
         None
     }
+}
+
+/// An ICMP/ICMPv6 error that quotes a TCP segment: the error (with the quoted sequence number) and the quoted
+/// segment's source and destination.
+pub fn icmp_quote(datagram: &[u8]) -> Option<(IcmpError, SocketAddr, SocketAddr)> {
+    let icmp = icmp_error(datagram)?;
+    let (src, dst, quoted_seq) = quoted_flow(datagram)?;
+    Some((IcmpError { quoted_seq, ..icmp }, src, dst))
 }
 
 /// Type, code and sender of an ICMP/ICMPv6 error datagram (not of echo and other informational messages).

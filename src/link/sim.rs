@@ -268,6 +268,40 @@ impl SimLink {
     }
 }
 
+impl crate::exchange::sweep::ProbeLink for SimLink {
+    fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
+        Link::send(self, datagram).map(|_| ())
+    }
+
+    /// Every datagram (ours and the host's) due within `wait` of virtual time, without flow filtering.
+    fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>> {
+        let deadline = self.now + u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        let mut out = Vec::new();
+        for _ in 0..MAX_TIMER_ROUNDS {
+            while self.pending.front().is_some_and(|(t, _)| *t <= deadline) {
+                if let Some((t, d)) = self.pending.pop_front() {
+                    self.now = self.now.max(t);
+                    out.push(d);
+                }
+            }
+            let timer = self
+                .iface
+                .poll_at(instant(self.host_now), &self.sockets)
+                .map(|i| u64::try_from(i.total_micros()).unwrap_or(0).max(self.host_now + 1));
+            match timer {
+                Some(t) if t <= deadline => self.run_host(t),
+                _ => break,
+            }
+        }
+        self.now = self.now.max(deadline);
+        out
+    }
+
+    fn paced(&self) -> bool {
+        false
+    }
+}
+
 impl Link for SimLink {
     fn describe(&self) -> String {
         format!("sim {}", self.cfg.host)

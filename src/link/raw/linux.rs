@@ -18,6 +18,10 @@ use super::Sender;
 
 /// `IPPROTO_RAW`: a raw socket whose datagrams carry their own IP header.
 const IPPROTO_RAW: i32 = 255;
+/// `ETH_P_ALL`: every protocol on the link.
+const ETH_P_ALL: u16 = 0x0003;
+/// Kernel receive buffer asked for the capture socket (the kernel caps it at `net.core.rmem_max`).
+const CAPTURE_BUFFER: usize = 16 << 20;
 
 struct RawSocketSender {
     socket: Socket,
@@ -74,7 +78,22 @@ pub fn capture(iface: &str) -> Result<Capture, LinkError> {
         .into_iter()
         .find(|i| i.name == iface)
         .ok_or_else(|| LinkError::Interface { name: iface.into(), reason: "no such interface".into() })?;
-    let config = pnet_datalink::Config { read_timeout: Some(Duration::from_millis(20)), ..Default::default() };
+    // Our own AF_PACKET socket with a large receive buffer, handed to pnet: at sweep rates the default 208 KiB
+    // overflows within milliseconds whenever the capture thread is descheduled.
+    let packet = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(i32::from(ETH_P_ALL.to_be())))).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            super::super::privileges::missing_error()
+        } else {
+            LinkError::Io { op: "open the AF_PACKET capture", source: e }
+        }
+    })?;
+    let _ = packet.set_recv_buffer_size(CAPTURE_BUFFER);
+    let config = pnet_datalink::Config {
+        read_timeout: Some(Duration::from_millis(20)),
+        read_buffer_size: 65_536,
+        socket_fd: Some(std::os::fd::IntoRawFd::into_raw_fd(packet)),
+        ..Default::default()
+    };
     let (_, mut rx) = match pnet_datalink::channel(&ni, config) {
         Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => (tx, rx),
         Ok(_) => {

@@ -167,3 +167,54 @@ impl Link for RawLink {
         self.capture.dropped()
     }
 }
+
+/// The raw link as a sweep uses it: send, and take every captured datagram (the sweep matches them itself).
+pub struct RawProbes {
+    sender: Box<dyn Sender>,
+    capture: Capture,
+    dedup: Dedup,
+    route: Route,
+}
+
+impl RawProbes {
+    /// Opens the sender and capture towards `dst` (privileges checked first).
+    pub fn open(dst: std::net::IpAddr, iface: Option<&str>) -> Result<RawProbes, LinkError> {
+        super::privileges::require_raw()?;
+        let route = super::route::route_to(dst, iface)?;
+        let (sender, capture) = platform_open(&route, dst)?;
+        Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
+    }
+
+    /// The interface and source address in use.
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// Datagrams lost because the capture ring was full.
+    pub fn dropped(&self) -> u64 {
+        self.capture.dropped()
+    }
+}
+
+impl crate::exchange::sweep::ProbeLink for RawProbes {
+    fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
+        self.sender.send(datagram)
+    }
+
+    fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
+        let until = Instant::now() + wait;
+        let mut out = Vec::new();
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.capture.recv_timeout(left) {
+                Some(f) if self.dedup.is_new(&f) => out.push(f.bytes),
+                Some(_) => {}
+                None => return out,
+            }
+        }
+    }
+
+    fn paced(&self) -> bool {
+        true
+    }
+}
