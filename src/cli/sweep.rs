@@ -11,9 +11,9 @@ use serde_json::json;
 use super::error::CliError;
 use super::send::LinkChoice;
 use crate::exchange::sweep::{self, PortResult, ProbeLink, SweepConfig, DEFAULT_RATE};
+use crate::link::privileges;
 use crate::link::raw::RawProbes;
 use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
-use crate::link::privileges;
 use crate::preset;
 
 /// Arguments of `tcpcraft sweep`.
@@ -63,7 +63,10 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
     let hosts = sweep::parse_targets(&args.target, args.yes).map_err(|e| CliError::input("--target", e.to_string()))?;
     let ports = sweep::parse_ports(&args.ports).map_err(|e| CliError::input("--ports", e.to_string()))?;
     if args.rate > DEFAULT_RATE && !args.yes {
-        return Err(CliError::input("--rate", format!("{} pps is above the {DEFAULT_RATE} pps cap; pass --yes if you mean it", args.rate)));
+        return Err(CliError::input(
+            "--rate",
+            format!("{} pps is above the {DEFAULT_RATE} pps cap; pass --yes if you mean it", args.rate),
+        ));
     }
     let first = hosts[0];
     if hosts.iter().any(|h| h.is_ipv6() != first.is_ipv6()) {

@@ -101,9 +101,8 @@ pub fn parse_ports(s: &str) -> Result<Vec<u16>, SweepError> {
 pub fn parse_targets(s: &str, confirmed: bool) -> Result<Vec<IpAddr>, SweepError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let net: ipnetwork::IpNetwork = part
-            .parse()
-            .map_err(|_| SweepError::Refused(part.into(), "not an address or CIDR block".into()))?;
+        let net: ipnetwork::IpNetwork =
+            part.parse().map_err(|_| SweepError::Refused(part.into(), "not an address or CIDR block".into()))?;
         let size: u128 = match net {
             ipnetwork::IpNetwork::V4(n) => u128::from(n.size()),
             ipnetwork::IpNetwork::V6(n) => n.size(),
@@ -274,7 +273,12 @@ impl Tally {
         }
         if let Some((icmp, host, port, sport)) = quoted_probe(datagram) {
             if sport == self.sport {
-                self.record(host, port, Verdict::Unreachable, format!("icmp {}/{} {}", icmp.icmp_type, icmp.code, icmp.describe()));
+                self.record(
+                    host,
+                    port,
+                    Verdict::Unreachable,
+                    format!("icmp {}/{} {}", icmp.icmp_type, icmp.code, icmp.describe()),
+                );
             }
         }
     }
@@ -291,7 +295,8 @@ impl Tally {
         let mut out = Vec::with_capacity(hosts.len() * ports.len());
         for &host in hosts {
             for &port in ports {
-                let (verdict, reply) = self.results.get(&(host, port)).cloned().unwrap_or((Verdict::Filtered, String::new()));
+                let (verdict, reply) =
+                    self.results.get(&(host, port)).cloned().unwrap_or((Verdict::Filtered, String::new()));
                 out.push(PortResult { host, port, verdict, reply });
             }
         }
@@ -395,7 +400,11 @@ pub struct SweepConfig {
 }
 
 /// Runs the sweep; `progress` is called every few hundred probes and at the end of each pass.
-pub fn run(cfg: &SweepConfig, link: &mut dyn ProbeLink, progress: &mut dyn FnMut(Progress)) -> Result<Vec<PortResult>, SweepError> {
+pub fn run(
+    cfg: &SweepConfig,
+    link: &mut dyn ProbeLink,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<PortResult>, SweepError> {
     use std::time::{Duration, Instant};
     let mut tally = Tally::new(Cookies::default(), cfg.sport);
     let builders: Vec<ProbeBuilder> =

@@ -261,6 +261,31 @@ impl SimLink {
         !self.listeners.iter().any(|(_, h)| self.sockets.get_mut::<tcp::Socket>(*h).remote_endpoint() == Some(from))
     }
 
+    /// RFC 9293 §3.10.7.1 for a closed port, where smoltcp stays silent: a segment without SYN, ACK or RST is
+    /// answered RST-ACK with seq 0 and ack = its seq + its length.
+    fn closed_port_reset(&self, datagram: &[u8]) -> Option<Vec<u8>> {
+        let s = wire::parse(datagram).ok()?;
+        let f = s.tcp.flags;
+        if f.syn || f.ack || f.rst || self.cfg.open.contains(&s.tcp.dport) || !s.tcp_checksum_ok() {
+            return None;
+        }
+        let ip = match (s.dst(), s.src()) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                wire::IpSpec::V4(wire::Ipv4Spec { src, dst, id: 0, ..Default::default() })
+            }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => wire::IpSpec::V6(wire::Ipv6Spec { src, dst, ..Default::default() }),
+            _ => return None,
+        };
+        let mut reply = wire::SegmentSpec { ip, ..Default::default() };
+        reply.tcp.sport = s.tcp.dport;
+        reply.tcp.dport = s.tcp.sport;
+        reply.tcp.seq = 0;
+        reply.tcp.ack = s.tcp.seq.wrapping_add(s.seq_len());
+        reply.tcp.flags = crate::wire::TcpFlags::RST_ACK;
+        reply.tcp.window = 0;
+        wire::build(&reply).ok()
+    }
+
     fn captured(&self, t: Micros, bytes: Vec<u8>) -> Option<Captured> {
         let flow = self.flow.as_ref()?;
         let c = classify(flow, &bytes, &self.sent)?;
@@ -330,8 +355,12 @@ impl Link for SimLink {
             Err(_) => true,
         };
         if dst_is_host && !self.dropped_silently(datagram) {
-            self.device.to_host.push_back(datagram.to_vec());
-            self.run_host(t + self.cfg.rtt_us / 2);
+            if let Some(rst) = self.closed_port_reset(datagram) {
+                self.pending.push_back((t + self.cfg.rtt_us, rst));
+            } else {
+                self.device.to_host.push_back(datagram.to_vec());
+                self.run_host(t + self.cfg.rtt_us / 2);
+            }
         }
         Ok(t)
     }

@@ -80,13 +80,14 @@ pub fn capture(iface: &str) -> Result<Capture, LinkError> {
         .ok_or_else(|| LinkError::Interface { name: iface.into(), reason: "no such interface".into() })?;
     // Our own AF_PACKET socket with a large receive buffer, handed to pnet: at sweep rates the default 208 KiB
     // overflows within milliseconds whenever the capture thread is descheduled.
-    let packet = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(i32::from(ETH_P_ALL.to_be())))).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::PermissionDenied {
-            super::super::privileges::missing_error()
-        } else {
-            LinkError::Io { op: "open the AF_PACKET capture", source: e }
-        }
-    })?;
+    let packet =
+        Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(i32::from(ETH_P_ALL.to_be())))).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                super::super::privileges::missing_error()
+            } else {
+                LinkError::Io { op: "open the AF_PACKET capture", source: e }
+            }
+        })?;
     let _ = packet.set_recv_buffer_size(CAPTURE_BUFFER);
     let config = pnet_datalink::Config {
         read_timeout: Some(Duration::from_millis(20)),
