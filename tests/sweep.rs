@@ -26,7 +26,11 @@ fn every_port_of_the_simulated_host_is_classified() {
         wait: std::time::Duration::from_millis(500),
     };
     let mut progress = Vec::new();
-    let results = sweep::run(&cfg, &mut link, &mut |p| progress.push(p)).unwrap();
+    let results = sweep::run(&cfg, &mut link, &mut |p| {
+        progress.push(p);
+        true
+    })
+    .unwrap();
     assert_eq!(results.len(), 65535);
     let open: Vec<u16> = results.iter().filter(|r| r.verdict == Verdict::Open).map(|r| r.port).collect();
     assert_eq!(open, vec![22, 80, 443, 8080]);

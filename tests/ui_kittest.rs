@@ -133,3 +133,22 @@ fn craft_from_a_timeline_event_fills_the_editor() {
     assert!(spec.tcp.flags.syn && spec.tcp.flags.ack);
     assert_eq!(spec.tcp.sport, 80);
 }
+
+#[test]
+fn the_sweep_tab_runs_and_filters() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("Sweep").click();
+    h.run();
+    h.state_mut().rt.sweep.ports = "20-25,80,443".into();
+    h.get_by_label_contains("Start sweep").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && !a.rt.sweep.results.is_empty());
+    let r = &h.state().rt.sweep.results;
+    assert_eq!(r.len(), 8);
+    assert_eq!(r.iter().filter(|x| x.verdict == tcpcraft::exchange::sweep::Verdict::Open).count(), 3, "22, 80, 443");
+    // Closed ports are hidden by default; the filter shows counts.
+    assert!(h.query_by_label_contains("open (3)").is_some());
+    assert!(h.query_by_label_contains("closed (5)").is_some());
+    assert!(tcpcraft::ui::sweep::csv(r).lines().count() == 9);
+}

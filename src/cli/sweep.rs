@@ -121,6 +121,7 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         if json {
             let _ = writeln!(stdout.lock(), "{}", json!({"progress": pr}));
         }
+        true
     })
     .map_err(|e| CliError::input("sweep", e.to_string()))?;
     if let Some(b) = bar {

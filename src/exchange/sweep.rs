@@ -399,11 +399,12 @@ pub struct SweepConfig {
     pub wait: std::time::Duration,
 }
 
-/// Runs the sweep; `progress` is called every few hundred probes and at the end of each pass.
+/// Runs the sweep; `progress` is called every few hundred probes and at the end of each pass, and stops the
+/// sweep by returning `false` (the ports not yet answered are then reported as filtered).
 pub fn run(
     cfg: &SweepConfig,
     link: &mut dyn ProbeLink,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Vec<PortResult>, SweepError> {
     use std::time::{Duration, Instant};
     let mut tally = Tally::new(Cookies::default(), cfg.sport);
@@ -437,16 +438,16 @@ pub fn run(
                         tally.observe(&d);
                     }
                 }
-                if sent % 512 == 0 {
-                    progress(Progress { sent, total, replies: tally.replies });
+                if sent % 512 == 0 && !progress(Progress { sent, total, replies: tally.replies }) {
+                    return Ok(tally.results(&cfg.hosts, &cfg.ports));
                 }
             }
         }
         for d in link.drain(cfg.wait) {
             tally.observe(&d);
         }
-        progress(Progress { sent, total, replies: tally.replies });
-        if (tally.replies as usize) == cfg.hosts.len() * cfg.ports.len() {
+        let go_on = progress(Progress { sent, total, replies: tally.replies });
+        if !go_on || (tally.replies as usize) == cfg.hosts.len() * cfg.ports.len() {
             break;
         }
     }

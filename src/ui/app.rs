@@ -80,6 +80,19 @@ pub struct Runtime {
     users: Vec<UserPreset>,
     show_privileges: bool,
     dropped: u64,
+    /// Which tab the centre shows.
+    pub tab: Tab,
+    /// The Sweep tab.
+    pub sweep: super::sweep::SweepTab,
+}
+
+/// The two faces of the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// Craft segments and run presets.
+    Craft,
+    /// Sweep ports.
+    Sweep,
 }
 
 /// The app.
@@ -129,6 +142,8 @@ impl TcpcraftApp {
                 users: library::scan_user_presets(),
                 show_privileges: false,
                 dropped: 0,
+                tab: Tab::Craft,
+                sweep: super::sweep::SweepTab::default(),
             },
         }
     }
@@ -362,6 +377,12 @@ impl TcpcraftApp {
                     self.rt.paused = None;
                     self.rt.message = (e, true);
                 }
+                Msg::SweepProgress(p) => self.rt.sweep.progress = Some(p),
+                Msg::SweepDone(r) => {
+                    let open = r.iter().filter(|x| x.verdict == crate::exchange::sweep::Verdict::Open).count();
+                    self.rt.message = (format!("sweep done: {} ports, {open} open", r.len()), false);
+                    self.rt.sweep.results = r;
+                }
             }
         }
     }
@@ -374,6 +395,14 @@ impl TcpcraftApp {
             match c {
                 Chosen::Open(p) => self.open_file(p),
                 Chosen::SaveAs(p) => self.save_to(p),
+                Chosen::SaveCsv(p) => {
+                    let text = super::sweep::csv(&self.rt.sweep.results);
+                    self.rt.message =
+                        match crate::preset::io::write_atomic(&p, |f| std::io::Write::write_all(f, text.as_bytes())) {
+                            Ok(()) => (format!("wrote {}", p.display()), false),
+                            Err(e) => (format!("{}: {e}", p.display()), true),
+                        };
+                }
                 Chosen::Unavailable(e) => self.rt.message = (format!("the file dialog is not available: {e}"), true),
             }
         }
@@ -398,6 +427,16 @@ impl TcpcraftApp {
             .inner;
         if help {
             self.rt.show_privileges = true;
+        }
+        if self.rt.tab == Tab::Sweep {
+            egui::CentralPanel::default().show(ui, |ui| self.sweep_tab(ui, &ctx));
+            let mut open = self.rt.show_privileges;
+            status::privileges_window(&ctx, &mut open);
+            self.rt.show_privileges = open;
+            for a in actions {
+                self.apply(a, &ctx);
+            }
+            return;
         }
         egui::Panel::left("library").resizable(true).default_size(200.0).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("lib-scroll").show(ui, |ui| {
@@ -425,6 +464,46 @@ impl TcpcraftApp {
         }
     }
 
+    /// Starts a sweep from the tab's inputs, or shows why it cannot start.
+    pub fn start_sweep(&mut self) {
+        use crate::exchange::sweep;
+        let t = &self.rt.sweep;
+        let cfg = (|| -> Result<sweep::SweepConfig, String> {
+            let p = preset::resolve(&t.preset).map_err(|e| e.to_string())?;
+            let hosts = sweep::parse_targets(&t.targets, false).map_err(|e| e.to_string())?;
+            let ports = sweep::parse_ports(&t.ports).map_err(|e| e.to_string())?;
+            Ok(sweep::SweepConfig {
+                src: crate::link::sim::SIM_US.into(),
+                probe: sweep::probe_of(&p).map_err(|e| e.to_string())?,
+                hosts,
+                ports,
+                sport: 47_000,
+                rate: t.rate.clamp(1, sweep::DEFAULT_RATE),
+                retries: 1,
+                wait: std::time::Duration::from_millis(500),
+            })
+        })();
+        match cfg {
+            Ok(cfg) => {
+                self.rt.sweep.error = None;
+                self.rt.sweep.results.clear();
+                self.rt.sweep.progress = None;
+                let kind = self.state.link;
+                self.start(Job::Sweep { cfg: Box::new(cfg), kind }, false);
+            }
+            Err(e) => self.rt.sweep.error = Some(e),
+        }
+    }
+
+    fn sweep_tab(&mut self, ui: &mut Ui, ctx: &egui::Context) {
+        match super::sweep::show(ui, &mut self.rt.sweep, self.rt.running) {
+            Some(super::sweep::SweepAction::Start) => self.start_sweep(),
+            Some(super::sweep::SweepAction::Stop) => self.apply(Action::Stop, ctx),
+            Some(super::sweep::SweepAction::ExportCsv) => self.rt.dialogs.save_csv(ctx),
+            None => {}
+        }
+    }
+
     fn link_label(&self) -> String {
         match self.state.link {
             LinkKind::Sim => "Simulated lab host".into(),
@@ -439,6 +518,8 @@ impl TcpcraftApp {
     fn top_bar(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("tcpcraft").strong().size(16.0));
+            ui.selectable_value(&mut self.rt.tab, Tab::Craft, "Craft");
+            ui.selectable_value(&mut self.rt.tab, Tab::Sweep, "Sweep");
             ui.separator();
             ui.label("target");
             ui.add(egui::TextEdit::singleline(&mut self.state.target).desired_width(150.0).hint_text("host:port"))

@@ -11,6 +11,8 @@ pub enum Chosen {
     Open(PathBuf),
     /// Where to save the current preset.
     SaveAs(PathBuf),
+    /// Where to write sweep results as CSV.
+    SaveCsv(PathBuf),
     /// The dialog could not be shown (no portal, say).
     Unavailable(String),
 }
@@ -39,6 +41,27 @@ impl Dialogs {
     /// Shows a save dialog, proposing `name`.
     pub fn save_as(&mut self, ctx: &egui::Context, dir: Option<PathBuf>, name: String) {
         self.spawn(ctx, dir, Some(name));
+    }
+
+    /// Shows a save dialog for a CSV file.
+    pub fn save_csv(&mut self, ctx: &egui::Context) {
+        if self.busy {
+            return;
+        }
+        self.busy = true;
+        let (tx, ctx) = (self.tx.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new().name("tcpcraft-dialog".into()).spawn(move || {
+            let d = rfd::AsyncFileDialog::new().add_filter("CSV", &["csv"]).set_file_name("sweep.csv");
+            if let Some(h) = pollster::block_on(d.save_file()) {
+                let _ = tx.send(Chosen::SaveCsv(h.path().to_path_buf()));
+            }
+            let _ = tx.send(Chosen::Unavailable(String::new()));
+            ctx.request_repaint();
+        });
+        if let Err(e) = spawned {
+            self.busy = false;
+            let _ = self.tx.send(Chosen::Unavailable(e.to_string()));
+        }
     }
 
     fn spawn(&mut self, ctx: &egui::Context, dir: Option<PathBuf>, save_name: Option<String>) {

@@ -10,6 +10,7 @@ pub mod help;
 pub mod library;
 pub mod state;
 pub mod status;
+pub mod sweep;
 pub mod timeline;
 pub mod worker;
 

@@ -53,6 +53,13 @@ pub enum Job {
         /// Pause before each Send.
         step_through: bool,
     },
+    /// Sweep a probe across hosts and ports.
+    Sweep {
+        /// The sweep (its `src` is filled in from the link).
+        cfg: Box<crate::exchange::sweep::SweepConfig>,
+        /// Simulated or raw; the first host decides the route.
+        kind: LinkKind,
+    },
     /// Send the edited segment once and collect replies for `wait_ms`.
     SendOne {
         /// The segment, exactly as edited.
@@ -96,6 +103,10 @@ pub enum Msg {
     },
     /// The job could not run.
     Failed(String),
+    /// Sweep progress.
+    SweepProgress(crate::exchange::sweep::Progress),
+    /// The sweep's results.
+    SweepDone(Vec<crate::exchange::sweep::PortResult>),
 }
 
 enum Cmd {
@@ -253,9 +264,51 @@ fn open(setup: &LinkSetup) -> Result<(Box<dyn Link>, IpAddr), String> {
     }
 }
 
+/// Runs a sweep on the worker, reporting progress at most once per tick; Stop ends it early.
+fn run_sweep(mut cfg: crate::exchange::sweep::SweepConfig, kind: LinkKind, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
+    use crate::exchange::sweep::{self, ProbeLink};
+    let Some(&first) = cfg.hosts.first() else { return out.send(Msg::Failed("no target".into())) };
+    let mut link: Box<dyn ProbeLink> = match kind {
+        LinkKind::Raw => match crate::link::raw::RawProbes::open(first, None) {
+            Ok(r) => {
+                cfg.src = r.route().src;
+                Box::new(r)
+            }
+            Err(e) => return out.send(Msg::Failed(e.to_string())),
+        },
+        LinkKind::Sim => {
+            let sim = match first {
+                IpAddr::V4(a) => SimConfig { host: a, ..SimConfig::default() },
+                IpAddr::V6(a) => SimConfig { host_v6: a, ..SimConfig::default() },
+            };
+            cfg.src = if first.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) };
+            Box::new(SimLink::new(sim))
+        }
+    };
+    out.send(Msg::Started { link: format!("{kind:?}").to_lowercase(), src: cfg.src });
+    let mut last = Instant::now();
+    let mut stopped = false;
+    let result = sweep::run(&cfg, link.as_mut(), &mut |p| {
+        if last.elapsed() >= TICK {
+            last = Instant::now();
+            out.send(Msg::SweepProgress(p));
+        }
+        stopped = stopped || matches!(cmds.try_recv(), Ok(Cmd::Stop) | Ok(Cmd::Start(..)));
+        !stopped
+    });
+    match result {
+        Ok(r) => {
+            out.send(Msg::SweepDone(r));
+            out.send(Msg::Finished { pass: true, stopped, dropped: 0 });
+        }
+        Err(e) => out.send(Msg::Failed(e.to_string())),
+    }
+}
+
 fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
     let setup = match &job {
         Job::Run { setup, .. } | Job::SendOne { setup, .. } => setup.clone(),
+        Job::Sweep { cfg, kind } => return run_sweep((**cfg).clone(), *kind, cmds, out),
     };
     let (mut link, src) = match open(&setup) {
         Ok(l) => l,
@@ -285,6 +338,7 @@ fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
                 Err(e) => out.send(Msg::Failed(e.to_string())),
             }
         }
+        Job::Sweep { .. } => {}
         Job::SendOne { spec, wait_ms, .. } => {
             let result = send_one(&spec, link.as_mut(), wait_ms, cmds, out);
             match result {
