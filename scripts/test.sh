@@ -36,7 +36,7 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 # Raw-socket tests record that they really ran (inside their own network namespaces) in target/raw-tests-ran.
 rm -rf target/raw-tests-ran
-cargo test --locked --all-targets 2>&1 | tee target/test.log
+cargo test --locked --all-targets --no-fail-fast 2>&1 | tee target/test.log
 # Doc tests run separately (--all-targets skips them).
 cargo test --locked --doc
 

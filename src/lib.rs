@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod exchange;
 pub mod link;
+pub mod pcap;
 pub mod preset;
 pub mod ui;
 pub mod wire;

@@ -11,8 +11,14 @@ use crate::wire::{self, fields::fields};
 #[derive(Args, Debug, Clone)]
 pub struct BuildArgs {
     /// Destination address (an IP literal).
-    #[arg(value_name = "DST")]
-    pub dst: std::net::IpAddr,
+    #[arg(value_name = "DST", required_unless_present = "from_pcap")]
+    pub dst: Option<std::net::IpAddr>,
+    /// Instead of flags, print the N-th TCP segment of this pcap/pcapng file (with --index).
+    #[arg(long, value_name = "FILE", requires = "index")]
+    pub from_pcap: Option<std::path::PathBuf>,
+    /// Which TCP segment of --from-pcap (1-based).
+    #[arg(long, value_name = "N")]
+    pub index: Option<usize>,
     /// Print `{"hex": "...", "fields": {...}}` instead of text.
     #[arg(long)]
     pub json: bool,
@@ -23,8 +29,13 @@ pub struct BuildArgs {
 
 /// Builds the segment and renders it as text or JSON.
 pub fn run(args: &BuildArgs, m: &ArgMatches) -> Result<String, CliError> {
-    let spec = args.craft.to_spec(args.dst, m)?;
-    let bytes = wire::build(&spec)?;
+    let bytes = match (&args.from_pcap, args.index, args.dst) {
+        (Some(path), Some(index), _) => {
+            crate::pcap::segment_at(path, index).map_err(|e| CliError::input("--from-pcap", e.to_string()))?.bytes
+        }
+        (_, _, Some(dst)) => wire::build(&args.craft.to_spec(dst, m)?)?,
+        _ => return Err(CliError::input("DST", "give a destination, or --from-pcap FILE --index N")),
+    };
     let decoded = wire::parse_any_protocol(&bytes);
     if args.json {
         let mut out = Map::new();

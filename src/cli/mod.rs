@@ -4,6 +4,7 @@ pub mod build;
 pub mod craft;
 pub mod error;
 pub mod events;
+pub mod import;
 pub mod ladder;
 pub mod presets;
 pub mod run;
@@ -37,6 +38,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a one-probe preset across many ports and hosts (open / closed / filtered / unreachable).
     Sweep(sweep::SweepArgs),
+    /// Show a pcap/pcapng capture's TCP segments as a timeline, or draft a preset from them.
+    Import(import::ImportArgs),
     /// List the bundled presets.
     Presets,
     /// Validate preset files.
@@ -106,6 +109,7 @@ where
             };
         }
         Some(Command::Sweep(args)) => sweep::run(args),
+        Some(Command::Import(args)) => import::run(args),
         Some(Command::Presets) => presets::list(),
         Some(Command::Check(args)) => presets::check(args),
     };

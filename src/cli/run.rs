@@ -53,6 +53,9 @@ pub struct RunArgs {
     /// Pause before each Send, show the segment, and wait for Enter (q + Enter stops).
     #[arg(long)]
     pub step: bool,
+    /// Also write every captured datagram to this pcap file (raw IP, nanosecond timestamps).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<std::path::PathBuf>,
 }
 
 /// The outcome, for `main` to print and map to an exit code.
@@ -129,6 +132,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         seed: args.seed,
         linger_ms: if use_raw { 100 } else { 50 },
     };
+    let started = std::time::SystemTime::now();
     let result = if args.step {
         exchange::run(&preset, link.as_mut(), &opts, &mut Stepper)
     } else {
@@ -139,6 +143,10 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         other => CliError::Preset(format!("{}: {other}", args.preset)),
     })?;
     let tl = &result.timeline;
+    if let Some(path) = &args.pcap {
+        crate::pcap::write(path, started, tl.events.iter().map(|e| (e.t_us, &e.bytes[..])))
+            .map_err(|e| CliError::input("--pcap", e.to_string()))?;
+    }
     let pass = tl.pass() && !result.stopped;
     let target_text = format!("{dst}:{dport}");
     if args.json {

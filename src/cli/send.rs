@@ -49,6 +49,9 @@ pub struct SendArgs {
     /// Print `{"events":[...]}` instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write every captured datagram to this pcap file (raw IP, nanosecond timestamps).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<std::path::PathBuf>,
     /// The segment's fields.
     #[command(flatten)]
     pub craft: CraftArgs,
@@ -121,6 +124,7 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     let bytes = wire::build(&spec)?;
     let seg = wire::parse_any_protocol(&bytes)?;
     link.watch(Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(dst, seg.tcp.dport) })?;
+    let started = std::time::SystemTime::now();
     let t0 = link.send(&bytes)?;
     let deadline = t0 + args.wait * 1000;
     let mut events = Vec::new();
@@ -131,6 +135,10 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
             break;
         }
         events.extend(got);
+    }
+    if let Some(path) = &args.pcap {
+        crate::pcap::write(path, started, events.iter().map(|c| (c.t.saturating_sub(t0), &c.bytes[..])))
+            .map_err(|e| CliError::input("--pcap", e.to_string()))?;
     }
     if args.json {
         let ev: Vec<_> =

@@ -1,0 +1,86 @@
+//! `tcpcraft import FILE`: a pcap or pcapng capture's TCP segments as a timeline (the first segment's sender is
+//! the client), and `--draft OUT.ron` to turn them into a preset that replays the exchange.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::error::CliError;
+use super::ladder;
+use crate::exchange::Timeline;
+use crate::link::{Captured, Origin};
+use crate::pcap;
+
+/// Arguments of `tcpcraft import`.
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// The capture (pcap or pcapng).
+    pub file: PathBuf,
+    /// Print JSON events instead of the ladder.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a preset draft of the conversation to this file.
+    #[arg(long, value_name = "OUT.ron")]
+    pub draft: Option<PathBuf>,
+}
+
+/// The capture as a timeline: the first segment's sender is our side.
+pub fn timeline_of(imported: &[pcap::Imported]) -> Timeline {
+    let Some(first) = imported.first() else { return Timeline::default() };
+    let us = (first.segment.src(), first.segment.tcp.sport);
+    let t0 = first.time;
+    let mut tl = Timeline::new(0);
+    for i in imported {
+        let ours = (i.segment.src(), i.segment.tcp.sport) == us;
+        let t = u64::try_from(i.time.saturating_sub(t0).as_micros()).unwrap_or(u64::MAX);
+        let c = Captured {
+            t,
+            bytes: i.bytes.clone(),
+            origin: if ours { Origin::Crafted } else { Origin::Peer },
+            segment: Some(i.segment.clone()),
+            icmp: None,
+        };
+        tl.push(c, None);
+    }
+    tl
+}
+
+/// Reads the capture and renders it.
+pub fn run(args: &ImportArgs) -> Result<String, CliError> {
+    let imported = pcap::read(&args.file, 1_000_000).map_err(|e| CliError::input("FILE", e.to_string()))?;
+    if let Some(out) = &args.draft {
+        let first = &imported[0].segment;
+        let conv: Vec<_> = imported
+            .iter()
+            .map(|i| i.segment.clone())
+            .filter(|s| {
+                let a = (s.src(), s.tcp.sport, s.dst(), s.tcp.dport);
+                a == (first.src(), first.tcp.sport, first.dst(), first.tcp.dport)
+                    || a == (first.dst(), first.tcp.dport, first.src(), first.tcp.sport)
+            })
+            .collect();
+        let name = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "draft".into());
+        let p = pcap::draft::preset_from(&conv, &name).ok_or_else(|| CliError::input("FILE", "no segments"))?;
+        crate::preset::io::save(out, &p).map_err(|e| CliError::Preset(e.to_string()))?;
+    }
+    let tl = timeline_of(&imported);
+    if args.json {
+        let mut ev = super::run::events_json(&tl);
+        for (v, i) in ev.iter_mut().zip(&imported) {
+            v["frame"] = json!(i.frame);
+        }
+        return Ok(
+            json!({"file": args.file.display().to_string(), "segments": imported.len(), "events": ev}).to_string()
+        );
+    }
+    let first = &imported[0].segment;
+    let client = format!("client {}:{}", first.src(), first.tcp.sport);
+    let server = format!("server {}:{}", first.dst(), first.tcp.dport);
+    let mut text = format!("{}: {} TCP segments\n\n", args.file.display(), imported.len());
+    text += &ladder::render(&tl, &client, &server);
+    if let Some(out) = &args.draft {
+        text += &format!("\npreset draft written to {}\n", out.display());
+    }
+    Ok(text.trim_end().to_string())
+}

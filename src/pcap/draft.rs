@@ -1,0 +1,117 @@
+//! A preset draft from captured segments: our side's segments become `Send` steps and the peer's become
+//! `Expect` steps; sequence numbers follow our ISN (`isn + 1`) and acknowledgments follow the peer's latest
+//! segment (`peer.next`, `peer.seq + 1`), so the exchange replays against a live peer with fresh ISNs.
+
+use std::net::SocketAddr;
+
+use crate::exchange::expr::Expr;
+use crate::preset::schema::{ExpectStep, FlagAlt, FlagPattern, Flags, SendTemplate, VERSION};
+use crate::preset::{Preset, Step};
+use crate::wire::seq::next_seq;
+use crate::wire::{Payload, Segment};
+
+fn expr(text: String) -> Expr {
+    Expr::parse(&text).unwrap_or_else(|_| Expr::num(0))
+}
+
+/// The draft for `segments` (in capture order); the first segment's sender is "us".
+pub fn preset_from(segments: &[Segment], name: &str) -> Option<Preset> {
+    let first = segments.first()?;
+    let us = SocketAddr::new(first.src(), first.tcp.sport);
+    let peer_addr = SocketAddr::new(first.dst(), first.tcp.dport);
+    let our_isn = first.tcp.seq;
+    let mut last_peer: Option<&Segment> = None;
+    let mut steps = Vec::new();
+    for s in segments {
+        let from = SocketAddr::new(s.src(), s.tcp.sport);
+        if from == us {
+            let seq = expr(match s.tcp.seq.wrapping_sub(our_isn) {
+                0 => "isn".to_string(),
+                d => format!("isn + {d}"),
+            });
+            let ack = if s.tcp.flags.ack {
+                Some(match last_peer {
+                    Some(p) if s.tcp.ack == next_seq(p.tcp.seq, p.tcp.flags, p.payload.len()) => {
+                        expr("peer.next".into())
+                    }
+                    Some(p) => expr(format!("peer.seq + {}", s.tcp.ack.wrapping_sub(p.tcp.seq))),
+                    None => Expr::num(s.tcp.ack),
+                })
+            } else {
+                None
+            };
+            steps.push(Step::Send(Box::new(SendTemplate {
+                flags: Flags(s.tcp.flags),
+                seq: Some(seq),
+                ack,
+                window: Some(Expr::num(s.tcp.window.into())),
+                options: s.tcp.options.clone(),
+                payload: (!s.payload.is_empty()).then(|| match s.to_spec().payload {
+                    Payload::Text(t) => Payload::Text(t),
+                    other => other,
+                }),
+                ..SendTemplate::default()
+            })));
+        } else if from == peer_addr {
+            steps.push(Step::Expect(ExpectStep {
+                flags: FlagPattern(vec![FlagAlt::Exact(s.tcp.flags)]),
+                within_ms: 2000,
+                bind: "peer".into(),
+                ack: None,
+                min_len: (!s.payload.is_empty()).then_some(1),
+            }));
+            last_peer = Some(s);
+        }
+    }
+    Some(Preset {
+        version: VERSION,
+        name: name.to_string(),
+        description: format!("Drafted from a capture: {} steps between {us} and {peer_addr}.", steps.len()),
+        explain: String::new(),
+        target: None,
+        port: peer_addr.port(),
+        guard: true,
+        sim: None,
+        steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lo_handshake_becomes_a_replayable_preset() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lo-handshake.pcap");
+        let all = crate::pcap::read(&path, usize::MAX).unwrap();
+        // The IPv4 conversation to port 8080 (frames 1-6 and the last one).
+        let conv: Vec<Segment> = all
+            .iter()
+            .map(|i| i.segment.clone())
+            .filter(|s| s.tcp.dport == 8080 || s.tcp.sport == 8080)
+            .filter(|s| s.src().is_ipv4())
+            .collect();
+        let p = preset_from(&conv, "replay").unwrap();
+        crate::preset::validate::validate(&p).unwrap();
+        let Step::Send(syn) = &p.steps[0] else { panic!() };
+        assert_eq!(syn.seq.as_ref().unwrap().text(), "isn");
+        assert!(matches!(&p.steps[1], Step::Expect(x) if x.flags.to_string() == "SA"));
+        let Step::Send(ack) = &p.steps[2] else { panic!() };
+        assert_eq!((ack.seq.as_ref().unwrap().text(), ack.ack.as_ref().unwrap().text()), ("isn + 1", "peer.next"));
+        let Step::Send(data) = &p.steps[3] else { panic!() };
+        assert_eq!(data.payload, Some(Payload::Text("GET / HTTP/1.0\r\n\r\n".into())));
+        // And it replays against the simulated host (ports moved to the lab's HTTP port).
+        let mut link = crate::link::sim::SimLink::new(Default::default());
+        let opts = crate::exchange::RunOptions {
+            target: std::net::IpAddr::V4(crate::link::sim::SimConfig::default().host),
+            dport: 80,
+            src: crate::link::sim::SIM_US.into(),
+            sport: None,
+            isn: None,
+            seed: Some(1),
+            linger_ms: 10,
+        };
+        let r = crate::exchange::run(&p, &mut link, &opts, &mut crate::exchange::Silent).unwrap();
+        assert!(r.timeline.verdicts[0].pass, "{:?}", r.timeline.verdicts);
+    }
+}
