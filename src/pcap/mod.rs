@@ -4,8 +4,7 @@
 
 pub mod draft;
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::BufWriter;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -138,11 +137,14 @@ fn ip_payload(link: DataLink, frame: &[u8]) -> Option<&[u8]> {
 /// Reads every TCP segment of a pcap or pcapng file (at most `limit` frames are examined).
 pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
     let name = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| PcapIoError::Io { path: name.clone(), source: e })?;
-    let mut magic = [0u8; 4];
-    let got = f.read(&mut magic).map_err(|e| PcapIoError::Io { path: name.clone(), source: e })?;
-    drop(f);
-    let reopen = || File::open(path).map(BufReader::new).map_err(|e| PcapIoError::Io { path: name.clone(), source: e });
+    let data = std::fs::read(path).map_err(|e| PcapIoError::Io { path: name.clone(), source: e })?;
+    read_bytes(&data, &name, limit)
+}
+
+/// Reads every TCP segment of a capture held in memory; `name` names it in errors.
+pub fn read_bytes(data: &[u8], name: &str, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
+    let name = name.to_string();
+    let magic: Vec<u8> = data.iter().take(4).copied().collect();
     let mut frames: Vec<(usize, Duration, Vec<u8>)> = Vec::new();
     let mut count = 0usize;
     let corrupt = |count: usize, e: pcap_file::PcapError| PcapIoError::Corrupt {
@@ -150,11 +152,9 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
         packets: count,
         reason: e.to_string(),
     };
-    match magic {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d]
-            if got == 4 =>
-        {
-            let mut r = PcapReader::new(reopen()?).map_err(|e| corrupt(0, e))?;
+    match magic[..] {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => {
+            let mut r = PcapReader::new(data).map_err(|e| corrupt(0, e))?;
             let link = r.header().datalink;
             while let Some(p) = r.next_packet() {
                 let p = p.map_err(|e| corrupt(count, e))?;
@@ -167,8 +167,8 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
                 }
             }
         }
-        [0x0a, 0x0d, 0x0d, 0x0a] if got == 4 => {
-            let mut r = PcapNgReader::new(reopen()?).map_err(|e| corrupt(0, e))?;
+        [0x0a, 0x0d, 0x0d, 0x0a] => {
+            let mut r = PcapNgReader::new(data).map_err(|e| corrupt(0, e))?;
             let mut links: Vec<DataLink> = Vec::new();
             while let Some(b) = r.next_block() {
                 match b.map_err(|e| corrupt(count, e))? {
@@ -194,7 +194,7 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
                 }
             }
         }
-        _ => return Err(PcapIoError::NotACapture { path: name, magic: hex::encode(&magic[..got]) }),
+        _ => return Err(PcapIoError::NotACapture { path: name, magic: hex::encode(&magic) }),
     }
     let out: Vec<Imported> = frames
         .into_iter()
