@@ -152,3 +152,25 @@ fn the_sweep_tab_runs_and_filters() {
     assert!(h.query_by_label_contains("closed (5)").is_some());
     assert!(tcpcraft::ui::sweep::csv(r).lines().count() == 9);
 }
+
+#[test]
+fn the_timeline_exports_to_pcap_and_imports_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.pcap");
+    let mut h = harness();
+    h.run();
+    h.get_by_label_contains("Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    assert!(h.query_by_label("Export pcap…").is_some());
+    h.state_mut().export_pcap(&path);
+    let before: Vec<Vec<u8>> = h.state().rt.events.iter().map(|e| e.bytes.clone()).collect();
+    h.state_mut().rt.events.clear();
+    h.state_mut().import_pcap(&path);
+    h.run();
+    let after: Vec<Vec<u8>> = h.state().rt.events.iter().map(|e| e.bytes.clone()).collect();
+    assert_eq!(after, before);
+    assert!(h.state().rt.message.0.starts_with("imported 3 TCP segments"));
+    h.state_mut().import_pcap(&dir.path().join("missing.pcap"));
+    assert!(h.state().rt.message.1, "a missing file is reported as an error");
+}

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use egui::{Color32, RichText, Ui};
 
-use super::dialogs::{Chosen, Dialogs};
+use super::dialogs::{Chosen, Dialogs, Purpose};
 use super::editor::{self, EditorState};
 use super::library::{self, UserPreset};
 use super::state::{PersistedState, STATE_KEY};
@@ -50,6 +50,10 @@ pub enum Action {
     SelectStep(usize),
     /// Edit the plain segment again (no step).
     UnselectStep,
+    /// Write the timeline to a pcap file (dialog).
+    ExportPcap,
+    /// Read a capture into the timeline (dialog).
+    ImportPcap,
 }
 
 /// Runtime state: nothing here is persisted.
@@ -82,6 +86,8 @@ pub struct Runtime {
     dropped: u64,
     /// Which tab the centre shows.
     pub tab: Tab,
+    /// Wall-clock time of the current job's start (pcap timestamps count from it).
+    pub started: Option<std::time::SystemTime>,
     /// The Sweep tab.
     pub sweep: super::sweep::SweepTab,
 }
@@ -143,6 +149,7 @@ impl TcpcraftApp {
                 show_privileges: false,
                 dropped: 0,
                 tab: Tab::Craft,
+                started: None,
                 sweep: super::sweep::SweepTab::default(),
             },
         }
@@ -190,6 +197,7 @@ impl TcpcraftApp {
     }
 
     fn start(&mut self, job: Job, step: bool) {
+        self.rt.started = Some(std::time::SystemTime::now());
         self.rt.events.clear();
         self.rt.verdicts.clear();
         self.rt.selected = None;
@@ -259,7 +267,9 @@ impl TcpcraftApp {
                     self.open_file(path);
                 }
             }
-            Action::OpenDialog => self.rt.dialogs.open(ctx, library::user_dir()),
+            Action::OpenDialog => self.rt.dialogs.show(ctx, Purpose::OpenPreset, library::user_dir(), None),
+            Action::ExportPcap => self.rt.dialogs.show(ctx, Purpose::SavePcap, None, Some("tcpcraft.pcap".into())),
+            Action::ImportPcap => self.rt.dialogs.show(ctx, Purpose::OpenPcap, None, None),
             Action::Save { as_new } => {
                 let Some(p) = &self.state.preset else { return };
                 match (&self.state.preset_path, as_new) {
@@ -272,7 +282,7 @@ impl TcpcraftApp {
                         if let Some(d) = &dir {
                             let _ = std::fs::create_dir_all(d);
                         }
-                        self.rt.dialogs.save_as(ctx, dir, format!("{}.ron", p.name));
+                        self.rt.dialogs.show(ctx, Purpose::SavePreset, dir, Some(format!("{}.ron", p.name)));
                     }
                 }
             }
@@ -343,6 +353,29 @@ impl TcpcraftApp {
         }
     }
 
+    /// Writes the timeline's datagrams as pcap (raw IP, nanoseconds).
+    pub fn export_pcap(&mut self, path: &std::path::Path) {
+        let start = self.rt.started.unwrap_or_else(std::time::SystemTime::now);
+        self.rt.message = match crate::pcap::write(path, start, self.rt.events.iter().map(|e| (e.t_us, &e.bytes[..]))) {
+            Ok(n) => (format!("wrote {n} packets to {}", path.display()), false),
+            Err(e) => (e.to_string(), true),
+        };
+    }
+
+    /// Reads a capture's TCP segments into the timeline (each can be crafted from).
+    pub fn import_pcap(&mut self, path: &std::path::Path) {
+        match crate::pcap::read(path, 1_000_000) {
+            Ok(imported) => {
+                let tl = crate::cli::import::timeline_of(&imported);
+                self.rt.events = tl.events;
+                self.rt.verdicts.clear();
+                self.rt.selected = None;
+                self.rt.message = (format!("imported {} TCP segments from {}", imported.len(), path.display()), false);
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
     /// Takes the worker's news into the runtime state.
     fn drain_worker(&mut self) {
         let Some(w) = &self.rt.worker else { return };
@@ -393,9 +426,9 @@ impl TcpcraftApp {
         self.drain_worker();
         for c in self.rt.dialogs.poll() {
             match c {
-                Chosen::Open(p) => self.open_file(p),
-                Chosen::SaveAs(p) => self.save_to(p),
-                Chosen::SaveCsv(p) => {
+                Chosen::Path(Purpose::OpenPreset, p) => self.open_file(p),
+                Chosen::Path(Purpose::SavePreset, p) => self.save_to(p),
+                Chosen::Path(Purpose::SaveCsv, p) => {
                     let text = super::sweep::csv(&self.rt.sweep.results);
                     self.rt.message =
                         match crate::preset::io::write_atomic(&p, |f| std::io::Write::write_all(f, text.as_bytes())) {
@@ -403,6 +436,8 @@ impl TcpcraftApp {
                             Err(e) => (format!("{}: {e}", p.display()), true),
                         };
                 }
+                Chosen::Path(Purpose::SavePcap, p) => self.export_pcap(&p),
+                Chosen::Path(Purpose::OpenPcap, p) => self.import_pcap(&p),
                 Chosen::Unavailable(e) => self.rt.message = (format!("the file dialog is not available: {e}"), true),
             }
         }
@@ -499,7 +534,9 @@ impl TcpcraftApp {
         match super::sweep::show(ui, &mut self.rt.sweep, self.rt.running) {
             Some(super::sweep::SweepAction::Start) => self.start_sweep(),
             Some(super::sweep::SweepAction::Stop) => self.apply(Action::Stop, ctx),
-            Some(super::sweep::SweepAction::ExportCsv) => self.rt.dialogs.save_csv(ctx),
+            Some(super::sweep::SweepAction::ExportCsv) => {
+                self.rt.dialogs.show(ctx, Purpose::SaveCsv, None, Some("sweep.csv".into()))
+            }
             None => {}
         }
     }
@@ -621,6 +658,14 @@ impl TcpcraftApp {
         ui.horizontal(|ui| {
             ui.heading("Timeline");
             ui.checkbox(&mut self.state.absolute, "absolute seq/ack");
+            if ui.add_enabled(!self.rt.events.is_empty(), egui::Button::new("Export pcap…")).clicked() {
+                out.push(Action::ExportPcap);
+            }
+            if ui.add_enabled(!self.rt.running, egui::Button::new("Import pcap…")).clicked() {
+                out.push(Action::ImportPcap);
+            }
+        });
+        ui.horizontal(|ui| {
             for (o, name) in [
                 (crate::link::Origin::Crafted, "crafted"),
                 (crate::link::Origin::Peer, "peer"),
