@@ -8,5 +8,6 @@ pub mod exchange;
 pub mod link;
 pub mod pcap;
 pub mod preset;
+#[cfg(feature = "gui")]
 pub mod ui;
 pub mod wire;

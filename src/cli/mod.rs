@@ -77,13 +77,7 @@ where
                 Some(Command::Gui { run }) => run.clone(),
                 _ => None,
             };
-            return match crate::ui::run(autorun) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: cannot open the window: {e}\n(use a subcommand such as `tcpcraft run normal-open` in a terminal; `tcpcraft --help` lists them)");
-                    ExitCode::from(error::EXIT_LINK_UNAVAILABLE)
-                }
-            };
+            return open_gui(autorun);
         }
         Some(Command::Build(args)) => {
             let sub = matches.subcommand_matches("build").unwrap_or(&matches);
@@ -129,6 +123,25 @@ pub const EXIT_FAILED_EXPECTATION: u8 = 1;
 fn print_out(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Opens the desktop app; on failure (no display) says what to do instead.
+#[cfg(feature = "gui")]
+fn open_gui(autorun: Option<String>) -> ExitCode {
+    match crate::ui::run(autorun) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot open the window: {e} (in a terminal, `tcpcraft --help` lists the commands)");
+            ExitCode::from(error::EXIT_LINK_UNAVAILABLE)
+        }
+    }
+}
+
+/// Built without the desktop app: say so.
+#[cfg(not(feature = "gui"))]
+fn open_gui(_autorun: Option<String>) -> ExitCode {
+    eprintln!("error: cannot open the window: this build has no desktop app (in a terminal, `tcpcraft --help` lists the commands)");
+    ExitCode::from(error::EXIT_LINK_UNAVAILABLE)
 }
 
 /// Prints a one-line error and returns its exit code.
