@@ -16,6 +16,8 @@ use crate::wire::{self, IpSpec, Ipv4Spec, Ipv6Spec, SegmentSpec, TcpFlags};
 
 /// The default and the ceiling of the send rate without `--yes`-style overrides (packets per second).
 pub const DEFAULT_RATE: u64 = 10_000;
+/// Probes per batch (one `sendmmsg` on Linux; pacing and progress work per batch).
+const BATCH: usize = 64;
 /// Target sets larger than this need explicit confirmation.
 pub const CONFIRM_ABOVE: u64 = 65_536;
 
@@ -361,6 +363,10 @@ mod tests {
 pub trait ProbeLink {
     /// Sends one datagram.
     fn send(&mut self, datagram: &[u8]) -> Result<(), crate::link::LinkError>;
+    /// Sends a batch (one system call where the platform has one).
+    fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), crate::link::LinkError> {
+        datagrams.iter().try_for_each(|d| self.send(d))
+    }
     /// Everything captured within `wait` from now.
     fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>>;
     /// Whether sending must be paced (a real wire) or can run flat out (the simulated host).
@@ -399,6 +405,33 @@ pub struct SweepConfig {
     pub wait: std::time::Duration,
 }
 
+/// Keeps a pass at its rate: each batch waits until it is due.
+struct Pacer {
+    start: std::time::Instant,
+    sent: u64,
+    rate: u64,
+    paced: bool,
+}
+
+/// Sends one batch when it is due, then takes what was captured meanwhile. Returns how many were sent.
+fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: &mut Tally) -> Result<u64, SweepError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    if pacer.paced {
+        let due = pacer.start + std::time::Duration::from_secs_f64(pacer.sent as f64 / pacer.rate as f64);
+        if let Some(d) = due.checked_duration_since(std::time::Instant::now()) {
+            std::thread::sleep(d);
+        }
+    }
+    link.send_batch(batch).map_err(|e| SweepError::Build(e.to_string()))?;
+    pacer.sent += batch.len() as u64;
+    for d in link.drain(std::time::Duration::ZERO) {
+        tally.observe(&d);
+    }
+    Ok(batch.len() as u64)
+}
+
 /// Runs the sweep; `progress` is called every few hundred probes and at the end of each pass, and stops the
 /// sweep by returning `false` (the ports not yet answered are then reported as filtered).
 pub fn run(
@@ -406,43 +439,34 @@ pub fn run(
     link: &mut dyn ProbeLink,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Vec<PortResult>, SweepError> {
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
     let mut tally = Tally::new(Cookies::default(), cfg.sport);
     let builders: Vec<ProbeBuilder> =
         cfg.hosts.iter().map(|&h| ProbeBuilder::new(&cfg.probe, cfg.src, cfg.sport, h)).collect::<Result<_, _>>()?;
     let total = (cfg.hosts.len() * cfg.ports.len()) as u64;
     let mut sent = 0u64;
-    let mut buf = Vec::with_capacity(128);
+    let mut batch: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(128)).collect();
     let rate = cfg.rate.max(1);
     for _pass in 0..=cfg.retries {
-        let start = Instant::now();
-        let mut sent_this_pass = 0u64;
+        let mut pacer = Pacer { start: Instant::now(), sent: 0, rate, paced: link.paced() };
+        let mut filled = 0usize;
         for (b, &host) in builders.iter().zip(&cfg.hosts) {
             for &port in &cfg.ports {
                 if tally.answered(host, port) {
                     continue;
                 }
-                b.probe(port, tally.cookie(host, port), &mut buf);
-                link.send(&buf).map_err(|e| SweepError::Build(e.to_string()))?;
-                sent += 1;
-                sent_this_pass += 1;
-                if sent_this_pass % 64 == 0 {
-                    if link.paced() {
-                        // Pace in batches: sleep until this many probes are due at the configured rate.
-                        let due = start + Duration::from_secs_f64(sent_this_pass as f64 / rate as f64);
-                        if let Some(d) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(d);
-                        }
+                b.probe(port, tally.cookie(host, port), &mut batch[filled]);
+                filled += 1;
+                if filled == BATCH {
+                    sent += flush(link, &batch[..filled], &mut pacer, &mut tally)?;
+                    filled = 0;
+                    if !progress(Progress { sent, total, replies: tally.replies }) {
+                        return Ok(tally.results(&cfg.hosts, &cfg.ports));
                     }
-                    for d in link.drain(Duration::ZERO) {
-                        tally.observe(&d);
-                    }
-                }
-                if sent % 512 == 0 && !progress(Progress { sent, total, replies: tally.replies }) {
-                    return Ok(tally.results(&cfg.hosts, &cfg.ports));
                 }
             }
         }
+        sent += flush(link, &batch[..filled], &mut pacer, &mut tally)?;
         for d in link.drain(cfg.wait) {
             tally.observe(&d);
         }

@@ -28,6 +28,16 @@ struct RawSocketSender {
 }
 
 impl Sender for RawSocketSender {
+    fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        let dsts: Vec<SockAddr> = datagrams
+            .iter()
+            .map(|d| raw_destination(d).map(|ip| SockAddr::from(SocketAddr::new(ip, 0))))
+            .collect::<Option<_>>()
+            .ok_or_else(|| LinkError::Unsendable("a datagram is too short to hold a destination".into()))?;
+        sendmmsg_all(std::os::fd::AsRawFd::as_raw_fd(&self.socket), datagrams, &dsts)
+            .map_err(|e| LinkError::Io { op: "sendmmsg", source: e })
+    }
+
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
         let dst = match crate::wire::parse_any_protocol(datagram) {
             Ok(seg) => seg.dst(),
@@ -44,6 +54,39 @@ impl Sender for RawSocketSender {
         })?;
         Ok(())
     }
+}
+
+/// Sends every datagram to its address with as few `sendmmsg(2)` calls as the kernel allows.
+#[allow(unsafe_code)]
+fn sendmmsg_all(fd: std::os::fd::RawFd, bufs: &[Vec<u8>], dsts: &[SockAddr]) -> std::io::Result<()> {
+    let mut iovs: Vec<libc::iovec> =
+        bufs.iter().map(|b| libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() }).collect();
+    let mut msgs: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .zip(dsts)
+        .map(|(iov, dst)| {
+            // SAFETY: msghdr is a plain C struct for which all-zero bytes are a valid (empty) value.
+            let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+            h.msg_name = dst.as_ptr() as *mut libc::c_void;
+            h.msg_namelen = dst.len();
+            h.msg_iov = iov;
+            h.msg_iovlen = 1;
+            libc::mmsghdr { msg_hdr: h, msg_len: 0 }
+        })
+        .collect();
+    let mut done = 0;
+    while done < msgs.len() {
+        let rest = &mut msgs[done..];
+        // SAFETY: `rest` points at `rest.len()` initialised mmsghdr values whose iovecs and addresses borrow
+        // `bufs`, `iovs` and `dsts`, all alive and unmoved until this call returns; the kernel only reads them
+        // (and writes `msg_len`).
+        let n = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), rest.len().min(1024) as libc::c_uint, 0) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        done += n as usize;
+    }
+    Ok(())
 }
 
 /// The destination address at its fixed place in an IPv4 or IPv6 header.

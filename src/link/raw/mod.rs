@@ -18,10 +18,14 @@ use super::guard::Guard;
 use super::route::Route;
 use super::{Captured, Flow, Link, LinkError, Micros};
 
-/// How a platform puts one IP datagram on the wire.
+/// How a platform puts IP datagrams on the wire.
 pub trait Sender: Send {
     /// Sends the datagram.
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError>;
+    /// Sends several datagrams; platforms with a batched system call (Linux `sendmmsg`) use it.
+    fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        datagrams.iter().try_for_each(|d| self.send(d))
+    }
 }
 
 /// Options for opening a raw link.
@@ -199,6 +203,10 @@ impl RawProbes {
 impl crate::exchange::sweep::ProbeLink for RawProbes {
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
         self.sender.send(datagram)
+    }
+
+    fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        self.sender.send_batch(datagrams)
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
