@@ -171,6 +171,11 @@ fn the_timeline_exports_to_pcap_and_imports_back() {
     let after: Vec<Vec<u8>> = h.state().rt.events.iter().map(|e| e.bytes.clone()).collect();
     assert_eq!(after, before);
     assert!(h.state().rt.message.0.starts_with("imported 3 TCP segments"));
+    h.get_by_label("Draft preset").click();
+    h.run();
+    let draft = h.state().state.preset.clone().unwrap();
+    assert_eq!(draft.steps.len(), 3, "Send, Expect, Send");
+    assert!(h.state().rt.message.0.contains("preset draft with 3 steps"));
     h.state_mut().import_pcap(&dir.path().join("missing.pcap"));
     assert!(h.state().rt.message.1, "a missing file is reported as an error");
 }

@@ -54,6 +54,8 @@ pub enum Action {
     ExportPcap,
     /// Read a capture into the timeline (dialog).
     ImportPcap,
+    /// Turn the timeline's segments (from the selected one on) into a preset draft.
+    DraftPreset,
 }
 
 /// Runtime state: nothing here is persisted.
@@ -270,6 +272,7 @@ impl TcpcraftApp {
             Action::OpenDialog => self.rt.dialogs.show(ctx, Purpose::OpenPreset, library::user_dir(), None),
             Action::ExportPcap => self.rt.dialogs.show(ctx, Purpose::SavePcap, None, Some("tcpcraft.pcap".into())),
             Action::ImportPcap => self.rt.dialogs.show(ctx, Purpose::OpenPcap, None, None),
+            Action::DraftPreset => self.draft_preset(),
             Action::Save { as_new } => {
                 let Some(p) = &self.state.preset else { return };
                 match (&self.state.preset_path, as_new) {
@@ -373,6 +376,22 @@ impl TcpcraftApp {
                 self.rt.message = (format!("imported {} TCP segments from {}", imported.len(), path.display()), false);
             }
             Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// A preset draft from the timeline, starting at the selected event (or the first); ours become Send steps,
+    /// the peer's Expect steps, with seq/ack as expressions. It becomes the current (unsaved) preset.
+    pub fn draft_preset(&mut self) {
+        let from = self.rt.selected.unwrap_or(0);
+        let segs: Vec<crate::wire::Segment> =
+            self.rt.events.iter().skip(from).filter_map(|e| e.segment.clone()).collect();
+        match crate::pcap::draft::preset_from(&segs, "draft") {
+            Some(p) => {
+                let n = p.steps.len();
+                self.load_preset(p, None);
+                self.rt.message = (format!("preset draft with {n} steps loaded: Save as… to keep it"), false);
+            }
+            None => self.rt.message = ("no TCP segments to draft from".into(), true),
         }
     }
 
@@ -663,6 +682,10 @@ impl TcpcraftApp {
             }
             if ui.add_enabled(!self.rt.running, egui::Button::new("Import pcap…")).clicked() {
                 out.push(Action::ImportPcap);
+            }
+            let draft = ui.add_enabled(!self.rt.events.is_empty(), egui::Button::new("Draft preset"));
+            if draft.on_hover_text("Turn these segments (from the selected one on) into a preset").clicked() {
+                out.push(Action::DraftPreset);
             }
         });
         ui.horizontal(|ui| {
