@@ -245,6 +245,33 @@ impl SimLink {
         }
     }
 
+    /// Takes the datagrams due by `deadline`, running the host's timers (retransmissions, TIME-WAIT) up to it;
+    /// with `first_only` it returns as soon as something is due. Moves the link clock to the last one taken.
+    fn advance(&mut self, deadline: Micros, first_only: bool) -> Vec<(Micros, Vec<u8>)> {
+        let mut out = Vec::new();
+        // Bounded: each round runs a host timer that lies in the future, or ends.
+        for _ in 0..MAX_TIMER_ROUNDS {
+            while self.pending.front().is_some_and(|(t, _)| *t <= deadline) {
+                if let Some((t, d)) = self.pending.pop_front() {
+                    self.now = self.now.max(t);
+                    out.push((t, d));
+                }
+            }
+            if first_only && !out.is_empty() {
+                break;
+            }
+            let timer = self
+                .iface
+                .poll_at(instant(self.host_now), &self.sockets)
+                .map(|i| u64::try_from(i.total_micros()).unwrap_or(0).max(self.host_now + 1));
+            match timer {
+                Some(t) if t <= deadline => self.run_host(t),
+                _ => break,
+            }
+        }
+        out
+    }
+
     /// Whether the host never answers this datagram: filtered ports drop everything, and (RFC 9293 §3.10.7.2)
     /// a listening port drops a segment without SYN, ACK or RST that belongs to no connection (smoltcp would
     /// answer RST, which is what a closed port does).
@@ -301,23 +328,7 @@ impl crate::exchange::sweep::ProbeLink for SimLink {
     /// Every datagram (ours and the host's) due within `wait` of virtual time, without flow filtering.
     fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>> {
         let deadline = self.now + u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
-        let mut out = Vec::new();
-        for _ in 0..MAX_TIMER_ROUNDS {
-            while self.pending.front().is_some_and(|(t, _)| *t <= deadline) {
-                if let Some((t, d)) = self.pending.pop_front() {
-                    self.now = self.now.max(t);
-                    out.push(d);
-                }
-            }
-            let timer = self
-                .iface
-                .poll_at(instant(self.host_now), &self.sockets)
-                .map(|i| u64::try_from(i.total_micros()).unwrap_or(0).max(self.host_now + 1));
-            match timer {
-                Some(t) if t <= deadline => self.run_host(t),
-                _ => break,
-            }
-        }
+        let out = self.advance(deadline, false).into_iter().map(|(_, d)| d).collect();
         self.now = self.now.max(deadline);
         out
     }
@@ -367,29 +378,18 @@ impl Link for SimLink {
 
     fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError> {
         let deadline = deadline.max(self.now);
-        // Bounded: each round either returns or runs a host timer that lies in the future.
-        for _ in 0..MAX_TIMER_ROUNDS {
-            let mut out = Vec::new();
-            while self.pending.front().is_some_and(|(t, _)| *t <= deadline) {
-                if let Some((t, bytes)) = self.pending.pop_front() {
-                    self.now = self.now.max(t);
-                    out.extend(self.captured(t, bytes));
-                }
+        // Bounded: every round consumes queued datagrams, and `advance` is bounded itself.
+        loop {
+            let due = self.advance(deadline, true);
+            if due.is_empty() {
+                self.now = deadline;
+                return Ok(Vec::new());
             }
+            let out: Vec<Captured> = due.into_iter().filter_map(|(t, d)| self.captured(t, d)).collect();
             if !out.is_empty() {
                 return Ok(out);
             }
-            let timer = self
-                .iface
-                .poll_at(instant(self.host_now), &self.sockets)
-                .map(|i| u64::try_from(i.total_micros()).unwrap_or(0).max(self.host_now + 1));
-            match timer {
-                Some(t) if t <= deadline => self.run_host(t),
-                _ => break,
-            }
         }
-        self.now = deadline;
-        Ok(Vec::new())
     }
 
     fn dropped(&self) -> u64 {
