@@ -19,15 +19,15 @@ fn bad_input_is_one_line_naming_the_field_with_exit_2() {
         (&["build", "--wscale", "256", "127.0.0.1"], "--wscale"),
         (&["build", "--reserved", "8", "127.0.0.1"], "--reserved"),
         (&["build", "--tcp-sum", "nope", "127.0.0.1"], "--tcp-sum"),
-        (&["build", "127.0.0.256"], "<DST>"),
-        (&["build", "example.com"], "<DST>"),
+        (&["build", "127.0.0.256"], "DST"),
+        (&["build", "example.com"], "DST"),
         (&["build", "-6", "127.0.0.1"], "-6/--ipv6"),
         (&["build", "--src", "::1", "127.0.0.1"], "--src"),
         (&["build", "--hop-limit", "3", "127.0.0.1"], "--hop-limit"),
         (&["build", "--ttl", "3", "::1"], "--ttl"),
         (&["build", "--df", "::1"], "--df"),
         (&["build", "--flow-label", "0x100000", "::1"], "--flow-label"),
-        (&["build"], "<DST>"),
+        (&["build"], "DST"),
     ];
     for (args, field) in cases {
         let out = tcpcraft(args);
