@@ -709,8 +709,26 @@ impl TcpcraftApp {
             let (i, e) = e;
             ui.label(RichText::new(format!("Event {i}: {}", timeline::label(e, self.state.absolute))).strong());
             ui.label(e.note.render());
-            if e.segment.is_some() && ui.button("⬅ Craft from this").clicked() {
-                out.push(Action::CraftFrom(i));
+            if let Some(seg) = &e.segment {
+                egui::CollapsingHeader::new("Parsed fields").id_salt("event-fields").show(ui, |ui| {
+                    egui::ScrollArea::vertical().id_salt("event-fields-scroll").max_height(160.0).show(ui, |ui| {
+                        egui::Grid::new("event-fields-grid").striped(true).show(ui, |ui| {
+                            for f in wire::fields::fields(seg) {
+                                ui.monospace(f.key);
+                                ui.label(f.value.to_string());
+                                ui.end_row();
+                            }
+                            for a in &seg.anomalies {
+                                ui.label("note");
+                                ui.label(a.to_string());
+                                ui.end_row();
+                            }
+                        });
+                    });
+                });
+                if ui.button("⬅ Craft from this").clicked() {
+                    out.push(Action::CraftFrom(i));
+                }
             }
             ui.separator();
         }
