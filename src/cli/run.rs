@@ -13,7 +13,7 @@ use super::ladder;
 use super::send::{split_target, LinkChoice};
 use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
 use crate::link::raw::{RawLink, RawOptions};
-use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
+use crate::link::sim::{our_address, SimLink};
 use crate::link::{privileges, route, Link};
 use crate::preset::{self, Preset};
 use crate::wire::SegmentSpec;
@@ -116,12 +116,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         let src = raw.route().src;
         (Box::new(raw), src)
     } else {
-        let cfg = match dst {
-            IpAddr::V4(a) => SimConfig { host: a, ..sim_cfg },
-            IpAddr::V6(a) => SimConfig { host_v6: a, ..sim_cfg },
-        };
-        let src = if dst.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) };
-        (Box::new(SimLink::new(cfg)), src)
+        (Box::new(SimLink::new(sim_cfg.at(dst))), our_address(dst))
     };
     let opts = RunOptions {
         target: dst,

@@ -9,7 +9,7 @@ use super::craft::CraftArgs;
 use super::error::CliError;
 use super::events::{event_json, event_line};
 use crate::link::raw::{RawLink, RawOptions};
-use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
+use crate::link::sim::{our_address, SimConfig, SimLink};
 use crate::link::{privileges, route, Flow, Link};
 use crate::wire::{self, IpSpec};
 
@@ -113,13 +113,9 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         Box::new(raw)
     } else {
         if args.craft.src.is_none() {
-            set_src(&mut spec, if dst.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) });
+            set_src(&mut spec, our_address(dst));
         }
-        let cfg = match dst {
-            IpAddr::V4(a) => SimConfig { host: a, ..SimConfig::default() },
-            IpAddr::V6(a) => SimConfig { host_v6: a, ..SimConfig::default() },
-        };
-        Box::new(SimLink::new(cfg))
+        Box::new(SimLink::new(SimConfig::default().at(dst)))
     };
     let bytes = wire::build(&spec)?;
     let seg = wire::parse_any_protocol(&bytes)?;

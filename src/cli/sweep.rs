@@ -13,7 +13,7 @@ use super::send::LinkChoice;
 use crate::exchange::sweep::{self, PortResult, ProbeLink, SweepConfig, DEFAULT_RATE};
 use crate::link::privileges;
 use crate::link::raw::RawProbes;
-use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
+use crate::link::sim::{our_address, SimLink};
 use crate::preset;
 
 /// Arguments of `tcpcraft sweep`.
@@ -84,12 +84,7 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         (Box::new(raw), src, desc)
     } else {
         let sim = p.sim.clone().unwrap_or_default();
-        let cfg = match first {
-            IpAddr::V4(a) => SimConfig { host: a, ..sim },
-            IpAddr::V6(a) => SimConfig { host_v6: a, ..sim },
-        };
-        let src = if first.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) };
-        (Box::new(SimLink::new(cfg)), src, format!("sim {first}"))
+        (Box::new(SimLink::new(sim.at(first))), our_address(first), format!("sim {first}"))
     };
     let cfg = SweepConfig {
         hosts,

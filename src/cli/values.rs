@@ -3,8 +3,8 @@
 
 use crate::wire::{Checksum, SackBlock, TcpOption};
 
-/// An unsigned number in decimal, or hex with `0x`, checked against the field's width.
-fn number(s: &str, max: u64) -> Result<u64, String> {
+/// An unsigned number in decimal, or hex with `0x`, checked against the field's width (the GUI's fields too).
+pub fn number(s: &str, max: u64) -> Result<u64, String> {
     let t = s.trim();
     let v = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(h) => u64::from_str_radix(h, 16),
@@ -57,8 +57,8 @@ pub fn hex_bytes(s: &str) -> Result<HexBytes, String> {
     hex_vec(s).map(HexBytes)
 }
 
-/// Bytes written as hex, as a plain vector.
-fn hex_vec(s: &str) -> Result<Vec<u8>, String> {
+/// Bytes written as hex, as a plain vector (the GUI's hex fields too).
+pub fn hex_vec(s: &str) -> Result<Vec<u8>, String> {
     let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
     let clean = clean.trim_start_matches("0x");
     if clean.len() % 2 == 1 {
@@ -110,6 +110,8 @@ mod tests {
         assert_eq!(u16_value("70000"), Err("70000 is out of range 0..=65535".into()));
         assert!(u32_value("-1").is_err());
         assert_eq!(bits::<3>("7"), Ok(7));
+        assert_eq!(number("0x50", 65535), Ok(80));
+        assert!(number("x", 5).is_err());
         assert!(bits::<3>("8").is_err());
     }
 
@@ -125,6 +127,7 @@ mod tests {
     fn hex_and_options() {
         assert_eq!(hex_bytes("de ad:be"), Ok(HexBytes(vec![0xde, 0xad, 0xbe])));
         assert!(hex_bytes("abc").unwrap_err().contains("odd number"));
+        assert_eq!(hex_vec("de\nad"), Ok(vec![0xde, 0xad]));
         assert_eq!(raw_option("99:7:0102"), Ok(TcpOption::Raw { kind: 99, length: Some(7), data: vec![1, 2] }));
         assert_eq!(
             sack("1-2,3-4"),

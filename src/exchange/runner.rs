@@ -13,7 +13,7 @@ use crate::link::{Captured, Flow, Link, LinkError, Origin};
 use crate::preset::schema::{ExpectStep, SendTemplate};
 use crate::preset::{Preset, Step};
 use crate::wire::seq::next_seq;
-use crate::wire::{self, IpSpec, Ipv4Spec, Ipv6Spec, Payload, Segment, SegmentSpec, WireError};
+use crate::wire::{self, Payload, Segment, SegmentSpec, WireError};
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -102,7 +102,7 @@ pub struct RunResult {
     pub steps_run: usize,
 }
 
-struct State<'a> {
+struct State {
     isn: u32,
     next: u32,
     sport: u16,
@@ -110,10 +110,9 @@ struct State<'a> {
     rng: fastrand::Rng,
     bound: HashMap<String, Segment>,
     peer_isn: Option<u32>,
-    _opts: &'a RunOptions,
 }
 
-impl Scope for State<'_> {
+impl Scope for State {
     fn lookup(&mut self, name: &str) -> Option<u32> {
         match name {
             "isn" => Some(self.isn),
@@ -141,7 +140,7 @@ impl Scope for State<'_> {
 }
 
 /// The segment a Send step describes, with every expression evaluated.
-fn build_spec(t: &SendTemplate, st: &mut State<'_>, opts: &RunOptions, step: usize) -> Result<SegmentSpec, RunError> {
+fn build_spec(t: &SendTemplate, st: &mut State, opts: &RunOptions, step: usize) -> Result<SegmentSpec, RunError> {
     let (next, sport, dport) = (st.next, st.sport, st.dport);
     let mut eval = |field: &'static str, e: &Option<Expr>, default: u32| -> Result<u32, RunError> {
         match e {
@@ -156,13 +155,9 @@ fn build_spec(t: &SendTemplate, st: &mut State<'_>, opts: &RunOptions, step: usi
     let window = eval("window", &t.window, 64240)? as u16;
     let urgent = eval("urgent", &t.urgent, 0)? as u16;
     let mut spec = t.spec.as_deref().cloned().unwrap_or_default();
-    spec.ip = match (spec.ip, opts.src, opts.target) {
-        (IpSpec::V4(ip), IpAddr::V4(src), IpAddr::V4(dst)) => IpSpec::V4(Ipv4Spec { src, dst, ..ip }),
-        (IpSpec::V6(ip), IpAddr::V6(src), IpAddr::V6(dst)) => IpSpec::V6(Ipv6Spec { src, dst, ..ip }),
-        (_, IpAddr::V4(src), IpAddr::V4(dst)) => IpSpec::V4(Ipv4Spec { src, dst, ..Ipv4Spec::default() }),
-        (_, IpAddr::V6(src), IpAddr::V6(dst)) => IpSpec::V6(Ipv6Spec { src, dst, ..Ipv6Spec::default() }),
-        (ip, _, _) => ip,
-    };
+    if let Some(ip) = spec.ip.addressed(opts.src, opts.target) {
+        spec.ip = ip;
+    }
     spec.tcp.sport = sport;
     spec.tcp.dport = dport;
     spec.tcp.seq = seq;
@@ -185,8 +180,7 @@ pub fn run(
     let mut rng = opts.seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
     let isn = opts.isn.unwrap_or_else(|| rng.u32(..));
     let sport = opts.sport.unwrap_or_else(|| rng.u16(49152..=65535));
-    let mut st =
-        State { isn, next: isn, sport, dport: opts.dport, rng, bound: HashMap::new(), peer_isn: None, _opts: opts };
+    let mut st = State { isn, next: isn, sport, dport: opts.dport, rng, bound: HashMap::new(), peer_isn: None };
     link.watch(Flow { local: SocketAddr::new(opts.src, sport), remote: SocketAddr::new(opts.target, opts.dport) })?;
     let mut r = Runner { link, tl: Timeline::new(0), started: false, sent: Vec::new(), consumed: Vec::new(), obs };
     let mut steps_run = 0;
@@ -320,7 +314,7 @@ impl Runner<'_> {
         }
     }
 
-    fn expect(&mut self, i: usize, x: &ExpectStep, st: &mut State<'_>) -> Result<StepVerdict, RunError> {
+    fn expect(&mut self, i: usize, x: &ExpectStep, st: &mut State) -> Result<StepVerdict, RunError> {
         let want_ack = match &x.ack {
             Some(e) => Some(e.eval(st).map_err(|source| RunError::Expr { step: i + 1, field: "ack", source })?),
             None => None,

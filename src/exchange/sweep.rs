@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::link::classify::IcmpError;
 use crate::preset::{Preset, Step};
-use crate::wire::{self, IpSpec, Ipv4Spec, Ipv6Spec, SegmentSpec, TcpFlags};
+use crate::wire::{self, SegmentSpec, TcpFlags};
 
 /// The default and the ceiling of the send rate without `--yes`-style overrides (packets per second).
 pub const DEFAULT_RATE: u64 = 10_000;
@@ -198,13 +198,10 @@ impl ProbeBuilder {
     /// A template from the probe spec, addressed from `src:sport` to `host`.
     pub fn new(probe: &SegmentSpec, src: IpAddr, sport: u16, host: IpAddr) -> Result<ProbeBuilder, SweepError> {
         let mut spec = probe.clone();
-        spec.ip = match (spec.ip, src, host) {
-            (IpSpec::V4(ip), IpAddr::V4(s), IpAddr::V4(d)) => IpSpec::V4(Ipv4Spec { src: s, dst: d, ..ip }),
-            (IpSpec::V6(ip), IpAddr::V6(s), IpAddr::V6(d)) => IpSpec::V6(Ipv6Spec { src: s, dst: d, ..ip }),
-            (_, IpAddr::V4(s), IpAddr::V4(d)) => IpSpec::V4(Ipv4Spec { src: s, dst: d, ..Ipv4Spec::default() }),
-            (_, IpAddr::V6(s), IpAddr::V6(d)) => IpSpec::V6(Ipv6Spec { src: s, dst: d, ..Ipv6Spec::default() }),
-            _ => return Err(SweepError::Build(format!("source {src} and target {host} are of different families"))),
-        };
+        spec.ip = spec
+            .ip
+            .addressed(src, host)
+            .ok_or_else(|| SweepError::Build(format!("source {src} and target {host} are of different families")))?;
         spec.tcp.sport = sport;
         let template = wire::build(&spec).map_err(|e| SweepError::Build(e.to_string()))?;
         let tcp_offset = wire::parse_any_protocol(&template).map_err(|e| SweepError::Build(e.to_string()))?.tcp_offset;

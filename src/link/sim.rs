@@ -49,6 +49,25 @@ impl Default for SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The same host, answering at `target` (its IPv4 or IPv6 address, by the target's family).
+    pub fn at(self, target: IpAddr) -> SimConfig {
+        match target {
+            IpAddr::V4(host) => SimConfig { host, ..self },
+            IpAddr::V6(host_v6) => SimConfig { host_v6, ..self },
+        }
+    }
+}
+
+/// Our address on the simulated network, in the family of `target`.
+pub fn our_address(target: IpAddr) -> IpAddr {
+    if target.is_ipv6() {
+        IpAddr::V6(SIM_US_V6)
+    } else {
+        IpAddr::V4(SIM_US)
+    }
+}
+
 /// Our default address on the simulated network.
 pub const SIM_US: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 /// Our default IPv6 address on the simulated network.

@@ -4,7 +4,6 @@
 
 pub mod draft;
 
-use std::io::BufWriter;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -101,12 +100,7 @@ pub fn write<'a>(
             n += 1;
         }
     }
-    crate::preset::io::write_atomic(path, |f| {
-        let mut bw = BufWriter::new(f);
-        std::io::Write::write_all(&mut bw, &buf)?;
-        std::io::Write::flush(&mut bw)
-    })
-    .map_err(io)?;
+    crate::preset::io::write_atomic(path, |f| std::io::Write::write_all(f, &buf)).map_err(io)?;
     Ok(n)
 }
 

@@ -242,18 +242,14 @@ impl TcpcraftApp {
                 self.rt.message = ("stopped".into(), false);
             }
             Action::SendOne => match (self.setup(), self.built()) {
-                (Ok(mut setup), Ok(_)) => {
-                    let mut spec = self.state.spec.clone();
-                    if let Ok(seg) = wire::parse_any_protocol(&wire::build(&spec).unwrap_or_default()) {
+                (Ok(mut setup), Ok(bytes)) => {
+                    // The segment's own destination is the peer (the lab host answers there too).
+                    if let Ok(seg) = wire::parse_any_protocol(&bytes) {
                         setup.target = seg.dst();
                         setup.dport = seg.tcp.dport;
                     }
-                    if setup.kind == LinkKind::Sim {
-                        // The lab host answers at the segment's own destination.
-                        spec = self.state.spec.clone();
-                    }
-                    let wait_ms = self.state.wait_ms;
-                    self.start(Job::SendOne { spec: Box::new(spec), setup, wait_ms }, false);
+                    let (spec, wait_ms) = (Box::new(self.state.spec.clone()), self.state.wait_ms);
+                    self.start(Job::SendOne { spec, setup, wait_ms }, false);
                 }
                 (Err(e), _) => self.rt.message = (format!("target: {e}"), true),
                 (_, Err(e)) => self.rt.message = (format!("the segment cannot be built: {e}"), true),

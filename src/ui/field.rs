@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use egui::{Color32, Response, RichText, TextEdit, Ui};
 
+use crate::cli::values;
 use crate::wire::{Auto, Checksum};
 
 /// The typed text and the error of every field, by key.
@@ -72,7 +73,7 @@ impl Buffers {
     where
         T: Copy + Into<u64> + TryFrom<u64>,
     {
-        let (resp, parsed) = self.text_field(ui, key, (*value).into().to_string(), 90.0, |s| parse_number(s, max));
+        let (resp, parsed) = self.text_field(ui, key, (*value).into().to_string(), 90.0, |s| values::number(s, max));
         if let Some(v) = parsed.and_then(|v| T::try_from(v).ok()) {
             *value = v;
         }
@@ -164,7 +165,7 @@ impl Buffers {
             ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0).hint_text("hex bytes"))
         };
         if resp.changed() {
-            match parse_hex(text) {
+            match values::hex_vec(text) {
                 Ok(b) => {
                     *value = b;
                     self.errors.remove(key);
@@ -194,42 +195,5 @@ impl Buffers {
             *value = p;
         }
         resp
-    }
-}
-
-/// Decimal or 0x-hex, at most `max`, with a message that says which rule failed.
-pub fn parse_number(s: &str, max: u64) -> Result<u64, String> {
-    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => s.parse::<u64>(),
-    }
-    .map_err(|_| format!("'{s}' is not a number (decimal, or hex with 0x)"))?;
-    if v > max {
-        Err(format!("{v} is out of range 0..={max}"))
-    } else {
-        Ok(v)
-    }
-}
-
-/// Hex bytes; spaces, colons and newlines between bytes are allowed.
-pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
-    let clean: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
-    if clean.len() % 2 == 1 {
-        return Err("an odd number of hex digits; each byte needs two".into());
-    }
-    hex::decode(&clean).map_err(|e| format!("not hex: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_and_hex() {
-        assert_eq!(parse_number("0x50", 65535), Ok(80));
-        assert_eq!(parse_number("70000", 65535), Err("70000 is out of range 0..=65535".into()));
-        assert!(parse_number("x", 5).is_err());
-        assert_eq!(parse_hex("de ad"), Ok(vec![0xde, 0xad]));
-        assert!(parse_hex("abc").is_err());
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::exchange::{self, Control, Observer, RunOptions, StepVerdict, Timeline, TimelineEvent};
 use crate::link::raw::{RawLink, RawOptions};
-use crate::link::sim::{SimConfig, SimLink, SIM_US, SIM_US_V6};
+use crate::link::sim::{our_address, SimConfig, SimLink};
 use crate::link::{Flow, Link};
 use crate::preset::Preset;
 use crate::wire::{self, SegmentSpec};
@@ -254,12 +254,8 @@ fn open(setup: &LinkSetup) -> Result<(Box<dyn Link>, IpAddr), String> {
             Ok((Box::new(raw), src))
         }
         LinkKind::Sim => {
-            let cfg = match setup.target {
-                IpAddr::V4(a) => SimConfig { host: a, ..setup.sim.clone() },
-                IpAddr::V6(a) => SimConfig { host_v6: a, ..setup.sim.clone() },
-            };
-            let src = if setup.target.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) };
-            Ok((Box::new(SimLink::new(cfg)), src))
+            let cfg = setup.sim.clone().at(setup.target);
+            Ok((Box::new(SimLink::new(cfg)), our_address(setup.target)))
         }
     }
 }
@@ -277,12 +273,8 @@ fn run_sweep(mut cfg: crate::exchange::sweep::SweepConfig, kind: LinkKind, cmds:
             Err(e) => return out.send(Msg::Failed(e.to_string())),
         },
         LinkKind::Sim => {
-            let sim = match first {
-                IpAddr::V4(a) => SimConfig { host: a, ..SimConfig::default() },
-                IpAddr::V6(a) => SimConfig { host_v6: a, ..SimConfig::default() },
-            };
-            cfg.src = if first.is_ipv6() { IpAddr::V6(SIM_US_V6) } else { IpAddr::V4(SIM_US) };
-            Box::new(SimLink::new(sim))
+            cfg.src = our_address(first);
+            Box::new(SimLink::new(SimConfig::default().at(first)))
         }
     };
     out.send(Msg::Started { link: format!("{kind:?}").to_lowercase(), src: cfg.src });

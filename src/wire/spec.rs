@@ -151,6 +151,21 @@ pub enum IpSpec {
     V6(Ipv6Spec),
 }
 
+impl IpSpec {
+    /// This header with new source and destination addresses, keeping every other field; a header of the
+    /// other family is replaced by a default one. `None` when `src` and `dst` are of different families.
+    pub fn addressed(&self, src: std::net::IpAddr, dst: std::net::IpAddr) -> Option<IpSpec> {
+        use std::net::IpAddr;
+        Some(match (self, src, dst) {
+            (IpSpec::V4(ip), IpAddr::V4(src), IpAddr::V4(dst)) => IpSpec::V4(Ipv4Spec { src, dst, ..ip.clone() }),
+            (IpSpec::V6(ip), IpAddr::V6(src), IpAddr::V6(dst)) => IpSpec::V6(Ipv6Spec { src, dst, ..ip.clone() }),
+            (_, IpAddr::V4(src), IpAddr::V4(dst)) => IpSpec::V4(Ipv4Spec { src, dst, ..Ipv4Spec::default() }),
+            (_, IpAddr::V6(src), IpAddr::V6(dst)) => IpSpec::V6(Ipv6Spec { src, dst, ..Ipv6Spec::default() }),
+            _ => return None,
+        })
+    }
+}
+
 impl Default for IpSpec {
     fn default() -> Self {
         IpSpec::V4(Ipv4Spec::default())

@@ -40,12 +40,9 @@ pub struct RawOptions {
     pub layer2: bool,
 }
 
-/// A raw link on one interface.
+/// A raw link on one interface: the sender and capture of [`RawProbes`], matched to one flow.
 pub struct RawLink {
-    route: Route,
-    sender: Box<dyn Sender>,
-    capture: Capture,
-    dedup: Dedup,
+    io: RawProbes,
     sent: SentLog,
     flow: Option<Flow>,
     guard_wanted: bool,
@@ -57,14 +54,8 @@ pub struct RawLink {
 impl RawLink {
     /// Opens a raw link towards `dst`: checks privileges, picks the interface and starts the capture thread.
     pub fn open(dst: std::net::IpAddr, opts: &RawOptions) -> Result<RawLink, LinkError> {
-        super::privileges::require_raw()?;
-        let route = super::route::route_to(dst, opts.iface.as_deref())?;
-        let (sender, capture) = if opts.layer2 { l2::open(&route, dst)? } else { platform_open(&route, dst)? };
         Ok(RawLink {
-            route,
-            sender,
-            capture,
-            dedup: Dedup::default(),
+            io: RawProbes::open_with(dst, opts.iface.as_deref(), opts.layer2)?,
             sent: SentLog::default(),
             flow: None,
             guard_wanted: opts.guard,
@@ -76,7 +67,7 @@ impl RawLink {
 
     /// The interface and source address in use.
     pub fn route(&self) -> &Route {
-        &self.route
+        self.io.route()
     }
 
     /// Whether the kernel-RST guard is installed right now.
@@ -111,7 +102,7 @@ fn platform_open(_route: &Route, _dst: std::net::IpAddr) -> Result<(Box<dyn Send
 
 impl Link for RawLink {
     fn describe(&self) -> String {
-        format!("raw {}", self.route.iface)
+        format!("raw {}", self.io.route.iface)
     }
 
     fn now(&self) -> Micros {
@@ -132,7 +123,7 @@ impl Link for RawLink {
     fn send(&mut self, datagram: &[u8]) -> Result<Micros, LinkError> {
         self.sent.record(datagram);
         let t = self.now();
-        self.sender.send(datagram)?;
+        self.io.sender.send(datagram)?;
         Ok(t)
     }
 
@@ -141,9 +132,9 @@ impl Link for RawLink {
             // Hand back what has been classified, plus whatever else is already waiting.
             let now = self.now();
             let wait = if self.ready.is_empty() { deadline.saturating_sub(now) } else { 0 };
-            let first = self.capture.recv_timeout(Duration::from_micros(wait.min(50_000)));
-            for frame in first.into_iter().chain(std::iter::from_fn(|| self.capture.recv_timeout(Duration::ZERO))) {
-                if !self.dedup.is_new(&frame) {
+            let first = self.io.capture.recv_timeout(Duration::from_micros(wait.min(50_000)));
+            for frame in first.into_iter().chain(std::iter::from_fn(|| self.io.capture.recv_timeout(Duration::ZERO))) {
+                if !self.io.dedup.is_new(&frame) {
                     continue;
                 }
                 let Some(flow) = self.flow else { continue };
@@ -168,7 +159,7 @@ impl Link for RawLink {
     }
 
     fn dropped(&self) -> u64 {
-        self.capture.dropped()
+        self.io.dropped()
     }
 }
 
@@ -183,9 +174,14 @@ pub struct RawProbes {
 impl RawProbes {
     /// Opens the sender and capture towards `dst` (privileges checked first).
     pub fn open(dst: std::net::IpAddr, iface: Option<&str>) -> Result<RawProbes, LinkError> {
+        RawProbes::open_with(dst, iface, false)
+    }
+
+    /// Like [`RawProbes::open`], sending at the link layer when `layer2` is set.
+    fn open_with(dst: std::net::IpAddr, iface: Option<&str>, layer2: bool) -> Result<RawProbes, LinkError> {
         super::privileges::require_raw()?;
         let route = super::route::route_to(dst, iface)?;
-        let (sender, capture) = platform_open(&route, dst)?;
+        let (sender, capture) = if layer2 { l2::open(&route, dst)? } else { platform_open(&route, dst)? };
         Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
     }
 
