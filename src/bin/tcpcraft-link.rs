@@ -2,6 +2,5 @@
 //! The GUI and CLI talk to it over stdin/stdout (see `tcpcraft::link::helper`).
 
 fn main() -> std::process::ExitCode {
-    eprintln!("tcpcraft-link: work in progress");
-    std::process::ExitCode::FAILURE
+    tcpcraft::link::helper::main()
 }

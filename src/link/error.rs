@@ -38,6 +38,9 @@ pub enum LinkError {
     /// The kernel-RST guard could not be installed or removed.
     #[error("kernel-RST guard: {0}")]
     Guard(String),
+    /// The privileged helper `tcpcraft-link` is missing, refused the request, or failed.
+    #[error("tcpcraft-link: {0}")]
+    Helper(String),
     /// An operating-system call failed.
     #[error("{op}: {source}")]
     Io {

@@ -6,6 +6,7 @@ pub mod capture;
 pub mod classify;
 pub mod error;
 pub mod guard;
+pub mod helper;
 pub mod privileges;
 pub mod raw;
 pub mod route;

@@ -1,0 +1,244 @@
+//! The unprivileged side: spawns `tcpcraft-link`, speaks the protocol, and presents the helper as a
+//! [`Link`] (one flow) or a [`ProbeLink`] (a sweep), so the runner and the sweep cannot tell it from a raw link.
+
+use std::io::BufReader;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::protocol::{self, Bytes, Mode, Refusal, Reply, Request, VERSION};
+use crate::exchange::sweep::ProbeLink;
+use crate::link::raw::RawOptions;
+use crate::link::{Captured, Flow, Link, LinkError, Micros, Origin};
+use crate::wire;
+
+/// A running helper process and its pipes.
+struct Conn {
+    child: Child,
+    to: ChildStdin,
+    from: BufReader<ChildStdout>,
+    path: PathBuf,
+    src: IpAddr,
+    describe: String,
+    /// Helper clock at `opened_at`.
+    offset: Micros,
+    opened_at: Instant,
+}
+
+fn helper_error(msg: impl Into<String>) -> LinkError {
+    LinkError::Helper(msg.into())
+}
+
+impl Conn {
+    /// Spawns the helper, checks its version and privileges, and opens the link.
+    fn open(path: &Path, open: Request) -> Result<Conn, LinkError> {
+        let mut child = Command::new(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| helper_error(format!("cannot start {}: {e}", path.display())))?;
+        let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            return Err(helper_error("no pipes to the helper"));
+        };
+        let mut conn = Conn {
+            child,
+            to,
+            from: BufReader::new(from),
+            path: path.to_path_buf(),
+            src: IpAddr::from([0, 0, 0, 0]),
+            describe: String::new(),
+            offset: 0,
+            opened_at: Instant::now(),
+        };
+        match conn.call(&Request::Hello { version: VERSION })? {
+            Reply::Hello { version: VERSION, raw: true, .. } => {}
+            Reply::Hello { version: VERSION, raw: false, .. } => return Err(conn.privileges("CAP_NET_RAW")),
+            other => return Err(conn.unexpected(other)),
+        }
+        match conn.call(&open)? {
+            Reply::Opened { describe, src, now } => {
+                conn.opened_at = Instant::now();
+                (conn.describe, conn.src, conn.offset) = (format!("{describe} (via tcpcraft-link)"), src, now);
+                Ok(conn)
+            }
+            other => Err(conn.unexpected(other)),
+        }
+    }
+
+    fn privileges(&self, missing: &str) -> LinkError {
+        LinkError::Privileges { missing: format!("{missing} on tcpcraft-link"), fix: super::setcap_fix(Some(&self.path)) }
+    }
+
+    fn unexpected(&self, reply: Reply) -> LinkError {
+        helper_error(format!("unexpected reply {reply:?}"))
+    }
+
+    /// Sends a request and reads its reply; helper refusals become typed errors.
+    fn call(&mut self, req: &Request) -> Result<Reply, LinkError> {
+        let pipe = |e: super::HelperError| helper_error(format!("the helper stopped: {e}"));
+        protocol::write(&mut self.to, req).map_err(pipe)?;
+        let line = protocol::read_line(&mut self.from).map_err(pipe)?;
+        let Some(line) = line else { return Err(helper_error("the helper exited (see its message above)")) };
+        match protocol::decode::<Reply>(&line).map_err(pipe)? {
+            Reply::Error { kind: Refusal::Privileges, message } => {
+                Err(LinkError::Privileges { missing: message, fix: super::setcap_fix(Some(&self.path)) })
+            }
+            Reply::Error { kind, message } => Err(helper_error(format!("{kind:?}: {message}").to_lowercase())),
+            reply => Ok(reply),
+        }
+    }
+
+    fn now(&self) -> Micros {
+        self.offset + u64::try_from(self.opened_at.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Close lets the helper remove its guard; a helper that does not exit soon is killed.
+        let _ = protocol::write(&mut self.to, &Request::Close);
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One crafted flow carried by the helper.
+pub struct HelperLink {
+    conn: Conn,
+    dropped: u64,
+}
+
+impl HelperLink {
+    /// Spawns the helper at `path` and opens a flow link towards `dst`.
+    pub fn open(path: &Path, dst: IpAddr, opts: &RawOptions) -> Result<HelperLink, LinkError> {
+        let open = Request::Open {
+            mode: Mode::Flow,
+            targets: vec![dst],
+            iface: opts.iface.clone(),
+            guard: opts.guard,
+            layer2: opts.layer2,
+            max_pps: 10_000,
+        };
+        Ok(HelperLink { conn: Conn::open(path, open)?, dropped: 0 })
+    }
+
+    /// Our source address on the helper's route.
+    pub fn src(&self) -> IpAddr {
+        self.conn.src
+    }
+}
+
+impl Link for HelperLink {
+    fn describe(&self) -> String {
+        self.conn.describe.clone()
+    }
+
+    fn now(&self) -> Micros {
+        self.conn.now()
+    }
+
+    fn watch(&mut self, flow: Flow) -> Result<(), LinkError> {
+        match self.conn.call(&Request::Watch { flow })? {
+            Reply::Done => Ok(()),
+            other => Err(self.conn.unexpected(other)),
+        }
+    }
+
+    fn send(&mut self, datagram: &[u8]) -> Result<Micros, LinkError> {
+        match self.conn.call(&Request::Send { datagram: Bytes(datagram.to_vec()) })? {
+            Reply::Sent { t } => Ok(t),
+            other => Err(self.conn.unexpected(other)),
+        }
+    }
+
+    fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError> {
+        // Long waits go in slices, so no single request nears the helper's limit on waits.
+        let deadline = deadline.min(self.now() + 30_000_000);
+        match self.conn.call(&Request::Recv { deadline })? {
+            Reply::Captured { items, dropped } => {
+                self.dropped = dropped;
+                Ok(items
+                    .into_iter()
+                    .map(|s| Captured {
+                        t: s.t,
+                        segment: if s.origin == Origin::Icmp { None } else { wire::parse(&s.bytes.0).ok() },
+                        bytes: s.bytes.0,
+                        origin: s.origin,
+                        icmp: s.icmp,
+                    })
+                    .collect())
+            }
+            other => Err(self.conn.unexpected(other)),
+        }
+    }
+
+    fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// A sweep's probes carried by the helper.
+pub struct HelperProbes {
+    conn: Conn,
+}
+
+impl HelperProbes {
+    /// Spawns the helper at `path` for probes to `targets` (the first picks the route), at most `max_pps`.
+    pub fn open(path: &Path, targets: &[IpAddr], iface: Option<&str>, max_pps: u32) -> Result<HelperProbes, LinkError> {
+        let open = Request::Open {
+            mode: Mode::Probes,
+            targets: targets.to_vec(),
+            iface: iface.map(str::to_string),
+            guard: false,
+            layer2: false,
+            max_pps: max_pps.clamp(1, super::policy::MAX_PPS),
+        };
+        Ok(HelperProbes { conn: Conn::open(path, open)? })
+    }
+
+    /// Our source address on the helper's route.
+    pub fn src(&self) -> IpAddr {
+        self.conn.src
+    }
+
+    /// The link description.
+    pub fn describe(&self) -> &str {
+        &self.conn.describe
+    }
+}
+
+impl ProbeLink for HelperProbes {
+    fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
+        self.conn.call(&Request::Send { datagram: Bytes(datagram.to_vec()) }).map(drop)
+    }
+
+    fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        for chunk in datagrams.chunks(super::policy::MAX_BATCH) {
+            let datagrams = chunk.iter().cloned().map(Bytes).collect();
+            self.conn.call(&Request::SendBatch { datagrams })?;
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
+        let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
+        match self.conn.call(&Request::Drain { wait_ms }) {
+            Ok(Reply::Frames { frames, .. }) => frames.into_iter().map(|b| b.0).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn paced(&self) -> bool {
+        true
+    }
+}

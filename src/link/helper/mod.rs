@@ -1,0 +1,111 @@
+//! The privilege split, on the model of Wireshark's dumpcap: `tcpcraft-link` is a small helper that alone owns
+//! the raw sockets, the capture and the kernel-RST guard, holding only CAP_NET_RAW and CAP_NET_ADMIN. The GUI
+//! (never root) and the CLI spawn it on demand and talk to it over stdin/stdout with a versioned protocol.
+
+pub mod caps;
+pub mod client;
+pub mod policy;
+pub mod protocol;
+pub mod server;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+pub use client::{HelperLink, HelperProbes};
+
+use super::raw::{RawLink, RawOptions};
+use super::{Link, LinkError};
+
+/// The helper's file name on this platform.
+pub const HELPER: &str = if cfg!(windows) { "tcpcraft-link.exe" } else { "tcpcraft-link" };
+/// Environment variable naming the helper explicitly.
+pub const HELPER_ENV: &str = "TCPCRAFT_LINK";
+
+/// Errors of the helper protocol itself.
+#[derive(Debug, Error)]
+pub enum HelperError {
+    /// A pipe to or from the other side failed.
+    #[error("pipe: {0}")]
+    Pipe(#[source] std::io::Error),
+    /// A message was not valid protocol.
+    #[error("protocol: {0}")]
+    Protocol(String),
+}
+
+/// Finds the helper: `$TCPCRAFT_LINK`, then next to this executable, then on `PATH`.
+pub fn locate() -> Result<PathBuf, LinkError> {
+    if let Some(p) = std::env::var_os(HELPER_ENV) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(LinkError::Helper(format!("{HELPER_ENV}={} is not a file", p.display())))
+        };
+    }
+    let beside = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join(HELPER)));
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    beside.into_iter().chain(on_path.map(|d| d.join(HELPER))).find(|p| p.is_file()).ok_or_else(|| {
+        LinkError::Helper(format!(
+            "{HELPER} was not found next to tcpcraft or on PATH. Install the tcpcraft package, which ships it with \
+             its capabilities, or set {HELPER_ENV} to its path"
+        ))
+    })
+}
+
+/// The command that grants the helper its privileges on this platform.
+pub fn setcap_fix(helper: Option<&Path>) -> String {
+    let path = helper.map_or_else(|| format!("/usr/bin/{HELPER}"), |p| p.display().to_string());
+    if cfg!(target_os = "linux") {
+        format!("Grant the helper its capabilities once with: sudo setcap cap_net_raw,cap_net_admin+eip {path}")
+    } else {
+        super::privileges::fix_command()
+    }
+}
+
+/// What the GUI shows when raw mode is unavailable and it runs on the simulated lab host instead.
+pub fn fallback_message(why: &LinkError) -> String {
+    let how = match why {
+        LinkError::Privileges { fix, .. } => fix.clone(),
+        _ if cfg!(windows) => super::privileges::fix_command(),
+        _ => setcap_fix(locate().ok().as_deref()),
+    };
+    format!("Raw mode is not available ({why}). Running on the simulated lab host instead. To enable raw mode: {how}")
+}
+
+/// Opens a raw flow link: in this process when it has raw privileges (root, for the CLI), else through the
+/// helper. Returns the link with our source address.
+pub fn open_flow(dst: IpAddr, opts: &RawOptions, in_process: bool) -> Result<(Box<dyn Link>, IpAddr), LinkError> {
+    if in_process && super::privileges::check().raw {
+        let raw = RawLink::open(dst, opts)?;
+        let src = raw.route().src;
+        return Ok((Box::new(raw), src));
+    }
+    let link = HelperLink::open(&locate()?, dst, opts)?;
+    let src = link.src();
+    Ok((Box::new(link), src))
+}
+
+/// The helper's `main`: checks its privileges, then serves one session on stdin/stdout.
+pub fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).is_some_and(|a| a == "--version") {
+        println!("{HELPER} {} (protocol {})", env!("CARGO_PKG_VERSION"), protocol::VERSION);
+        return std::process::ExitCode::SUCCESS;
+    }
+    let held = caps::start();
+    if let Err((_, why)) = &held {
+        eprintln!("{HELPER}: {why}");
+    }
+    super::guard::install_cleanup_handlers();
+    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+    let refused = held.is_err();
+    match server::serve(stdin.lock(), stdout.lock(), &mut server::RawHost, held) {
+        Ok(()) if !refused => std::process::ExitCode::SUCCESS,
+        Ok(()) => std::process::ExitCode::from(3),
+        Err(e) => {
+            eprintln!("{HELPER}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
