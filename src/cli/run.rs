@@ -12,7 +12,8 @@ use super::events::event_json;
 use super::ladder;
 use super::send::{split_target, LinkChoice};
 use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
-use crate::link::raw::{RawLink, RawOptions};
+use crate::link::helper;
+use crate::link::raw::RawOptions;
 use crate::link::sim::{our_address, SimLink};
 use crate::link::{privileges, route, Link};
 use crate::preset::{self, Preset};
@@ -112,9 +113,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     };
     let guard = if args.no_guard { false } else { args.guard || preset.guard };
     let (mut link, src): (Box<dyn Link>, IpAddr) = if use_raw {
-        let raw = RawLink::open(dst, &RawOptions { iface: args.iface.clone(), guard, layer2: false })?;
-        let src = raw.route().src;
-        (Box::new(raw), src)
+        helper::open_flow(dst, &RawOptions { iface: args.iface.clone(), guard, layer2: false }, true)?
     } else {
         (Box::new(SimLink::new(sim_cfg.at(dst))), our_address(dst))
     };

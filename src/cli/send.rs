@@ -8,7 +8,8 @@ use serde_json::json;
 use super::craft::CraftArgs;
 use super::error::CliError;
 use super::events::{event_json, event_line};
-use crate::link::raw::{RawLink, RawOptions};
+use crate::link::helper;
+use crate::link::raw::RawOptions;
 use crate::link::sim::{our_address, SimConfig, SimLink};
 use crate::link::{privileges, route, Flow, Link};
 use crate::wire::{self, IpSpec};
@@ -106,11 +107,11 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     };
     let mut link: Box<dyn Link> = if use_raw {
         let opts = RawOptions { iface: args.iface.clone(), guard: args.guard, layer2: args.l2 };
-        let raw = RawLink::open(dst, &opts)?;
+        let (raw, src) = helper::open_flow(dst, &opts, true)?;
         if args.craft.src.is_none() {
-            set_src(&mut spec, raw.route().src);
+            set_src(&mut spec, src);
         }
-        Box::new(raw)
+        raw
     } else {
         if args.craft.src.is_none() {
             set_src(&mut spec, our_address(dst));

@@ -11,8 +11,8 @@ use serde_json::json;
 use super::error::CliError;
 use super::send::LinkChoice;
 use crate::exchange::sweep::{self, PortResult, ProbeLink, SweepConfig, DEFAULT_RATE};
+use crate::link::helper;
 use crate::link::privileges;
-use crate::link::raw::RawProbes;
 use crate::link::sim::{our_address, SimLink};
 use crate::preset;
 
@@ -78,10 +78,8 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         LinkChoice::Auto => privileges::check().raw,
     };
     let (mut link, src, desc): (Box<dyn ProbeLink>, IpAddr, String) = if use_raw {
-        let raw = RawProbes::open(first, args.iface.as_deref())?;
-        let src = raw.route().src;
-        let desc = format!("raw {}", raw.route().iface);
-        (Box::new(raw), src, desc)
+        let (link, src, desc) = helper::open_probes(&hosts, args.iface.as_deref(), args.rate, true)?;
+        (link, src, desc)
     } else {
         let sim = p.sim.clone().unwrap_or_default();
         (Box::new(SimLink::new(sim.at(first))), our_address(first), format!("sim {first}"))

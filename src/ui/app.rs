@@ -12,7 +12,8 @@ use super::state::{PersistedState, STATE_KEY};
 use super::worker::{Job, LinkKind, LinkSetup, Msg, Worker};
 use super::{bytes, status, timeline};
 use crate::exchange::{StepVerdict, TimelineEvent};
-use crate::link::privileges::{self, RawPrivileges};
+use crate::link::helper;
+use crate::link::privileges::RawPrivileges;
 use crate::link::sim::SimConfig;
 use crate::preset::{self, Step};
 use crate::wire::{self, SegmentSpec};
@@ -63,6 +64,8 @@ pub struct Runtime {
     worker: Option<Worker>,
     /// Privileges found at start.
     pub privileges: RawPrivileges,
+    /// Why raw mode is unavailable and how to enable it (empty when it is available).
+    pub raw_help: String,
     /// Timeline events of the current job.
     pub events: Vec<TimelineEvent>,
     /// Verdicts of the current job.
@@ -114,11 +117,14 @@ pub struct TcpcraftApp {
 impl TcpcraftApp {
     /// The app with this state; `repaint` wakes the UI from other threads.
     pub fn with_state(mut state: PersistedState, ctx: Option<egui::Context>, warning: Option<String>) -> TcpcraftApp {
-        let privileges = privileges::check();
+        // Raw mode is the helper's job: ask it (a spawn and one hello) whether it can.
+        let raw = helper::available();
+        let privileges = RawPrivileges { raw: raw.is_ok(), admin: raw.is_ok() };
+        let raw_help = raw.as_ref().err().map(helper::fallback_message).unwrap_or_default();
         let mut message = (String::from("ready"), false);
         if !privileges.raw && state.link == LinkKind::Raw {
             state.link = LinkKind::Sim;
-            message = ("no raw privileges: switched to the simulated lab host".into(), false);
+            message = ("raw mode unavailable: switched to the simulated lab host".into(), true);
         }
         if let Some(w) = warning {
             message = (w, true);
@@ -135,6 +141,7 @@ impl TcpcraftApp {
             rt: Runtime {
                 worker,
                 privileges,
+                raw_help,
                 events: Vec::new(),
                 verdicts: Vec::new(),
                 running: false,
@@ -420,6 +427,12 @@ impl TcpcraftApp {
                         failed,
                     );
                 }
+                Msg::Fallback(why) => {
+                    self.rt.message = ("raw mode unavailable: running on the simulated lab host".into(), true);
+                    self.rt.raw_help = why;
+                    self.rt.privileges = RawPrivileges { raw: false, admin: false };
+                    self.rt.show_privileges = true;
+                }
                 Msg::Failed(e) => {
                     self.rt.running = false;
                     self.rt.paused = None;
@@ -481,7 +494,7 @@ impl TcpcraftApp {
         if self.rt.tab == Tab::Sweep {
             egui::CentralPanel::default().show(ui, |ui| self.sweep_tab(ui, &ctx));
             let mut open = self.rt.show_privileges;
-            status::privileges_window(&ctx, &mut open);
+            status::privileges_window(&ctx, &mut open, &self.rt.raw_help);
             self.rt.show_privileges = open;
             for a in actions {
                 self.apply(a, &ctx);
@@ -507,7 +520,7 @@ impl TcpcraftApp {
             .show(ui, |ui| self.timeline_panel(ui, &mut actions));
         egui::CentralPanel::default().show(ui, |ui| self.center(ui, &mut actions));
         let mut open = self.rt.show_privileges;
-        status::privileges_window(&ctx, &mut open);
+        status::privileges_window(&ctx, &mut open, &self.rt.raw_help);
         self.rt.show_privileges = open;
         for a in actions {
             self.apply(a, &ctx);
@@ -583,7 +596,7 @@ impl TcpcraftApp {
                     self.state.link = LinkKind::Raw;
                 }
                 if !self.rt.privileges.raw {
-                    ui.label(RichText::new("raw needs privileges").small());
+                    ui.label(RichText::new("raw mode needs the tcpcraft-link helper").small());
                 }
             });
             if self.state.link == LinkKind::Raw {

@@ -2,7 +2,8 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::link::privileges::{self, RawPrivileges};
+use crate::link::helper;
+use crate::link::privileges::RawPrivileges;
 
 /// What the status bar shows.
 pub struct StatusInfo<'a> {
@@ -35,7 +36,7 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
             ui.label(RichText::new("raw sending available").color(Color32::from_rgb(0x06, 0xd6, 0xa0)));
         } else {
             ui.label(
-                RichText::new("no raw privileges: using the simulated lab host")
+                RichText::new("raw mode unavailable: using the simulated lab host")
                     .color(Color32::from_rgb(0xff, 0xd1, 0x66)),
             );
             help = ui.link("How to enable raw sending").clicked();
@@ -55,14 +56,27 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
     help
 }
 
-/// The window that explains how to enable raw sending on this OS.
-pub fn privileges_window(ctx: &egui::Context, open: &mut bool) {
-    egui::Window::new("How to enable raw sending").open(open).resizable(false).show(ctx, |ui| {
-        ui.label("tcpcraft never needs to run as root. Raw sending needs one permission, granted once:");
-        let cmd = privileges::fix_command();
+/// The window that explains why raw mode is unavailable and how to enable it on this OS.
+pub fn privileges_window(ctx: &egui::Context, open: &mut bool, why: &str) {
+    egui::Window::new("How to enable raw sending").open(open).resizable(false).default_width(520.0).show(ctx, |ui| {
+        if !why.is_empty() {
+            ui.label(RichText::new(why).color(Color32::from_rgb(0xff, 0xd1, 0x66)));
+            ui.separator();
+        }
+        ui.label(
+            "tcpcraft never runs as root. Raw sockets belong to a small helper, tcpcraft-link, which needs one \
+             permission, granted once (the tcpcraft package does this when it installs):",
+        );
+        let cmd = helper::setcap_fix(helper::locate().ok().as_deref());
         ui.add(egui::TextEdit::multiline(&mut cmd.as_str()).code_editor().desired_rows(2));
         if ui.button("📋 Copy").clicked() {
             ui.ctx().copy_text(cmd.clone());
+        }
+        if cfg!(windows) {
+            ui.hyperlink_to("Download Npcap (npcap.com)", "https://npcap.com/#download");
+        }
+        if cfg!(target_os = "macos") {
+            ui.hyperlink_to("Wireshark's ChmodBPF (capture permission)", "https://www.wireshark.org/download.html");
         }
         ui.label("Until then, every lab works against the simulated lab host (a real TCP stack inside tcpcraft).");
     });

@@ -9,7 +9,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::exchange::{self, Control, Observer, RunOptions, StepVerdict, Timeline, TimelineEvent};
-use crate::link::raw::{RawLink, RawOptions};
+use crate::link::helper;
+use crate::link::raw::RawOptions;
 use crate::link::sim::{our_address, SimConfig, SimLink};
 use crate::link::{Flow, Link};
 use crate::preset::Preset;
@@ -103,6 +104,9 @@ pub enum Msg {
     },
     /// The job could not run.
     Failed(String),
+    /// Raw mode was not available: the job runs on the simulated lab host instead, and this says why and how to
+    /// enable raw mode.
+    Fallback(String),
     /// Sweep progress.
     SweepProgress(crate::exchange::sweep::Progress),
     /// The sweep's results.
@@ -244,20 +248,19 @@ impl Observer for UiObserver<'_, '_> {
     }
 }
 
-/// Opens the link a setup asks for; returns it with our source address.
-fn open(setup: &LinkSetup) -> Result<(Box<dyn Link>, IpAddr), String> {
-    match setup.kind {
-        LinkKind::Raw => {
-            let opts = RawOptions { iface: setup.iface.clone(), guard: setup.guard, layer2: false };
-            let raw = RawLink::open(setup.target, &opts).map_err(|e| e.to_string())?;
-            let src = raw.route().src;
-            Ok((Box::new(raw), src))
-        }
-        LinkKind::Sim => {
-            let cfg = setup.sim.clone().at(setup.target);
-            Ok((Box::new(SimLink::new(cfg)), our_address(setup.target)))
+/// Opens the link a setup asks for; returns it with our source address. The GUI never opens raw sockets itself:
+/// raw mode goes through the `tcpcraft-link` helper, and when that fails the job falls back to the simulated lab
+/// host with a message that says how to enable raw mode.
+fn open(setup: &LinkSetup, out: &mut Outbox<'_>) -> (Box<dyn Link>, IpAddr) {
+    if setup.kind == LinkKind::Raw {
+        let opts = RawOptions { iface: setup.iface.clone(), guard: setup.guard, layer2: false };
+        match helper::open_flow(setup.target, &opts, false) {
+            Ok(l) => return l,
+            Err(e) => out.send(Msg::Fallback(helper::fallback_message(&e))),
         }
     }
+    let cfg = setup.sim.clone().at(setup.target);
+    (Box::new(SimLink::new(cfg)), our_address(setup.target))
 }
 
 /// Runs a sweep on the worker, reporting progress at most once per tick; Stop ends it early.
@@ -265,12 +268,16 @@ fn run_sweep(mut cfg: crate::exchange::sweep::SweepConfig, kind: LinkKind, cmds:
     use crate::exchange::sweep::{self, ProbeLink};
     let Some(&first) = cfg.hosts.first() else { return out.send(Msg::Failed("no target".into())) };
     let mut link: Box<dyn ProbeLink> = match kind {
-        LinkKind::Raw => match crate::link::raw::RawProbes::open(first, None) {
-            Ok(r) => {
-                cfg.src = r.route().src;
-                Box::new(r)
+        LinkKind::Raw => match helper::open_probes(&cfg.hosts, None, cfg.rate, false) {
+            Ok((r, src, _)) => {
+                cfg.src = src;
+                r
             }
-            Err(e) => return out.send(Msg::Failed(e.to_string())),
+            Err(e) => {
+                return out.send(Msg::Failed(
+                    helper::fallback_message(&e).replace("Running on the simulated lab host instead. ", ""),
+                ))
+            }
         },
         LinkKind::Sim => {
             cfg.src = our_address(first);
@@ -302,10 +309,7 @@ fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
         Job::Run { setup, .. } | Job::SendOne { setup, .. } => setup.clone(),
         Job::Sweep { cfg, kind } => return run_sweep((**cfg).clone(), *kind, cmds, out),
     };
-    let (mut link, src) = match open(&setup) {
-        Ok(l) => l,
-        Err(e) => return out.send(Msg::Failed(e)),
-    };
+    let (mut link, src) = open(&setup, out);
     out.send(Msg::Started { link: link.describe(), src });
     match job {
         Job::Run { preset, step_through, .. } => {
@@ -372,5 +376,43 @@ fn send_one(
         if link.now() >= deadline {
             return Ok(false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Raw mode without a usable helper (in a unit test there is none next to the test binary): the run falls
+    /// back to the simulated lab host, says why, and says how to enable raw mode.
+    #[test]
+    fn raw_without_the_helper_falls_back_to_the_lab_host_and_explains() {
+        if std::env::var_os(helper::HELPER_ENV).is_some() {
+            return; // someone pointed us at a real helper; the netns tests cover that case
+        }
+        let mut w = Worker::spawn(|| {}).unwrap();
+        let setup = LinkSetup {
+            kind: LinkKind::Raw,
+            target: "192.0.2.10".parse().unwrap(),
+            dport: 80,
+            iface: None,
+            guard: true,
+            sim: SimConfig::default(),
+        };
+        let preset = crate::preset::resolve("normal-open").unwrap();
+        w.start(Job::Run { preset: Box::new(preset), setup, step_through: false });
+        let until = Instant::now() + Duration::from_secs(10);
+        let mut msgs = Vec::new();
+        while Instant::now() < until && !msgs.iter().any(|m| matches!(m, Msg::Finished { .. } | Msg::Failed(_))) {
+            msgs.extend(w.drain());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let why = msgs.iter().find_map(|m| if let Msg::Fallback(w) = m { Some(w.clone()) } else { None });
+        let why = why.unwrap_or_else(|| panic!("no fallback message: {msgs:?}"));
+        assert!(why.contains("Raw mode is not available"), "{why}");
+        assert!(why.contains("Running on the simulated lab host instead"), "{why}");
+        assert!(why.contains("tcpcraft-link") && why.contains("Install the tcpcraft package"), "{why}");
+        assert!(msgs.iter().any(|m| matches!(m, Msg::Started { link, .. } if link.starts_with("sim"))), "{msgs:?}");
+        assert!(msgs.iter().any(|m| matches!(m, Msg::Finished { pass: true, .. })), "the lab run passes: {msgs:?}");
     }
 }

@@ -33,6 +33,19 @@ fn helper_error(msg: impl Into<String>) -> LinkError {
 impl Conn {
     /// Spawns the helper, checks its version and privileges, and opens the link.
     fn open(path: &Path, open: Request) -> Result<Conn, LinkError> {
+        let mut conn = Conn::hello(path)?;
+        match conn.call(&open)? {
+            Reply::Opened { describe, src, now } => {
+                conn.opened_at = Instant::now();
+                (conn.describe, conn.src, conn.offset) = (format!("{describe} (via tcpcraft-link)"), src, now);
+                Ok(conn)
+            }
+            other => Err(conn.unexpected(other)),
+        }
+    }
+
+    /// Spawns the helper and checks its version and that it holds CAP_NET_RAW.
+    fn hello(path: &Path) -> Result<Conn, LinkError> {
         let mut child = Command::new(path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -58,18 +71,14 @@ impl Conn {
             Reply::Hello { version: VERSION, raw: false, .. } => return Err(conn.privileges("CAP_NET_RAW")),
             other => return Err(conn.unexpected(other)),
         }
-        match conn.call(&open)? {
-            Reply::Opened { describe, src, now } => {
-                conn.opened_at = Instant::now();
-                (conn.describe, conn.src, conn.offset) = (format!("{describe} (via tcpcraft-link)"), src, now);
-                Ok(conn)
-            }
-            other => Err(conn.unexpected(other)),
-        }
+        Ok(conn)
     }
 
     fn privileges(&self, missing: &str) -> LinkError {
-        LinkError::Privileges { missing: format!("{missing} on tcpcraft-link"), fix: super::setcap_fix(Some(&self.path)) }
+        LinkError::Privileges {
+            missing: format!("{missing} on tcpcraft-link"),
+            fix: super::setcap_fix(Some(&self.path)),
+        }
     }
 
     fn unexpected(&self, reply: Reply) -> LinkError {
@@ -110,6 +119,11 @@ impl Drop for Conn {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Checks that the helper at `path` starts, speaks our protocol version and holds its capabilities.
+pub fn probe(path: &Path) -> Result<(), LinkError> {
+    Conn::hello(path).map(drop)
 }
 
 /// One crafted flow carried by the helper.

@@ -74,6 +74,11 @@ pub fn fallback_message(why: &LinkError) -> String {
     format!("Raw mode is not available ({why}). Running on the simulated lab host instead. To enable raw mode: {how}")
 }
 
+/// Whether raw mode through the helper is available; the error says why not and how to fix it.
+pub fn available() -> Result<(), LinkError> {
+    client::probe(&locate()?)
+}
+
 /// Opens a raw flow link: in this process when it has raw privileges (root, for the CLI), else through the
 /// helper. Returns the link with our source address.
 pub fn open_flow(dst: IpAddr, opts: &RawOptions, in_process: bool) -> Result<(Box<dyn Link>, IpAddr), LinkError> {
@@ -85,6 +90,26 @@ pub fn open_flow(dst: IpAddr, opts: &RawOptions, in_process: bool) -> Result<(Bo
     let link = HelperLink::open(&locate()?, dst, opts)?;
     let src = link.src();
     Ok((Box::new(link), src))
+}
+
+/// Opens a probe link for a sweep to `targets`: in this process when it has raw privileges, else through the
+/// helper. Returns the link, our source address and a description.
+pub fn open_probes(
+    targets: &[IpAddr],
+    iface: Option<&str>,
+    max_pps: u64,
+    in_process: bool,
+) -> Result<(Box<dyn crate::exchange::sweep::ProbeLink + Send>, IpAddr, String), LinkError> {
+    let Some(&first) = targets.first() else { return Err(LinkError::Helper("no target".into())) };
+    if in_process && super::privileges::check().raw {
+        let raw = super::raw::RawProbes::open(first, iface)?;
+        let (src, desc) = (raw.route().src, format!("raw {}", raw.route().iface));
+        return Ok((Box::new(raw), src, desc));
+    }
+    let pps = u32::try_from(max_pps).unwrap_or(u32::MAX);
+    let p = HelperProbes::open(&locate()?, targets, iface, pps)?;
+    let (src, desc) = (p.src(), p.describe().to_string());
+    Ok((Box::new(p), src, desc))
 }
 
 /// The helper's `main`: checks its privileges, then serves one session on stdin/stdout.

@@ -182,7 +182,8 @@ pub enum Reply {
 /// Reads one line of at most [`MAX_LINE`] bytes; `Ok(None)` at end of input.
 pub fn read_line<R: BufRead>(r: &mut R) -> Result<Option<Vec<u8>>, HelperError> {
     let mut line = Vec::new();
-    let n = std::io::Read::take(&mut *r, MAX_LINE as u64 + 1).read_until(b'\n', &mut line).map_err(HelperError::Pipe)?;
+    let n =
+        std::io::Read::take(&mut *r, MAX_LINE as u64 + 1).read_until(b'\n', &mut line).map_err(HelperError::Pipe)?;
     if n == 0 {
         return Ok(None);
     }

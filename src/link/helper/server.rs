@@ -12,6 +12,7 @@ use super::protocol::{self, Bytes, Mode, Refusal, Reply, Request, Seen, VERSION}
 use super::HelperError;
 use crate::exchange::sweep::ProbeLink;
 use crate::link::raw::{RawLink, RawOptions, RawProbes};
+use crate::link::sim::{our_address, SimConfig, SimLink};
 use crate::link::{Link, LinkError};
 
 /// A probe link the helper can own.
@@ -35,6 +36,50 @@ pub trait Host {
     fn release(&mut self);
     /// The fix to print when the helper lacks its capabilities.
     fn fix(&self) -> String;
+    /// Waits `d` to hold the session's rate.
+    fn sleep(&mut self, d: Duration) {
+        std::thread::sleep(d);
+    }
+}
+
+/// The simulated peer as the helper's host, for tests and fuzzing: no sockets, no privileges, no waiting. It
+/// records what the session did to its "privileges".
+#[derive(Debug, Default)]
+pub struct SimHost {
+    /// Each `narrow` call's `keep_admin`.
+    pub narrowed: Vec<bool>,
+    /// How often everything was released.
+    pub released: usize,
+}
+
+impl Host for SimHost {
+    fn open_flow(
+        &mut self,
+        target: IpAddr,
+        _iface: Option<&str>,
+        _guard: bool,
+        _layer2: bool,
+    ) -> Result<(Box<dyn Link>, IpAddr), LinkError> {
+        Ok((Box::new(SimLink::new(SimConfig::default().at(target))), our_address(target)))
+    }
+
+    fn open_probes(&mut self, target: IpAddr, _: Option<&str>) -> Result<(Probes, IpAddr, String), LinkError> {
+        Ok((Box::new(SimLink::new(SimConfig::default().at(target))), our_address(target), "sim".into()))
+    }
+
+    fn narrow(&mut self, keep_admin: bool) {
+        self.narrowed.push(keep_admin);
+    }
+
+    fn release(&mut self) {
+        self.released += 1;
+    }
+
+    fn fix(&self) -> String {
+        super::setcap_fix(None)
+    }
+
+    fn sleep(&mut self, _: Duration) {}
 }
 
 /// The real host: raw sockets, the nftables guard, and Linux capabilities.
@@ -185,21 +230,21 @@ fn handle(req: Request, session: &mut Session, host: &mut dyn Host, held: Held) 
             if let Err(e) = policy.datagram(&datagram.0) {
                 return refuse(Refusal::Invalid, e);
             }
-            pace(policy, 1);
+            pace(policy, 1, host);
             link.send(&datagram.0).map_or_else(link_error, |t| Reply::Sent { t })
         }
         (Request::Send { datagram }, Session::Probes(link, policy)) => {
             if let Err(e) = policy.datagram(&datagram.0) {
                 return refuse(Refusal::Invalid, e);
             }
-            pace(policy, 1);
+            pace(policy, 1, host);
             link.send(&datagram.0).map_or_else(link_error, |()| Reply::Sent { t: 0 })
         }
         (Request::SendBatch { datagrams }, Session::Probes(link, policy)) => {
             if let Err(e) = policy.batch(&datagrams) {
                 return refuse(Refusal::Invalid, e);
             }
-            pace(policy, datagrams.len());
+            pace(policy, datagrams.len(), host);
             let batch: Vec<Vec<u8>> = datagrams.into_iter().map(|d| d.0).collect();
             link.send_batch(&batch).map_or_else(link_error, |()| Reply::Sent { t: 0 })
         }
@@ -230,54 +275,18 @@ fn handle(req: Request, session: &mut Session, host: &mut dyn Host, held: Held) 
     }
 }
 
-fn pace(policy: &mut Policy, n: usize) {
+fn pace(policy: &mut Policy, n: usize, host: &mut dyn Host) {
     let wait = policy.pace(n, Instant::now());
     if !wait.is_zero() {
-        std::thread::sleep(wait);
+        host.sleep(wait);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::sim::{our_address, SimConfig, SimLink};
     use crate::link::Flow;
     use crate::wire::{build, parse, SegmentSpec, TcpFlags};
-
-    /// The simulated peer as the helper's host; records what happened to the "privileges".
-    #[derive(Default)]
-    struct SimHost {
-        narrowed: Vec<bool>,
-        released: usize,
-    }
-
-    impl Host for SimHost {
-        fn open_flow(
-            &mut self,
-            target: IpAddr,
-            _iface: Option<&str>,
-            _guard: bool,
-            _layer2: bool,
-        ) -> Result<(Box<dyn Link>, IpAddr), LinkError> {
-            Ok((Box::new(SimLink::new(SimConfig::default().at(target))), our_address(target)))
-        }
-
-        fn open_probes(&mut self, target: IpAddr, _: Option<&str>) -> Result<(Probes, IpAddr, String), LinkError> {
-            Ok((Box::new(SimLink::new(SimConfig::default().at(target))), our_address(target), "sim".into()))
-        }
-
-        fn narrow(&mut self, keep_admin: bool) {
-            self.narrowed.push(keep_admin);
-        }
-
-        fn release(&mut self) {
-            self.released += 1;
-        }
-
-        fn fix(&self) -> String {
-            "sudo setcap cap_net_raw,cap_net_admin+eip /x/tcpcraft-link".into()
-        }
-    }
 
     const ALL: Held = Held { raw: true, admin: true };
 
@@ -411,12 +420,25 @@ mod tests {
         let (_, flow) = syn();
         let none = Held { raw: false, admin: false };
         let mut host = SimHost::default();
-        let r = session(&[Request::Hello { version: VERSION }, open(Mode::Flow, flow.remote.ip(), false)], Ok(none), &mut host);
+        let r = session(
+            &[Request::Hello { version: VERSION }, open(Mode::Flow, flow.remote.ip(), false)],
+            Ok(none),
+            &mut host,
+        );
         assert_eq!(r[0], Reply::Hello { version: VERSION, raw: false, admin: false });
         let Reply::Error { kind: Refusal::Privileges, message } = &r[1] else { panic!("{r:?}") };
-        assert!(message.contains("lacks CAP_NET_RAW") && message.contains("setcap cap_net_raw,cap_net_admin+eip"));
+        assert!(
+            message.contains("lacks CAP_NET_RAW") && message.contains("setcap cap_net_raw,cap_net_admin+eip"),
+            "{message}"
+        );
         let raw_only = Held { raw: true, admin: false };
-        let r = session(&[Request::Hello { version: VERSION }, open(Mode::Flow, flow.remote.ip(), true)], Ok(raw_only), &mut host);
-        assert!(matches!(&r[1], Reply::Error { kind: Refusal::Privileges, message } if message.contains("CAP_NET_ADMIN")));
+        let r = session(
+            &[Request::Hello { version: VERSION }, open(Mode::Flow, flow.remote.ip(), true)],
+            Ok(raw_only),
+            &mut host,
+        );
+        assert!(
+            matches!(&r[1], Reply::Error { kind: Refusal::Privileges, message } if message.contains("CAP_NET_ADMIN"))
+        );
     }
 }

@@ -1,0 +1,201 @@
+//! The privilege split end to end, inside a network namespace the test creates: the CLI runs as `nobody`, the
+//! `tcpcraft-link` helper holds CAP_NET_RAW + CAP_NET_ADMIN from `setcap`, and a real kernel on 127.0.0.1
+//! answers. Also: what happens without the capabilities, and that the helper refuses to run as root.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::netns::{self, sh};
+use tcpcraft::link::helper::protocol::{self, Mode, Refusal, Reply, Request, VERSION};
+
+/// A directory `nobody` can enter, holding copies of both binaries (the build tree may sit under /root).
+struct Install {
+    dir: tempfile::TempDir,
+}
+
+impl Install {
+    fn new(with_caps: bool) -> Install {
+        let dir = tempfile::Builder::new().prefix("tcpcraft-helper-test").tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (name, from) in
+            [("tcpcraft", env!("CARGO_BIN_EXE_tcpcraft")), ("tcpcraft-link", env!("CARGO_BIN_EXE_tcpcraft-link"))]
+        {
+            let to = dir.path().join(name);
+            std::fs::copy(from, &to).unwrap();
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let i = Install { dir };
+        if with_caps {
+            sh(&format!("setcap cap_net_raw,cap_net_admin+eip {}", i.helper().display()));
+            assert!(sh(&format!("getcap {}", i.helper().display())).contains("cap_net_admin,cap_net_raw=eip"));
+        }
+        assert_eq!(sh(&format!("getcap {}", i.path("tcpcraft").display())).trim(), "", "the CLI/GUI has no caps");
+        i
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn helper(&self) -> PathBuf {
+        self.path("tcpcraft-link")
+    }
+
+    /// A command that runs `program` as nobody, with no capabilities of its own.
+    fn as_nobody(&self, program: &Path) -> Command {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--"])
+            .arg(program)
+            .current_dir(self.dir.path())
+            .env("TCPCRAFT_LINK", self.helper())
+            .env("HOME", self.dir.path());
+        c
+    }
+
+    fn cli_as_nobody(&self, args: &[&str]) -> Output {
+        self.as_nobody(&self.path("tcpcraft")).args(args).output().unwrap()
+    }
+}
+
+fn accepted_within(l: &TcpListener, ms: u64) -> bool {
+    l.set_nonblocking(true).unwrap();
+    let until = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < until {
+        if l.accept().is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn nobody_gets_a_syn_ack_through_the_helper() {
+    if !netns::enter("nobody_gets_a_syn_ack_through_the_helper") {
+        return;
+    }
+    let i = Install::new(true);
+    let l = TcpListener::bind("127.0.0.1:80").unwrap();
+    let out = i.cli_as_nobody(&["run", "normal-open", "--target", "127.0.0.1:80", "--link", "raw", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tcpcraft run as nobody failed: {stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "pass", "{v:#}");
+    assert!(v["link"].as_str().unwrap().contains("via tcpcraft-link"), "{v:#}");
+    let events = v["events"].as_array().unwrap();
+    let sa = events.iter().find(|e| e["origin"] == "peer").expect("a reply from the kernel listener");
+    assert_eq!(sa["flags"], serde_json::json!(["SYN", "ACK"]));
+    assert_eq!(sa["rel_ack"], 1);
+    assert!(events.iter().all(|e| e["origin"] != "local_kernel"), "the helper's guard kept our kernel quiet: {v:#}");
+    assert!(accepted_within(&l, 1000), "the handshake really completed: accept() returned");
+    assert!(!sh("nft list tables").contains("tcpcraft"), "the helper removed its guard table on close");
+}
+
+#[test]
+fn without_capabilities_the_cli_says_how_to_grant_them() {
+    if !netns::enter("without_capabilities_the_cli_says_how_to_grant_them") {
+        return;
+    }
+    let i = Install::new(false);
+    let out = i.cli_as_nobody(&["run", "normal-open", "--target", "127.0.0.1:80", "--link", "raw", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let fix = format!("sudo setcap cap_net_raw,cap_net_admin+eip {}", i.helper().display());
+    assert!(stderr.contains("CAP_NET_RAW on tcpcraft-link") && stderr.contains(&fix), "{stderr}");
+}
+
+/// Speaks the protocol to a helper process directly.
+struct Session {
+    child: std::process::Child,
+    from: BufReader<std::process::ChildStdout>,
+}
+
+impl Session {
+    fn start(mut c: Command) -> Session {
+        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let from = BufReader::new(child.stdout.take().unwrap());
+        Session { child, from }
+    }
+
+    fn call(&mut self, r: &Request) -> Option<Reply> {
+        protocol::write(self.child.stdin.as_mut().unwrap(), r).ok()?;
+        let mut line = String::new();
+        self.from.read_line(&mut line).unwrap();
+        (!line.is_empty()).then(|| protocol::decode(line.as_bytes()).unwrap())
+    }
+
+    fn caps(&self, set: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let hex = status.lines().find_map(|l| l.strip_prefix(&format!("{set}:"))).unwrap();
+        u64::from_str_radix(hex.trim(), 16).unwrap()
+    }
+}
+
+const NET_ADMIN: u64 = 1 << 12;
+const NET_RAW: u64 = 1 << 13;
+
+#[test]
+fn the_helper_narrows_its_capabilities_and_drops_them_at_close() {
+    if !netns::enter("the_helper_narrows_its_capabilities_and_drops_them_at_close") {
+        return;
+    }
+    let i = Install::new(true);
+    let mut s = Session::start(i.as_nobody(&i.helper()));
+    assert_eq!(
+        s.call(&Request::Hello { version: VERSION }),
+        Some(Reply::Hello { version: VERSION, raw: true, admin: true })
+    );
+    assert_eq!(s.caps("CapEff"), NET_RAW | NET_ADMIN, "exactly the two capabilities");
+    let open = |guard| Request::Open {
+        mode: Mode::Flow,
+        targets: vec!["127.0.0.1".parse().unwrap()],
+        iface: None,
+        guard,
+        layer2: false,
+        max_pps: 100,
+    };
+    assert!(matches!(s.call(&open(true)), Some(Reply::Opened { .. })));
+    assert_eq!(s.caps("CapEff"), NET_ADMIN, "CAP_NET_RAW is gone once the sockets are open");
+    assert_eq!(s.caps("CapPrm"), NET_ADMIN, "and cannot come back");
+    let mut elsewhere = vec![0u8; 40];
+    elsewhere[0] = 0x45;
+    elsewhere[16..20].copy_from_slice(&[127, 0, 0, 2]);
+    let send = Request::Send { datagram: protocol::Bytes(elsewhere) };
+    assert!(matches!(s.call(&send), Some(Reply::Error { kind: Refusal::Invalid, .. })), "only declared targets");
+    assert_eq!(s.call(&Request::Close), Some(Reply::Done));
+    assert!(s.child.wait().unwrap().success());
+
+    // Without the guard, everything goes right after open.
+    let mut s = Session::start(i.as_nobody(&i.helper()));
+    s.call(&Request::Hello { version: VERSION }).unwrap();
+    assert!(matches!(s.call(&open(false)), Some(Reply::Opened { .. })));
+    assert_eq!((s.caps("CapEff"), s.caps("CapPrm"), s.caps("CapAmb")), (0, 0, 0), "no capabilities left at all");
+    drop(s.child.stdin.take());
+    assert!(s.child.wait().unwrap().success(), "end of input ends the session cleanly");
+}
+
+#[test]
+fn the_helper_refuses_to_run_as_root() {
+    if !netns::enter("the_helper_refuses_to_run_as_root") {
+        return;
+    }
+    let mut s = Session::start(Command::new(env!("CARGO_BIN_EXE_tcpcraft-link")));
+    let Some(Reply::Error { kind: Refusal::ExtraPrivileges, message }) = s.call(&Request::Hello { version: VERSION })
+    else {
+        panic!("root was not refused")
+    };
+    assert!(message.contains("refuses to run as root"), "{message}");
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut s.child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("refuses to run as root"), "said on stderr too: {err}");
+    let _ = s.child.stdin.take().map(|mut w| w.flush());
+}
