@@ -67,8 +67,13 @@ pub fn privileges_window(ctx: &egui::Context, open: &mut bool, why: &str) {
             "tcpcraft never runs as root. Raw sockets belong to a small helper, tcpcraft-link, which needs one \
              permission, granted once (the tcpcraft package does this when it installs):",
         );
-        let cmd = helper::setcap_fix(helper::locate().ok().as_deref());
-        ui.add(egui::TextEdit::multiline(&mut cmd.as_str()).code_editor().desired_rows(2));
+        let found = helper::locate().ok();
+        let cmd = if cfg!(target_os = "linux") {
+            helper::setcap_command(found.as_deref())
+        } else {
+            crate::link::privileges::fix_command()
+        };
+        ui.add(egui::TextEdit::multiline(&mut cmd.as_str()).code_editor().desired_rows(2).desired_width(f32::INFINITY));
         if ui.button("📋 Copy").clicked() {
             ui.ctx().copy_text(cmd.clone());
         }

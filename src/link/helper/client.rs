@@ -95,7 +95,7 @@ impl Conn {
             Reply::Error { kind: Refusal::Privileges, message } => {
                 Err(LinkError::Privileges { missing: message, fix: super::setcap_fix(Some(&self.path)) })
             }
-            Reply::Error { kind, message } => Err(helper_error(format!("{kind:?}: {message}").to_lowercase())),
+            Reply::Error { kind, message } => Err(helper_error(format!("{}: {message}", kind.as_str()))),
             reply => Ok(reply),
         }
     }

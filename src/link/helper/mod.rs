@@ -54,11 +54,16 @@ pub fn locate() -> Result<PathBuf, LinkError> {
     })
 }
 
-/// The command that grants the helper its privileges on this platform.
-pub fn setcap_fix(helper: Option<&Path>) -> String {
+/// The command that grants the helper its capabilities (Linux), e.g. for a copy button.
+pub fn setcap_command(helper: Option<&Path>) -> String {
     let path = helper.map_or_else(|| format!("/usr/bin/{HELPER}"), |p| p.display().to_string());
+    format!("sudo setcap cap_net_raw,cap_net_admin+eip {path}")
+}
+
+/// How to grant the helper its privileges on this platform, as a sentence.
+pub fn setcap_fix(helper: Option<&Path>) -> String {
     if cfg!(target_os = "linux") {
-        format!("Grant the helper its capabilities once with: sudo setcap cap_net_raw,cap_net_admin+eip {path}")
+        format!("Grant the helper its capabilities once with: {}", setcap_command(helper))
     } else {
         super::privileges::fix_command()
     }

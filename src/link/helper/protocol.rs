@@ -127,6 +127,19 @@ pub enum Refusal {
     Link,
 }
 
+impl Refusal {
+    /// A short name for messages.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Refusal::Version => "version mismatch",
+            Refusal::Privileges => "missing privileges",
+            Refusal::ExtraPrivileges => "refused",
+            Refusal::Invalid => "invalid request",
+            Refusal::Link => "link error",
+        }
+    }
+}
+
 /// A reply from the helper.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case", deny_unknown_fields)]
