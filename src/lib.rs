@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod exchange;
+pub mod i18n;
 pub mod link;
 pub mod pcap;
 pub mod preset;

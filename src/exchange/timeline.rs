@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::notes::{phrase, Note};
+use super::notes::Note;
 use crate::link::{Captured, IcmpError, Origin};
 use crate::wire::seq::{next_seq, relative};
 use crate::wire::{Segment, TcpFlags};
@@ -171,10 +171,11 @@ impl Timeline {
         let sent_syn_ack_seen = self.events.iter().any(|e| e.dir == Dir::In && e.flags() == TcpFlags::SYN_ACK);
         let we_acked = self.events.iter().any(|e| e.origin == Origin::Crafted && e.flags().ack && !e.flags().syn);
         let peer_fin = self.events.iter().rev().find(|e| e.dir == Dir::In && e.flags().fin);
-        let psh = if f.psh { phrase("psh").to_string() } else { String::new() };
+        let psh = if f.psh { "@psh".to_string() } else { String::new() };
         let args = |extra: &[(&'static str, String)]| -> Vec<(&'static str, String)> {
             let mut v = vec![
                 ("seq", s.tcp.seq.to_string()),
+                ("seq_hex", format!("{:#010x}", s.tcp.seq)),
                 ("ack", s.tcp.ack.to_string()),
                 ("rel_seq", rel_seq.to_string()),
                 ("rel_ack", rel_ack.to_string()),

@@ -1,0 +1,215 @@
+//! Languages: every text a user reads (timeline notes, field and flag help, explanations, UI labels, errors shown
+//! in the GUI) is data in `assets/i18n/<lang>.ron`, looked up by a stable key. English is the fallback for a key
+//! a translation lacks; a test keeps both files on the same keys.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// A language tcpcraft speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Korean (한국어).
+    Ko,
+}
+
+impl Lang {
+    /// Every language, in menu order.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ko];
+
+    /// The language's own name, for menus.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ko => "한국어",
+        }
+    }
+
+    /// The language a locale string (`ko_KR.UTF-8`, `en_US`, `C`) asks for.
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.to_ascii_lowercase().starts_with("ko") {
+            Lang::Ko
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The language of this process's locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, in that order).
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .map_or(Lang::En, |v| Lang::from_locale(&v))
+    }
+
+    fn catalog(self) -> &'static BTreeMap<String, String> {
+        static EN: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+        static KO: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+        match self {
+            Lang::En => EN.get_or_init(|| merged(&EN_FILES)),
+            Lang::Ko => KO.get_or_init(|| merged(&KO_FILES)),
+        }
+    }
+}
+
+/// The English catalog files as shipped: notes, fields, flags and explanations; UI labels; labs.
+pub const EN_FILES: [(&str, &str); 3] = [
+    ("en/core.ron", include_str!("../../assets/i18n/en/core.ron")),
+    ("en/ui.ron", include_str!("../../assets/i18n/en/ui.ron")),
+    ("en/lab.ron", include_str!("../../assets/i18n/en/lab.ron")),
+];
+/// The Korean catalog files as shipped (the same files, keys and placeholders as English).
+pub const KO_FILES: [(&str, &str); 3] = [
+    ("ko/core.ron", include_str!("../../assets/i18n/ko/core.ron")),
+    ("ko/ui.ron", include_str!("../../assets/i18n/ko/ui.ron")),
+    ("ko/lab.ron", include_str!("../../assets/i18n/ko/lab.ron")),
+];
+
+/// Parses and merges a language's files; a broken file contributes nothing (the catalog test fails on it).
+fn merged(files: &[(&str, &str)]) -> BTreeMap<String, String> {
+    files.iter().flat_map(|(_, text)| parse_catalog(text).unwrap_or_default()).collect()
+}
+
+/// Parses a catalog file: a RON map from key to text.
+pub fn parse_catalog(text: &str) -> Result<BTreeMap<String, String>, ron::error::SpannedError> {
+    ron::from_str(text)
+}
+
+static CURRENT: AtomicU8 = AtomicU8::new(0);
+
+/// Sets the language the UI and notes use from now on.
+pub fn set(lang: Lang) {
+    CURRENT.store(lang as u8, Ordering::Relaxed);
+}
+
+/// The language in use.
+pub fn current() -> Lang {
+    if CURRENT.load(Ordering::Relaxed) == Lang::Ko as u8 {
+        Lang::Ko
+    } else {
+        Lang::En
+    }
+}
+
+/// The text for `key` in `lang`, else in English; `None` when neither has it.
+pub fn get_in(lang: Lang, key: &str) -> Option<&'static str> {
+    lang.catalog().get(key).or_else(|| Lang::En.catalog().get(key)).map(String::as_str)
+}
+
+/// The text for `key` in the current language (English fallback); `None` when no catalog has it.
+pub fn get(key: &str) -> Option<&'static str> {
+    get_in(current(), key)
+}
+
+/// The text for `key` in the current language; the key itself when it is missing everywhere.
+pub fn t(key: &str) -> &str {
+    get(key).unwrap_or(key)
+}
+
+/// The text for `key` with `{name}` placeholders filled in.
+pub fn tf(key: &str, args: &[(&str, &str)]) -> String {
+    fill(t(key), args)
+}
+
+/// Fills `{name}` placeholders in a template.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in args {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// Every key of a language's catalog.
+pub fn keys(lang: Lang) -> impl Iterator<Item = &'static str> {
+    lang.catalog().keys().map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = s.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(k, _)| k)).collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn all(files: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (name, text) in files {
+            let map = parse_catalog(text).unwrap_or_else(|e| panic!("assets/i18n/{name}: {e}"));
+            for (k, v) in map {
+                assert!(out.insert(k.clone(), v).is_none(), "{k} is defined twice ({name})");
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_key_exists_in_both_languages_with_the_same_placeholders() {
+        let en = all(&EN_FILES);
+        let ko = all(&KO_FILES);
+        let missing_ko: Vec<_> = en.keys().filter(|k| !ko.contains_key(*k)).collect();
+        let missing_en: Vec<_> = ko.keys().filter(|k| !en.contains_key(*k)).collect();
+        assert!(missing_ko.is_empty(), "keys missing from ko.ron: {missing_ko:?}");
+        assert!(missing_en.is_empty(), "keys in ko.ron that en.ron lacks: {missing_en:?}");
+        for (k, e) in &en {
+            assert_eq!(placeholders(e), placeholders(&ko[k]), "placeholders of {k} differ");
+            assert!(!ko[k].trim().is_empty(), "{k} is empty in ko.ron");
+        }
+    }
+
+    #[test]
+    fn korean_really_is_korean() {
+        let ko = all(&KO_FILES);
+        let hangul = ko.values().filter(|v| v.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))).count();
+        assert!(hangul * 10 >= ko.len() * 8, "only {hangul} of {} Korean texts contain Hangul", ko.len());
+    }
+
+    #[test]
+    fn locale_and_fallback() {
+        assert_eq!(Lang::from_locale("ko_KR.UTF-8"), Lang::Ko);
+        assert_eq!(Lang::from_locale("en_US.UTF-8"), Lang::En);
+        assert_eq!(Lang::from_locale("C"), Lang::En);
+        assert_eq!(get_in(Lang::Ko, "no.such.key"), None);
+        assert_eq!(fill("a {x} b {x}", &[("x", "1")]), "a 1 b 1");
+    }
+
+    /// Every `t("…")`/`tf("…")` key written in the source exists in the English catalog.
+    #[test]
+    fn every_key_the_code_uses_exists() {
+        let en = all(&EN_FILES);
+        let mut missing = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for call in ["t(\"", "tf(\""] {
+                for (at, _) in text.match_indices(call) {
+                    let before = text[..at].chars().next_back();
+                    if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        continue; // e.g. split_target("…")
+                    }
+                    let rest = &text[at + call.len()..];
+                    let Some((key, _)) = rest.split_once('"') else { continue };
+                    let is_key = key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || "._0123456789".contains(c));
+                    if is_key && !en.contains_key(key) {
+                        missing.push(format!("{}: {key}", p.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys used in code but missing from en.ron: {missing:#?}");
+    }
+}
