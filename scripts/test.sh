@@ -58,4 +58,8 @@ if [ "$missing_raw" = 1 ] && [ "${CI:-}" = true ]; then
   echo "!!! CI=true: raw-socket tests must run (CI runs as root)" >&2
   exit 1
 fi
+# Packaging: the .deb and the tarball from the debug build, installed into fresh roots (helper alone gets
+# capabilities, desktop file validates). Needs root; under CI=true it must run.
+echo "== packaging test"
+./scripts/test-package.sh
 echo "== all tests passed"
