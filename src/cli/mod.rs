@@ -25,6 +25,9 @@ pub struct Cli {
     /// What to do; without a command the desktop app opens.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Language of notes, feedback and the desktop app (default: from the locale, LANG / LC_ALL).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 /// The subcommands.
@@ -71,6 +74,7 @@ where
         Ok(c) => c,
         Err(e) => return clap_exit(e),
     };
+    crate::i18n::set(cli.lang.unwrap_or_else(crate::i18n::Lang::from_env));
     let result = match &cli.command {
         None | Some(Command::Gui { .. }) => {
             let autorun = match &cli.command {

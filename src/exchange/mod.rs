@@ -2,6 +2,7 @@
 //! (relative numbers, RTT, notes, verdicts).
 
 pub mod expr;
+pub mod lab;
 pub mod notes;
 pub mod runner;
 pub mod sweep;

@@ -18,7 +18,6 @@ pub struct Note {
     pub extra: Vec<String>,
 }
 
-
 /// The template or phrase for note `key` in `lang` (`note.<key>` in `assets/i18n/`); the key when unknown.
 pub fn phrase_in(lang: Lang, key: &str) -> String {
     i18n::get_in(lang, &format!("note.{key}")).map_or_else(|| key.to_string(), str::to_string)

@@ -181,7 +181,9 @@ pub fn run(
     let isn = opts.isn.unwrap_or_else(|| rng.u32(..));
     let sport = opts.sport.unwrap_or_else(|| rng.u16(49152..=65535));
     let mut st = State { isn, next: isn, sport, dport: opts.dport, rng, bound: HashMap::new(), peer_isn: None };
-    link.watch(Flow { local: SocketAddr::new(opts.src, sport), remote: SocketAddr::new(opts.target, opts.dport) })?;
+    let mut watched =
+        Flow { local: SocketAddr::new(opts.src, sport), remote: SocketAddr::new(opts.target, opts.dport) };
+    link.watch(watched)?;
     let mut r = Runner { link, tl: Timeline::new(0), started: false, sent: Vec::new(), consumed: Vec::new(), obs };
     let mut steps_run = 0;
     let mut stopped = false;
@@ -198,6 +200,15 @@ pub fn run(
                 if r.obs.before_send(i, &spec, &bytes) == Control::Stop {
                     stopped = true;
                     break;
+                }
+                // A step may send from or to other ports than the run's (e.g. a lab's SYN to a closed port).
+                let flow = Flow {
+                    local: SocketAddr::new(opts.src, spec.tcp.sport),
+                    remote: SocketAddr::new(opts.target, spec.tcp.dport),
+                };
+                if flow != watched {
+                    watched = flow;
+                    r.link.watch(flow)?;
                 }
                 let t_sent = r.link.send(&bytes)?;
                 if !r.started {

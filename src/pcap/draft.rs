@@ -67,6 +67,7 @@ pub fn preset_from(segments: &[Segment], name: &str) -> Option<Preset> {
         version: VERSION,
         name: name.to_string(),
         description: format!("Drafted from a capture: {} steps between {us} and {peer_addr}.", steps.len()),
+        exercise: None,
         explain: String::new(),
         target: None,
         port: peer_addr.port(),

@@ -18,9 +18,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ack-probe", include_str!("../../presets/ack-probe.ron")),
 ];
 
-/// The bundled preset of that name.
+/// Name and RON text of every bundled lab exercise (`presets/labs/`), in teaching order.
+pub const LABS: &[(&str, &str)] = &[
+    ("lab-01-three-way-open", include_str!("../../presets/labs/lab-01-three-way-open.ron")),
+    ("lab-02-seq-ack-plus-one", include_str!("../../presets/labs/lab-02-seq-ack-plus-one.ron")),
+    ("lab-03-rst-closed-port", include_str!("../../presets/labs/lab-03-rst-closed-port.ron")),
+    ("lab-04-half-open", include_str!("../../presets/labs/lab-04-half-open.ron")),
+    ("lab-05-fin-close", include_str!("../../presets/labs/lab-05-fin-close.ron")),
+    ("lab-06-urg-psh-data", include_str!("../../presets/labs/lab-06-urg-psh-data.ron")),
+];
+
+/// The bundled preset or lab of that name.
 pub fn builtin(name: &str) -> Option<Result<Preset, PresetError>> {
-    BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, src)| load_str(src, &format!("<builtin:{n}>")))
+    BUILTIN.iter().chain(LABS).find(|(n, _)| *n == name).map(|(n, src)| load_str(src, &format!("<builtin:{n}>")))
+}
+
+/// Every bundled lab, loaded (a lab that does not load is left out; the lab tests catch that).
+pub fn labs() -> Vec<(&'static str, Preset)> {
+    LABS.iter().filter_map(|(n, src)| load_str(src, &format!("<builtin:{n}>")).ok().map(|p| (*n, p))).collect()
 }
 
 /// Every bundled preset's name.

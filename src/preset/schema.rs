@@ -53,8 +53,67 @@ pub struct Preset {
     /// Settings of the simulated lab host for this preset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sim: Option<SimConfig>,
-    /// The steps, in order.
+    /// The steps, in order. In a lab exercise these are the student's starting point.
     pub steps: Vec<Step>,
+    /// Makes the preset a graded lab exercise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercise: Option<Exercise>,
+}
+
+/// A text in several languages, keyed by language code (`en` is required; `ko` is optional).
+pub type Text = std::collections::BTreeMap<String, String>;
+
+/// The text of `t` in `lang`, else English, else empty.
+pub fn text_in(t: &Text, lang: crate::i18n::Lang) -> &str {
+    let code = match lang {
+        crate::i18n::Lang::En => "en",
+        crate::i18n::Lang::Ko => "ko",
+    };
+    t.get(code).or_else(|| t.get("en")).map_or("", String::as_str)
+}
+
+/// A lab exercise: the task, hints, what the run must show, and a reference solution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// What the student must make happen.
+    pub task: Text,
+    /// Hints, shown one at a time on request.
+    #[serde(default)]
+    pub hints: Vec<Text>,
+    /// What the run must show; each unmet goal shows its feedback.
+    pub goals: Vec<Goal>,
+    /// Steps that reach every goal (for instructors and `lab check --solution`).
+    pub solution: Vec<Step>,
+}
+
+/// One graded outcome, with the feedback a student sees when it is not reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Goal {
+    /// What is checked.
+    pub check: Check,
+    /// What to tell the student when the check fails.
+    pub feedback: Text,
+}
+
+/// A check on a finished run's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Check {
+    /// The peer sent a segment with exactly these flags (letters, e.g. `"SA"`, `"RA"`).
+    PeerSent(Flags),
+    /// The peer sent no segment with any of these flags set (e.g. `"R"`: never reset us).
+    PeerNever(Flags),
+    /// We sent a segment with exactly these flags.
+    WeSent(Flags),
+    /// We sent no segment with exactly these flags.
+    WeNever(Flags),
+    /// The peer acknowledged our bytes up to this relative sequence number (SYN = 1, then data, FIN).
+    PeerAcked(u32),
+    /// We acknowledged the peer's FIN (ack = its FIN's seq + 1).
+    WeAckedFin,
+    /// Every `Expect` step of the run was met.
+    ExpectsMet,
 }
 
 fn default_port() -> u16 {

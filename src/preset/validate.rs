@@ -51,8 +51,24 @@ pub fn step_exprs(step: &Step) -> Vec<(&'static str, &Expr)> {
     v
 }
 
-/// Checks a parsed preset.
+/// Checks a parsed preset (and its exercise's reference solution, when it has one).
 pub fn validate(p: &Preset) -> Result<(), Problem> {
+    validate_steps(p)?;
+    let Some(ex) = &p.exercise else { return Ok(()) };
+    let near = Some(("exercise".to_string(), 0));
+    if !ex.task.contains_key("en")
+        || ex.hints.iter().chain(ex.goals.iter().map(|g| &g.feedback)).any(|t| !t.contains_key("en"))
+    {
+        return Err(problem("exercise: the task, every hint and every feedback need an \"en\" text".into(), near));
+    }
+    if ex.goals.is_empty() {
+        return Err(problem("exercise: at least one goal is needed".into(), near));
+    }
+    let solution = Preset { steps: ex.solution.clone(), exercise: None, ..p.clone() };
+    validate_steps(&solution).map_err(|e| problem(format!("exercise solution: {}", e.message), near))
+}
+
+fn validate_steps(p: &Preset) -> Result<(), Problem> {
     if p.version != VERSION {
         return Err(problem(
             format!("version {} is not supported; this build reads version {VERSION}", p.version),

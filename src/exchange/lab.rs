@@ -1,0 +1,141 @@
+//! Grading lab exercises: a finished run's timeline is checked against the exercise's goals, and every unmet goal
+//! gives the student its feedback. Runs for grading go to the simulated lab host, so grading is deterministic
+//! and needs no privileges.
+
+use serde::Serialize;
+
+use super::{run, RunError, RunOptions, Silent, Timeline};
+use crate::i18n::{self, Lang};
+use crate::link::sim::{our_address, SimLink};
+use crate::link::Origin;
+use crate::preset::schema::{text_in, Check, Exercise, Preset};
+use crate::wire::TcpFlags;
+
+/// The result of one goal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GoalResult {
+    /// Whether the run reached it.
+    pub met: bool,
+    /// What was checked, in words.
+    pub check: String,
+    /// The exercise's feedback, when the goal was not met.
+    pub feedback: Option<String>,
+}
+
+/// The grade of one run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Grade {
+    /// Every goal met.
+    pub pass: bool,
+    /// One result per goal, in the exercise's order.
+    pub goals: Vec<GoalResult>,
+}
+
+fn exactly(t: &Timeline, origin: Origin, flags: TcpFlags) -> bool {
+    t.events.iter().any(|e| e.origin == origin && e.segment.is_some() && e.flags() == flags)
+}
+
+/// Whether the timeline meets one check.
+pub fn met(check: &Check, t: &Timeline) -> bool {
+    match check {
+        Check::PeerSent(f) => exactly(t, Origin::Peer, f.0),
+        Check::PeerNever(f) => !t.events.iter().any(|e| e.origin == Origin::Peer && e.flags().bits() & f.0.bits() != 0),
+        Check::WeSent(f) => exactly(t, Origin::Crafted, f.0),
+        Check::WeNever(f) => !exactly(t, Origin::Crafted, f.0),
+        Check::PeerAcked(n) => t.events.iter().any(|e| e.origin == Origin::Peer && e.flags().ack && e.rel_ack >= *n),
+        Check::WeAckedFin => t.events.iter().filter(|e| e.origin == Origin::Peer && e.flags().fin).any(|fin| {
+            let Some(f) = &fin.segment else { return false };
+            let want = f.tcp.seq.wrapping_add(u32::try_from(f.payload.len()).unwrap_or(0)).wrapping_add(1);
+            t.events.iter().any(|e| {
+                e.origin == Origin::Crafted && e.flags().ack && e.segment.as_ref().is_some_and(|s| s.tcp.ack == want)
+            })
+        }),
+        Check::ExpectsMet => !t.verdicts.is_empty() && t.pass(),
+    }
+}
+
+/// The check in words, in `lang`.
+pub fn describe(check: &Check, lang: Lang) -> String {
+    let (key, arg) = match check {
+        Check::PeerSent(f) => ("lab.check.peer_sent", f.0.wireshark()),
+        Check::PeerNever(f) => ("lab.check.peer_never", f.0.wireshark()),
+        Check::WeSent(f) => ("lab.check.we_sent", f.0.wireshark()),
+        Check::WeNever(f) => ("lab.check.we_never", f.0.wireshark()),
+        Check::PeerAcked(n) => ("lab.check.peer_acked", n.to_string()),
+        Check::WeAckedFin => ("lab.check.we_acked_fin", String::new()),
+        Check::ExpectsMet => ("lab.check.expects_met", String::new()),
+    };
+    i18n::fill(i18n::get_in(lang, key).unwrap_or(key), &[("flags", &arg), ("n", &arg)])
+}
+
+/// Grades a timeline against an exercise.
+pub fn grade(ex: &Exercise, t: &Timeline, lang: Lang) -> Grade {
+    let goals: Vec<GoalResult> = ex
+        .goals
+        .iter()
+        .map(|g| {
+            let ok = met(&g.check, t);
+            GoalResult {
+                met: ok,
+                check: describe(&g.check, lang),
+                feedback: (!ok).then(|| text_in(&g.feedback, lang).to_string()),
+            }
+        })
+        .collect();
+    Grade { pass: goals.iter().all(|g| g.met), goals }
+}
+
+/// Runs the preset's steps (or, with `solution`, its exercise's reference solution) on the simulated lab host and
+/// grades the run. `None` when the preset is not an exercise.
+pub fn check(p: &Preset, solution: bool, lang: Lang, seed: u64) -> Option<Result<(Grade, Timeline), RunError>> {
+    let ex = p.exercise.as_ref()?;
+    let steps = if solution { ex.solution.clone() } else { p.steps.clone() };
+    let preset = Preset { steps, ..p.clone() };
+    let sim = p.sim.clone().unwrap_or_default();
+    let target = std::net::IpAddr::V4(sim.host);
+    let mut link = SimLink::new(sim.at(target));
+    let opts = RunOptions {
+        target,
+        dport: p.port,
+        src: our_address(target),
+        sport: None,
+        isn: None,
+        seed: Some(seed),
+        linger_ms: 50,
+    };
+    Some(run(&preset, &mut link, &opts, &mut Silent).map(|r| (grade(ex, &r.timeline, lang), r.timeline)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every bundled lab: the reference solution passes, the starting steps fail with the exercise's feedback.
+    #[test]
+    fn bundled_labs_grade_their_solution_and_their_start() {
+        let labs = crate::preset::builtin::labs();
+        assert!(labs.len() >= 6, "at least six labs: {}", labs.len());
+        for (name, p) in labs {
+            for lang in Lang::ALL {
+                let (good, t) = check(&p, true, lang, 7).unwrap().unwrap();
+                assert!(good.pass, "{name} ({lang:?}): the reference solution fails: {good:#?}\n{:#?}", t.events);
+                let (bad, _) = check(&p, false, lang, 7).unwrap().unwrap();
+                assert!(!bad.pass, "{name}: the starting steps already pass");
+                let ex = p.exercise.as_ref().unwrap();
+                for (g, r) in ex.goals.iter().zip(&bad.goals) {
+                    if !r.met {
+                        assert_eq!(r.feedback.as_deref(), Some(text_in(&g.feedback, lang)), "{name}");
+                        assert!(!r.feedback.as_deref().unwrap_or("").is_empty(), "{name}: empty feedback");
+                    }
+                }
+                if lang == Lang::Ko {
+                    let fb = bad.goals.iter().find_map(|g| g.feedback.clone()).unwrap();
+                    assert!(
+                        fb.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)),
+                        "{name}: Korean feedback: {fb}"
+                    );
+                }
+            }
+        }
+    }
+}
