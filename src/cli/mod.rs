@@ -5,6 +5,7 @@ pub mod craft;
 pub mod error;
 pub mod events;
 pub mod import;
+pub mod lab;
 pub mod ladder;
 pub mod presets;
 pub mod run;
@@ -47,6 +48,9 @@ pub enum Command {
     Presets,
     /// Validate preset files.
     Check(presets::CheckArgs),
+    /// Lab exercises: list them, or grade one headless (`lab check FILE`).
+    #[command(subcommand)]
+    Lab(lab::LabCommand),
     /// Open the desktop app (what starting tcpcraft without arguments does).
     Gui {
         /// Load this preset and run it on the simulated link as soon as the window opens.
@@ -110,6 +114,20 @@ where
         Some(Command::Import(args)) => import::run(args),
         Some(Command::Presets) => presets::list(),
         Some(Command::Check(args)) => presets::check(args),
+        Some(Command::Lab(lab::LabCommand::List)) => lab::list(),
+        Some(Command::Lab(lab::LabCommand::Check(args))) => {
+            return match lab::check(args) {
+                Ok(out) => {
+                    print_out(&out.text);
+                    if out.pass {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(EXIT_FAILED_EXPECTATION)
+                    }
+                }
+                Err(e) => fail(&e),
+            };
+        }
     };
     match result {
         Ok(out) => {
