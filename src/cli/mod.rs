@@ -85,7 +85,7 @@ where
                 Some(Command::Gui { run }) => run.clone(),
                 _ => None,
             };
-            return open_gui(autorun);
+            return open_gui(autorun, cli.lang);
         }
         Some(Command::Build(args)) => {
             let sub = matches.subcommand_matches("build").unwrap_or(&matches);
@@ -149,8 +149,8 @@ fn print_out(text: &str) {
 
 /// Opens the desktop app; on failure (no display) says what to do instead.
 #[cfg(feature = "gui")]
-fn open_gui(autorun: Option<String>) -> ExitCode {
-    match crate::ui::run(autorun) {
+fn open_gui(autorun: Option<String>, lang: Option<crate::i18n::Lang>) -> ExitCode {
+    match crate::ui::run(autorun, lang) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot open the window: {e} (in a terminal, `tcpcraft --help` lists the commands)");
@@ -161,7 +161,7 @@ fn open_gui(autorun: Option<String>) -> ExitCode {
 
 /// Built without the desktop app: say so.
 #[cfg(not(feature = "gui"))]
-fn open_gui(_autorun: Option<String>) -> ExitCode {
+fn open_gui(_autorun: Option<String>, _lang: Option<crate::i18n::Lang>) -> ExitCode {
     eprintln!("error: cannot open the window: this build has no desktop app (in a terminal, `tcpcraft --help` lists the commands)");
     ExitCode::from(error::EXIT_LINK_UNAVAILABLE)
 }

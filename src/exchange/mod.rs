@@ -1,6 +1,7 @@
 //! The exchange: the preset runner over any link, the expression language of templates, and the timeline model
 //! (relative numbers, RTT, notes, verdicts).
 
+pub mod explain;
 pub mod expr;
 pub mod lab;
 pub mod notes;

@@ -203,7 +203,8 @@ mod tests {
                     }
                     let rest = &text[at + call.len()..];
                     let Some((key, _)) = rest.split_once('"') else { continue };
-                    let is_key = key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || "._0123456789".contains(c));
+                    let is_key =
+                        key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || "._0123456789".contains(c));
                     if is_key && !en.contains_key(key) {
                         missing.push(format!("{}: {key}", p.display()));
                     }

@@ -7,15 +7,18 @@ pub mod editor;
 pub mod field;
 pub mod fonts;
 pub mod help;
+pub mod lab;
 pub mod library;
 pub mod state;
 pub mod status;
+pub mod step;
 pub mod sweep;
 pub mod timeline;
 pub mod worker;
 
 /// Opens the window and runs until it is closed; `autorun` names a preset to run on the simulated link at once.
-pub fn run(autorun: Option<String>) -> Result<(), eframe::Error> {
+/// `lang` (from `--lang`) overrides the language chosen in the app for this session, without being remembered.
+pub fn run(autorun: Option<String>, lang: Option<crate::i18n::Lang>) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("tcpcraft")
         .with_app_id("tcpcraft")
@@ -29,7 +32,11 @@ pub fn run(autorun: Option<String>) -> Result<(), eframe::Error> {
         "tcpcraft",
         options,
         Box::new(move |cc| {
+            // The persisted language is applied as the state loads; `--lang` wins over it.
             let mut app = app::TcpcraftApp::new(cc);
+            if let Some(lang) = lang {
+                app.set_lang(lang, false);
+            }
             if let Some(name) = autorun {
                 app.autorun(&name, &cc.egui_ctx);
             }

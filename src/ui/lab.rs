@@ -1,0 +1,64 @@
+//! The lab panel: a preset with an `exercise` shows its task, hints on request, and after a run each goal with
+//! ✔ or ✖ and the exercise's feedback. Grading is the same code as `tcpcraft lab check`.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::exchange::lab;
+use crate::exchange::{StepVerdict, Timeline, TimelineEvent};
+use crate::i18n::{self, t, tf};
+use crate::preset::schema::{text_in, Exercise};
+
+const GOOD: Color32 = Color32::from_rgb(0x06, 0xd6, 0xa0);
+const BAD: Color32 = Color32::from_rgb(0xef, 0x47, 0x6f);
+
+/// What the panel remembers between frames.
+#[derive(Clone, Debug, Default)]
+pub struct LabView {
+    /// How many hints the student has opened.
+    pub hints_shown: usize,
+}
+
+/// Grades a finished run shown in the GUI.
+pub fn grade(ex: &Exercise, events: &[TimelineEvent], verdicts: &[StepVerdict]) -> lab::Grade {
+    let tl = Timeline { events: events.to_vec(), verdicts: verdicts.to_vec(), ..Timeline::default() };
+    lab::grade(ex, &tl, i18n::current())
+}
+
+/// Draws the panel; `graded` is the grade of the last finished run, if any.
+pub fn show(ui: &mut Ui, ex: &Exercise, view: &mut LabView, graded: Option<&lab::Grade>) {
+    let lang = i18n::current();
+    egui::Frame::group(ui.style()).fill(ui.visuals().faint_bg_color).show(ui, |ui| {
+        ui.label(RichText::new(format!("🎓 {}", t("lab.task"))).strong());
+        ui.label(text_in(&ex.task, lang));
+        for (i, h) in ex.hints.iter().take(view.hints_shown).enumerate() {
+            ui.label(
+                RichText::new(format!("💡 {}: {}", tf("lab.hint", &[("n", &(i + 1).to_string())]), text_in(h, lang)))
+                    .italics(),
+            );
+        }
+        if view.hints_shown < ex.hints.len() && ui.button(t("lab.show_hint")).clicked() {
+            view.hints_shown += 1;
+        }
+        ui.add_space(4.0);
+        ui.label(RichText::new(t("lab.goals")).strong());
+        match graded {
+            None => {
+                for g in &ex.goals {
+                    ui.label(format!("• {}", lab::describe(&g.check, lang)));
+                }
+            }
+            Some(grade) => {
+                for g in &grade.goals {
+                    let (mark, color) = if g.met { ("✔", GOOD) } else { ("✖", BAD) };
+                    ui.label(RichText::new(format!("{mark} {}", g.check)).color(color));
+                    if let Some(f) = &g.feedback {
+                        ui.label(RichText::new(format!("    → {f}")).color(color));
+                    }
+                }
+                let left = grade.goals.iter().filter(|g| !g.met).count().to_string();
+                let verdict = if grade.pass { t("lab.passed").to_string() } else { tf("lab.failed", &[("n", &left)]) };
+                ui.label(RichText::new(verdict).strong().color(if grade.pass { GOOD } else { BAD }));
+            }
+        }
+    });
+}
