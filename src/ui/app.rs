@@ -12,6 +12,7 @@ use super::state::{PersistedState, STATE_KEY};
 use super::worker::{Job, LinkKind, LinkSetup, Msg, Worker};
 use super::{bytes, status, timeline};
 use crate::exchange::{StepVerdict, TimelineEvent};
+use crate::i18n::{self, t, tf, Lang};
 use crate::link::helper;
 use crate::link::privileges::RawPrivileges;
 use crate::link::sim::SimConfig;
@@ -57,6 +58,8 @@ pub enum Action {
     ImportPcap,
     /// Turn the timeline's segments (from the selected one on) into a preset draft.
     DraftPreset,
+    /// Switch the language (and remember the choice).
+    SetLang(Lang),
 }
 
 /// Runtime state: nothing here is persisted.
@@ -78,6 +81,8 @@ pub struct Runtime {
     link_desc: String,
     /// Latest status message and whether it is an error.
     pub message: (String, bool),
+    /// How `message` was composed, so a language switch can compose it again.
+    said: Option<Said>,
     /// The selected timeline event.
     pub selected: Option<usize>,
     /// The selected preset step (its template is edited).
@@ -95,6 +100,13 @@ pub struct Runtime {
     pub started: Option<std::time::SystemTime>,
     /// The Sweep tab.
     pub sweep: super::sweep::SweepTab,
+}
+
+/// A status message as its catalog key and arguments, and the text it gave.
+struct Said {
+    key: &'static str,
+    args: Vec<(&'static str, String)>,
+    text: String,
 }
 
 /// The two faces of the window.
@@ -116,30 +128,31 @@ pub struct TcpcraftApp {
 
 impl TcpcraftApp {
     /// The app with this state; `repaint` wakes the UI from other threads.
+    /// A language the state remembers is applied here.
     pub fn with_state(mut state: PersistedState, ctx: Option<egui::Context>, warning: Option<String>) -> TcpcraftApp {
+        if let Some(lang) = state.lang {
+            i18n::set(lang);
+        }
         // Raw mode is the helper's job: ask it (a spawn and one hello) whether it can.
         let raw = helper::available();
         let privileges = RawPrivileges { raw: raw.is_ok(), admin: raw.is_ok() };
         let raw_help = raw.as_ref().err().map(helper::fallback_message).unwrap_or_default();
-        let mut message = (String::from("ready"), false);
-        if !privileges.raw && state.link == LinkKind::Raw {
+        let switched = !privileges.raw && state.link == LinkKind::Raw;
+        if switched {
             state.link = LinkKind::Sim;
-            message = ("raw mode unavailable: switched to the simulated lab host".into(), true);
         }
-        if let Some(w) = warning {
-            message = (w, true);
-        }
-        let worker = Worker::spawn(move || {
+        let (worker_ok, worker_err) = match Worker::spawn(move || {
             if let Some(c) = &ctx {
                 c.request_repaint();
             }
-        })
-        .map_err(|e| message = (format!("cannot start the worker thread: {e}"), true))
-        .ok();
-        TcpcraftApp {
+        }) {
+            Ok(w) => (Some(w), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let mut app = TcpcraftApp {
             state,
             rt: Runtime {
-                worker,
+                worker: worker_ok,
                 privileges,
                 raw_help,
                 events: Vec::new(),
@@ -148,7 +161,8 @@ impl TcpcraftApp {
                 paused: None,
                 step_mode: false,
                 link_desc: String::new(),
-                message,
+                message: (String::new(), false),
+                said: None,
                 selected: None,
                 selected_step: None,
                 editor: EditorState::default(),
@@ -161,7 +175,18 @@ impl TcpcraftApp {
                 started: None,
                 sweep: super::sweep::SweepTab::default(),
             },
+        };
+        app.say("ui.msg.ready", &[], false);
+        if switched {
+            app.say("ui.msg.raw_unavailable_switched", &[], true);
         }
+        if let Some(w) = warning {
+            app.rt.message = (w, true);
+        }
+        if let Some(e) = worker_err {
+            app.say("ui.msg.worker_failed", &[("error", e)], true);
+        }
+        app
     }
 
     /// The app as eframe creates it: persisted state restored (bad state falls back to defaults, with a warning).
@@ -172,11 +197,37 @@ impl TcpcraftApp {
             Some(text) => match ron::from_str::<PersistedState>(&text) {
                 Ok(s) => (s, None),
                 Err(e) => {
-                    (PersistedState::default(), Some(format!("saved state could not be read ({e}); defaults used")))
+                    let warning = tf("ui.msg.state_unreadable", &[("error", &e.to_string())]);
+                    (PersistedState::default(), Some(warning))
                 }
             },
         };
         TcpcraftApp::with_state(state, Some(cc.egui_ctx.clone()), warning)
+    }
+
+    /// Shows a status message composed from the catalog (it follows a language switch).
+    pub fn say(&mut self, key: &'static str, args: &[(&'static str, String)], error: bool) {
+        let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let text = tf(key, &pairs);
+        self.rt.message = (text.clone(), error);
+        self.rt.said = Some(Said { key, args: args.to_vec(), text });
+    }
+
+    /// Switches the language of the whole window; `remember` keeps the choice for the next start (the menu
+    /// does; `--lang` does not). The status message is composed again in the new language.
+    pub fn set_lang(&mut self, lang: Lang, remember: bool) {
+        i18n::set(lang);
+        if remember {
+            self.state.lang = Some(lang);
+        }
+        if let Some(s) = &mut self.rt.said {
+            // Only while the message on show is still the one composed from the catalog.
+            if self.rt.message.0 == s.text {
+                let pairs: Vec<(&str, &str)> = s.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                s.text = tf(s.key, &pairs);
+                self.rt.message.0 = s.text.clone();
+            }
+        }
     }
 
     /// The datagram the editor describes, or why it cannot be built.
@@ -217,9 +268,9 @@ impl TcpcraftApp {
             Some(w) => {
                 w.start(job);
                 self.rt.running = true;
-                self.rt.message = ("running…".into(), false);
+                self.say("ui.msg.running", &[], false);
             }
-            None => self.rt.message = ("no worker thread".into(), true),
+            None => self.say("ui.msg.no_worker", &[], true),
         }
     }
 
@@ -231,8 +282,8 @@ impl TcpcraftApp {
                     let job = Job::Run { preset: Box::new(p.clone()), setup, step_through: step };
                     self.start(job, step);
                 }
-                (Err(e), _) => self.rt.message = (format!("target: {e}"), true),
-                (_, None) => self.rt.message = ("choose a preset first".into(), true),
+                (Err(e), _) => self.say("ui.msg.target_error", &[("error", e)], true),
+                (_, None) => self.say("ui.msg.choose_preset", &[], true),
             },
             Action::Next => {
                 self.rt.paused = None;
@@ -246,7 +297,7 @@ impl TcpcraftApp {
                 }
                 self.rt.running = false;
                 self.rt.paused = None;
-                self.rt.message = ("stopped".into(), false);
+                self.say("ui.msg.stopped", &[], false);
             }
             Action::SendOne => match (self.setup(), self.built()) {
                 (Ok(mut setup), Ok(bytes)) => {
@@ -258,8 +309,8 @@ impl TcpcraftApp {
                     let (spec, wait_ms) = (Box::new(self.state.spec.clone()), self.state.wait_ms);
                     self.start(Job::SendOne { spec, setup, wait_ms }, false);
                 }
-                (Err(e), _) => self.rt.message = (format!("target: {e}"), true),
-                (_, Err(e)) => self.rt.message = (format!("the segment cannot be built: {e}"), true),
+                (Err(e), _) => self.say("ui.msg.target_error", &[("error", e)], true),
+                (_, Err(e)) => self.say("ui.msg.cannot_build", &[("error", e)], true),
             },
             Action::LoadBuiltin(name) => match preset::builtin::builtin(name) {
                 Some(Ok(p)) => self.load_preset(p, None),
@@ -298,7 +349,7 @@ impl TcpcraftApp {
                     self.state.spec = seg.to_spec();
                     self.rt.selected_step = None;
                     self.rt.editor.bufs.reset();
-                    self.rt.message = (format!("event {i} loaded into the editor"), false);
+                    self.say("ui.msg.event_loaded", &[("i", i.to_string())], false);
                 }
             }
             Action::SelectStep(i) => {
@@ -308,6 +359,10 @@ impl TcpcraftApp {
             Action::UnselectStep => {
                 self.rt.selected_step = None;
                 self.rt.editor.bufs.reset();
+            }
+            Action::SetLang(lang) => {
+                self.set_lang(lang, true);
+                ctx.request_repaint();
             }
         }
     }
@@ -326,7 +381,7 @@ impl TcpcraftApp {
     }
 
     fn load_preset(&mut self, p: preset::Preset, path: Option<String>) {
-        self.rt.message = (format!("preset {} loaded", p.name), false);
+        self.say("ui.msg.preset_loaded", &[("name", p.name.clone())], false);
         if let Some(t) = &p.target {
             self.state.target = format!("{t}:{}", p.port);
         } else {
@@ -351,7 +406,7 @@ impl TcpcraftApp {
         let Some(p) = &self.state.preset else { return };
         match preset::io::save(&path, p) {
             Ok(()) => {
-                self.rt.message = (format!("saved {}", path.display()), false);
+                self.say("ui.msg.saved", &[("path", path.display().to_string())], false);
                 self.state.preset_path = Some(path.display().to_string());
                 self.rt.users = library::scan_user_presets();
             }
@@ -362,10 +417,12 @@ impl TcpcraftApp {
     /// Writes the timeline's datagrams as pcap (raw IP, nanoseconds).
     pub fn export_pcap(&mut self, path: &std::path::Path) {
         let start = self.rt.started.unwrap_or_else(std::time::SystemTime::now);
-        self.rt.message = match crate::pcap::write(path, start, self.rt.events.iter().map(|e| (e.t_us, &e.bytes[..]))) {
-            Ok(n) => (format!("wrote {n} packets to {}", path.display()), false),
-            Err(e) => (e.to_string(), true),
-        };
+        match crate::pcap::write(path, start, self.rt.events.iter().map(|e| (e.t_us, &e.bytes[..]))) {
+            Ok(n) => {
+                self.say("ui.msg.pcap_written", &[("n", n.to_string()), ("path", path.display().to_string())], false)
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
     }
 
     /// Reads a capture's TCP segments into the timeline (each can be crafted from).
@@ -376,7 +433,8 @@ impl TcpcraftApp {
                 self.rt.events = tl.events;
                 self.rt.verdicts.clear();
                 self.rt.selected = None;
-                self.rt.message = (format!("imported {} TCP segments from {}", imported.len(), path.display()), false);
+                let args = [("n", imported.len().to_string()), ("path", path.display().to_string())];
+                self.say("ui.msg.imported", &args, false);
             }
             Err(e) => self.rt.message = (e.to_string(), true),
         }
@@ -392,9 +450,9 @@ impl TcpcraftApp {
             Some(p) => {
                 let n = p.steps.len();
                 self.load_preset(p, None);
-                self.rt.message = (format!("preset draft with {n} steps loaded: Save as… to keep it"), false);
+                self.say("ui.msg.draft_loaded", &[("n", n.to_string())], false);
             }
-            None => self.rt.message = ("no TCP segments to draft from".into(), true),
+            None => self.say("ui.msg.nothing_to_draft", &[], true),
         }
     }
 
@@ -415,20 +473,16 @@ impl TcpcraftApp {
                     self.rt.running = false;
                     self.rt.paused = None;
                     self.rt.dropped = dropped;
-                    let failed = !pass && !stopped;
-                    self.rt.message = (
-                        if stopped {
-                            "stopped".into()
-                        } else if pass {
-                            format!("done: {} events, every expectation met ✔", self.rt.events.len())
-                        } else {
-                            "done: an expectation was not met ✖ (see the steps)".into()
-                        },
-                        failed,
-                    );
+                    if stopped {
+                        self.say("ui.msg.stopped", &[], false);
+                    } else if pass {
+                        self.say("ui.msg.done_pass", &[("n", self.rt.events.len().to_string())], false);
+                    } else {
+                        self.say("ui.msg.done_fail", &[], true);
+                    }
                 }
                 Msg::Fallback(why) => {
-                    self.rt.message = ("raw mode unavailable: running on the simulated lab host".into(), true);
+                    self.say("ui.msg.raw_fallback", &[], true);
                     self.rt.raw_help = why;
                     self.rt.privileges = RawPrivileges { raw: false, admin: false };
                     self.rt.show_privileges = true;
@@ -441,7 +495,7 @@ impl TcpcraftApp {
                 Msg::SweepProgress(p) => self.rt.sweep.progress = Some(p),
                 Msg::SweepDone(r) => {
                     let open = r.iter().filter(|x| x.verdict == crate::exchange::sweep::Verdict::Open).count();
-                    self.rt.message = (format!("sweep done: {} ports, {open} open", r.len()), false);
+                    self.say("ui.msg.sweep_done", &[("n", r.len().to_string()), ("open", open.to_string())], false);
                     self.rt.sweep.results = r;
                 }
             }
@@ -458,15 +512,15 @@ impl TcpcraftApp {
                 Chosen::Path(Purpose::SavePreset, p) => self.save_to(p),
                 Chosen::Path(Purpose::SaveCsv, p) => {
                     let text = super::sweep::csv(&self.rt.sweep.results);
-                    self.rt.message =
-                        match crate::preset::io::write_atomic(&p, |f| std::io::Write::write_all(f, text.as_bytes())) {
-                            Ok(()) => (format!("wrote {}", p.display()), false),
-                            Err(e) => (format!("{}: {e}", p.display()), true),
-                        };
+                    let path = p.display().to_string();
+                    match crate::preset::io::write_atomic(&p, |f| std::io::Write::write_all(f, text.as_bytes())) {
+                        Ok(()) => self.say("ui.msg.wrote", &[("path", path)], false),
+                        Err(e) => self.say("ui.msg.write_failed", &[("path", path), ("error", e.to_string())], true),
+                    }
                 }
                 Chosen::Path(Purpose::SavePcap, p) => self.export_pcap(&p),
                 Chosen::Path(Purpose::OpenPcap, p) => self.import_pcap(&p),
-                Chosen::Unavailable(e) => self.rt.message = (format!("the file dialog is not available: {e}"), true),
+                Chosen::Unavailable(e) => self.say("ui.msg.dialog_unavailable", &[("error", e)], true),
             }
         }
         let mut actions = Vec::new();
@@ -571,11 +625,11 @@ impl TcpcraftApp {
 
     fn link_label(&self) -> String {
         match self.state.link {
-            LinkKind::Sim => "Simulated lab host".into(),
+            LinkKind::Sim => t("ui.link.sim").to_string(),
             LinkKind::Raw => {
-                let iface =
-                    if self.state.iface.trim().is_empty() { "route's interface" } else { self.state.iface.trim() };
-                format!("Raw on {iface}")
+                let iface = self.state.iface.trim();
+                let iface = if iface.is_empty() { t("ui.link.route_iface") } else { iface };
+                tf("ui.link.raw_on", &[("iface", iface)])
             }
         }
     }
@@ -583,53 +637,68 @@ impl TcpcraftApp {
     fn top_bar(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("tcpcraft").strong().size(16.0));
-            ui.selectable_value(&mut self.rt.tab, Tab::Craft, "Craft");
-            ui.selectable_value(&mut self.rt.tab, Tab::Sweep, "Sweep");
+            ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
+            ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
             ui.separator();
-            ui.label("target");
-            ui.add(egui::TextEdit::singleline(&mut self.state.target).desired_width(150.0).hint_text("host:port"))
-                .on_hover_text("The peer as host:port. The simulated lab host answers at any address.");
-            egui::ComboBox::from_label("link").selected_text(self.link_label()).show_ui(ui, |ui| {
-                ui.selectable_value(&mut self.state.link, LinkKind::Sim, "Simulated lab host");
-                let raw = ui.add_enabled(self.rt.privileges.raw, egui::Button::selectable(self.state.link == LinkKind::Raw, "Raw socket"));
+            ui.label(t("ui.top.target"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.state.target)
+                    .desired_width(150.0)
+                    .hint_text(t("ui.top.target_hint")),
+            )
+            .on_hover_text(t("ui.top.target_tip"));
+            // A fixed id: the label changes with the language, the open state must not.
+            egui::ComboBox::new("link", t("ui.top.link")).selected_text(self.link_label()).show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.state.link, LinkKind::Sim, t("ui.link.sim"));
+                let raw = ui.add_enabled(
+                    self.rt.privileges.raw,
+                    egui::Button::selectable(self.state.link == LinkKind::Raw, t("ui.link.raw_socket")),
+                );
                 if raw.clicked() {
                     self.state.link = LinkKind::Raw;
                 }
                 if !self.rt.privileges.raw {
-                    ui.label(RichText::new("raw mode needs the tcpcraft-link helper").small());
+                    ui.label(RichText::new(t("ui.link.raw_needs_helper")).small());
                 }
             });
             if self.state.link == LinkKind::Raw {
-                ui.add(egui::TextEdit::singleline(&mut self.state.iface).desired_width(70.0).hint_text("iface"));
-                ui.checkbox(&mut self.state.guard, "RST guard")
-                    .on_hover_text("Stop our own kernel from resetting connections we craft (nftables table 'tcpcraft', removed after the run).");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.state.iface)
+                        .desired_width(70.0)
+                        .hint_text(t("ui.top.iface_hint")),
+                );
+                ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
             }
             ui.separator();
             let idle = !self.rt.running;
             let has_preset = self.state.preset.is_some();
-            if ui.add_enabled(idle && has_preset, egui::Button::new("▶ Run")).on_hover_text("Run the whole preset").clicked() {
+            let run = ui.add_enabled(idle && has_preset, egui::Button::new(t("ui.top.run")));
+            if run.on_hover_text(t("ui.top.run_tip")).clicked() {
                 out.push(Action::Run { step: false });
             }
-            if ui.add_enabled(idle && has_preset, egui::Button::new("⏸ Step")).on_hover_text("Run, pausing before each Send").clicked() {
+            let step = ui.add_enabled(idle && has_preset, egui::Button::new(t("ui.top.step")));
+            if step.on_hover_text(t("ui.top.step_tip")).clicked() {
                 out.push(Action::Run { step: true });
             }
-            if ui.add_enabled(self.rt.paused.is_some(), egui::Button::new("⏭ Next")).clicked() {
+            if ui.add_enabled(self.rt.paused.is_some(), egui::Button::new(t("ui.top.next"))).clicked() {
                 out.push(Action::Next);
             }
-            if ui.add_enabled(self.rt.running, egui::Button::new("⏹ Stop")).clicked() {
+            if ui.add_enabled(self.rt.running, egui::Button::new(t("ui.top.stop"))).clicked() {
                 out.push(Action::Stop);
             }
             let buildable = self.built().is_ok() && !self.rt.editor.bufs.has_errors();
-            if ui.add_enabled(idle && buildable, egui::Button::new("✉ Send one")).on_hover_text("Send the segment in the editor once").clicked() {
+            let send = ui.add_enabled(idle && buildable, egui::Button::new(t("ui.top.send_one")));
+            if send.on_hover_text(t("ui.top.send_one_tip")).clicked() {
                 out.push(Action::SendOne);
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| language_menu(ui, out));
         });
     }
 
     fn center(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         if let Some((step, spec)) = &self.rt.paused {
             egui::Frame::group(ui.style()).fill(Color32::from_rgb(0x2a, 0x24, 0x10)).show(ui, |ui| {
-                ui.label(RichText::new(format!("Paused before step {}: about to send", step + 1)).strong());
+                ui.label(RichText::new(tf("ui.pause.heading", &[("n", &(step + 1).to_string())])).strong());
                 let t = &spec.tcp;
                 ui.monospace(format!(
                     "{} seq={} ack={} win={} len={}",
@@ -639,7 +708,7 @@ impl TcpcraftApp {
                     t.window,
                     spec.payload.bytes().len()
                 ));
-                if ui.button("⏭ Next: send it").clicked() {
+                if ui.button(i18n::t("ui.pause.next")).clicked() {
                     out.push(Action::Next);
                 }
             });
@@ -655,24 +724,24 @@ impl TcpcraftApp {
                     _ => None,
                 });
                 match (template, step) {
-                    (Some(t), Some(i)) => {
-                        if ui.button("← back to the segment editor").clicked() {
+                    (Some(tpl), Some(i)) => {
+                        if ui.button(t("ui.editor.back")).clicked() {
                             out.push(Action::UnselectStep);
                         }
-                        editor::template_editor(ui, t, &mut self.rt.editor, i);
+                        editor::template_editor(ui, tpl, &mut self.rt.editor, i);
                     }
                     _ => {
-                        ui.heading("Segment");
+                        ui.heading(t("ui.editor.heading"));
                         editor::show(ui, &mut self.state.spec, &mut self.rt.editor, self.rt.bytes_hover);
                     }
                 }
             });
         ui.separator();
-        ui.label(RichText::new("Bytes").strong());
+        ui.label(RichText::new(t("ui.bytes.heading")).strong());
         egui::ScrollArea::vertical().id_salt("bytes-scroll").show(ui, |ui| match self.built() {
             Ok(b) => {
                 let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
-                ui.label(format!("{} bytes", b.len()));
+                ui.label(tf("ui.bytes.count", &[("n", &b.len().to_string())]));
                 let hl = self.rt.editor.hovered.or(self.rt.bytes_hover);
                 self.rt.bytes_hover = bytes::show(ui, &b, &fields, hl);
             }
@@ -684,27 +753,27 @@ impl TcpcraftApp {
 
     fn timeline_panel(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         ui.horizontal(|ui| {
-            ui.heading("Timeline");
-            ui.checkbox(&mut self.state.absolute, "absolute seq/ack");
-            if ui.add_enabled(!self.rt.events.is_empty(), egui::Button::new("Export pcap…")).clicked() {
+            ui.heading(t("ui.timeline.heading"));
+            ui.checkbox(&mut self.state.absolute, t("ui.timeline.absolute"));
+            if ui.add_enabled(!self.rt.events.is_empty(), egui::Button::new(t("ui.timeline.export_pcap"))).clicked() {
                 out.push(Action::ExportPcap);
             }
-            if ui.add_enabled(!self.rt.running, egui::Button::new("Import pcap…")).clicked() {
+            if ui.add_enabled(!self.rt.running, egui::Button::new(t("ui.timeline.import_pcap"))).clicked() {
                 out.push(Action::ImportPcap);
             }
-            let draft = ui.add_enabled(!self.rt.events.is_empty(), egui::Button::new("Draft preset"));
-            if draft.on_hover_text("Turn these segments (from the selected one on) into a preset").clicked() {
+            let draft = ui.add_enabled(!self.rt.events.is_empty(), egui::Button::new(t("ui.timeline.draft")));
+            if draft.on_hover_text(t("ui.timeline.draft_tip")).clicked() {
                 out.push(Action::DraftPreset);
             }
         });
         ui.horizontal(|ui| {
-            for (o, name) in [
-                (crate::link::Origin::Crafted, "crafted"),
-                (crate::link::Origin::Peer, "peer"),
-                (crate::link::Origin::LocalKernel, "our kernel"),
-                (crate::link::Origin::Icmp, "ICMP"),
+            for o in [
+                crate::link::Origin::Crafted,
+                crate::link::Origin::Peer,
+                crate::link::Origin::LocalKernel,
+                crate::link::Origin::Icmp,
             ] {
-                ui.colored_label(timeline::origin_color(o), format!("■ {name}"));
+                ui.colored_label(timeline::origin_color(o), format!("■ {}", timeline::origin_name(o)));
             }
         });
         let h = (ui.available_height() * 0.45).max(150.0);
@@ -716,10 +785,12 @@ impl TcpcraftApp {
         ui.separator();
         if let Some(e) = self.rt.selected.and_then(|i| self.rt.events.get(i).map(|e| (i, e))) {
             let (i, e) = e;
-            ui.label(RichText::new(format!("Event {i}: {}", timeline::label(e, self.state.absolute))).strong());
+            let title =
+                tf("ui.timeline.event", &[("i", &i.to_string()), ("label", &timeline::label(e, self.state.absolute))]);
+            ui.label(RichText::new(title).strong());
             ui.label(e.note.render());
             if let Some(seg) = &e.segment {
-                egui::CollapsingHeader::new("Parsed fields").id_salt("event-fields").show(ui, |ui| {
+                egui::CollapsingHeader::new(t("ui.timeline.parsed_fields")).id_salt("event-fields").show(ui, |ui| {
                     egui::ScrollArea::vertical().id_salt("event-fields-scroll").max_height(160.0).show(ui, |ui| {
                         egui::Grid::new("event-fields-grid").striped(true).show(ui, |ui| {
                             for f in wire::fields::fields(seg) {
@@ -728,14 +799,14 @@ impl TcpcraftApp {
                                 ui.end_row();
                             }
                             for a in &seg.anomalies {
-                                ui.label("note");
+                                ui.label(t("ui.timeline.anomaly"));
                                 ui.label(a.to_string());
                                 ui.end_row();
                             }
                         });
                     });
                 });
-                if ui.button("⬅ Craft from this").clicked() {
+                if ui.button(t("ui.timeline.craft_from")).clicked() {
                     out.push(Action::CraftFrom(i));
                 }
             }
@@ -744,6 +815,21 @@ impl TcpcraftApp {
         if let Some(i) = timeline::table(ui, &self.rt.events, self.state.absolute, self.rt.selected) {
             out.push(Action::SelectEvent(i));
         }
+    }
+}
+
+/// The language menu: every language by its own name; a choice becomes [`Action::SetLang`].
+fn language_menu(ui: &mut Ui, out: &mut Vec<Action>) {
+    let current = i18n::current();
+    let mut chosen = current;
+    // A fixed id: the label is translated, and the menu must stay open across the switch.
+    egui::ComboBox::new("lang", t("ui.top.language")).selected_text(current.native_name()).show_ui(ui, |ui| {
+        for lang in Lang::ALL {
+            ui.selectable_value(&mut chosen, lang, lang.native_name());
+        }
+    });
+    if chosen != current {
+        out.push(Action::SetLang(chosen));
     }
 }
 

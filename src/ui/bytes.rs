@@ -28,7 +28,11 @@ pub fn show(ui: &mut Ui, bytes: &[u8], fields: &[Field], highlight: Option<&str>
                     if r.hovered() {
                         hovered = Some(f.key);
                     }
-                    r.on_hover_text(format!("byte {i}: {} = {}", f.key, f.value));
+                    let (i, value) = (i.to_string(), f.value.to_string());
+                    r.on_hover_text(crate::i18n::tf(
+                        "ui.bytes.hover",
+                        &[("i", &i), ("field", f.key), ("value", &value)],
+                    ));
                 }
             }
         });

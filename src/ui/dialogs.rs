@@ -22,10 +22,10 @@ pub enum Purpose {
 impl Purpose {
     fn filter(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Purpose::OpenPreset | Purpose::SavePreset => ("tcpcraft preset", &["ron"]),
+            Purpose::OpenPreset | Purpose::SavePreset => (crate::i18n::t("ui.dialog.preset"), &["ron"]),
             Purpose::SaveCsv => ("CSV", &["csv"]),
             Purpose::SavePcap => ("pcap", &["pcap"]),
-            Purpose::OpenPcap => ("capture", &["pcap", "pcapng", "cap"]),
+            Purpose::OpenPcap => (crate::i18n::t("ui.dialog.capture"), &["pcap", "pcapng", "cap"]),
         }
     }
 

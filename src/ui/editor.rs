@@ -5,6 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::field::Buffers;
 use super::help;
+use crate::i18n::{t, tf};
 use crate::preset::SendTemplate;
 use crate::wire::{IpSpec, Ipv4Spec, Ipv6Spec, Padding, Payload, SackBlock, SegmentSpec, TcpFlags, TcpOption};
 
@@ -44,7 +45,7 @@ fn row(
 pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight: Option<&str>) {
     st.hovered = None;
     ui.horizontal(|ui| {
-        ui.label("IP version:");
+        ui.label(t("ui.editor.ip_version"));
         let v4 = matches!(spec.ip, IpSpec::V4(_));
         if ui.selectable_label(v4, "IPv4").clicked() && !v4 {
             spec.ip = IpSpec::V4(Ipv4Spec::default());
@@ -55,20 +56,20 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
             st.bufs.reset();
         }
     });
-    egui::CollapsingHeader::new("IP header").default_open(true).show(ui, |ui| {
+    egui::CollapsingHeader::new(t("ui.editor.ip_header")).id_salt("ip-header").default_open(true).show(ui, |ui| {
         egui::Grid::new("ip-grid").num_columns(2).striped(true).show(ui, |ui| match &mut spec.ip {
             IpSpec::V4(ip) => {
-                row(ui, st, "ip.version", "version", highlight, |ui, b| {
+                row(ui, st, "ip.version", t("ui.field.version"), highlight, |ui, b| {
                     b.auto_number(ui, "ip.version", &mut ip.version, 15, 4)
                 });
                 row(ui, st, "ip.ihl", "IHL", highlight, |ui, b| b.auto_number(ui, "ip.ihl", &mut ip.ihl, 15, 5));
                 row(ui, st, "ip.dscp", "DSCP", highlight, |ui, b| b.number(ui, "ip.dscp", &mut ip.dscp, 63));
                 row(ui, st, "ip.ecn", "ECN", highlight, |ui, b| b.number(ui, "ip.ecn", &mut ip.ecn, 3));
-                row(ui, st, "ip.total_len", "total length", highlight, |ui, b| {
+                row(ui, st, "ip.total_len", t("ui.field.total_len"), highlight, |ui, b| {
                     b.auto_number(ui, "ip.total_len", &mut ip.total_len, 65535, 40)
                 });
-                row(ui, st, "ip.id", "identification", highlight, |ui, b| b.number(ui, "ip.id", &mut ip.id, 65535));
-                row(ui, st, "ip.flags.df", "flags", highlight, |ui, _| {
+                row(ui, st, "ip.id", t("ui.field.id"), highlight, |ui, b| b.number(ui, "ip.id", &mut ip.id, 65535));
+                row(ui, st, "ip.flags.df", t("ui.field.flags"), highlight, |ui, _| {
                     ui.horizontal(|ui| {
                         ui.toggle_value(&mut ip.evil, "evil").on_hover_text(help::field("ip.flags.evil"));
                         ui.toggle_value(&mut ip.df, "DF").on_hover_text(help::field("ip.flags.df"));
@@ -76,87 +77,92 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
                     })
                     .inner
                 });
-                row(ui, st, "ip.frag_offset", "fragment offset", highlight, |ui, b| {
+                row(ui, st, "ip.frag_offset", t("ui.field.frag_offset"), highlight, |ui, b| {
                     b.number(ui, "ip.frag_offset", &mut ip.frag_offset, 8191)
                 });
                 row(ui, st, "ip.ttl", "TTL", highlight, |ui, b| b.number(ui, "ip.ttl", &mut ip.ttl, 255));
-                row(ui, st, "ip.protocol", "protocol", highlight, |ui, b| {
+                row(ui, st, "ip.protocol", t("ui.field.protocol"), highlight, |ui, b| {
                     b.number(ui, "ip.protocol", &mut ip.protocol, 255)
                 });
-                row(ui, st, "ip.checksum", "header checksum", highlight, |ui, b| {
+                row(ui, st, "ip.checksum", t("ui.field.header_checksum"), highlight, |ui, b| {
                     b.checksum(ui, "ip.checksum", &mut ip.checksum)
                 });
-                row(ui, st, "ip.src", "source", highlight, |ui, b| b.address(ui, "ip.src", &mut ip.src));
-                row(ui, st, "ip.dst", "destination", highlight, |ui, b| b.address(ui, "ip.dst", &mut ip.dst));
-                row(ui, st, "ip.options", "options (hex)", highlight, |ui, b| {
+                row(ui, st, "ip.src", t("ui.field.src"), highlight, |ui, b| b.address(ui, "ip.src", &mut ip.src));
+                row(ui, st, "ip.dst", t("ui.field.dst"), highlight, |ui, b| b.address(ui, "ip.dst", &mut ip.dst));
+                row(ui, st, "ip.options", t("ui.field.ip_options"), highlight, |ui, b| {
                     b.hex(ui, "ip.options", &mut ip.options, false)
                 });
             }
             IpSpec::V6(ip) => {
-                row(ui, st, "ip.version", "version", highlight, |ui, b| {
+                row(ui, st, "ip.version", t("ui.field.version"), highlight, |ui, b| {
                     b.auto_number(ui, "ip.version", &mut ip.version, 15, 6)
                 });
-                row(ui, st, "ip.traffic_class", "traffic class", highlight, |ui, b| {
+                row(ui, st, "ip.traffic_class", t("ui.field.traffic_class"), highlight, |ui, b| {
                     b.number(ui, "ip.traffic_class", &mut ip.traffic_class, 255)
                 });
-                row(ui, st, "ip.flow_label", "flow label", highlight, |ui, b| {
+                row(ui, st, "ip.flow_label", t("ui.field.flow_label"), highlight, |ui, b| {
                     b.number(ui, "ip.flow_label", &mut ip.flow_label, 0xF_FFFF)
                 });
-                row(ui, st, "ip.payload_len", "payload length", highlight, |ui, b| {
+                row(ui, st, "ip.payload_len", t("ui.field.payload_len"), highlight, |ui, b| {
                     b.auto_number(ui, "ip.payload_len", &mut ip.payload_len, 65535, 20)
                 });
-                row(ui, st, "ip.next_header", "next header", highlight, |ui, b| {
+                row(ui, st, "ip.next_header", t("ui.field.next_header"), highlight, |ui, b| {
                     b.number(ui, "ip.next_header", &mut ip.next_header, 255)
                 });
-                row(ui, st, "ip.hop_limit", "hop limit", highlight, |ui, b| {
+                row(ui, st, "ip.hop_limit", t("ui.field.hop_limit"), highlight, |ui, b| {
                     b.number(ui, "ip.hop_limit", &mut ip.hop_limit, 255)
                 });
-                row(ui, st, "ip.src", "source", highlight, |ui, b| b.address(ui, "ip.src", &mut ip.src));
-                row(ui, st, "ip.dst", "destination", highlight, |ui, b| b.address(ui, "ip.dst", &mut ip.dst));
+                row(ui, st, "ip.src", t("ui.field.src"), highlight, |ui, b| b.address(ui, "ip.src", &mut ip.src));
+                row(ui, st, "ip.dst", t("ui.field.dst"), highlight, |ui, b| b.address(ui, "ip.dst", &mut ip.dst));
             }
         });
     });
-    egui::CollapsingHeader::new("TCP header").default_open(true).show(ui, |ui| {
-        let t = &mut spec.tcp;
+    egui::CollapsingHeader::new(t("ui.editor.tcp_header")).id_salt("tcp-header").default_open(true).show(ui, |ui| {
+        let tcp = &mut spec.tcp;
         egui::Grid::new("tcp-grid").num_columns(2).striped(true).show(ui, |ui| {
-            row(ui, st, "tcp.sport", "source port", highlight, |ui, b| b.number(ui, "tcp.sport", &mut t.sport, 65535));
-            row(ui, st, "tcp.dport", "destination port", highlight, |ui, b| {
-                b.number(ui, "tcp.dport", &mut t.dport, 65535)
+            row(ui, st, "tcp.sport", t("ui.field.sport"), highlight, |ui, b| {
+                b.number(ui, "tcp.sport", &mut tcp.sport, 65535)
             });
-            row(ui, st, "tcp.seq", "sequence number", highlight, |ui, b| {
-                b.number(ui, "tcp.seq", &mut t.seq, u32::MAX.into())
+            row(ui, st, "tcp.dport", t("ui.field.dport"), highlight, |ui, b| {
+                b.number(ui, "tcp.dport", &mut tcp.dport, 65535)
             });
-            row(ui, st, "tcp.ack", "acknowledgment number", highlight, |ui, b| {
-                b.number(ui, "tcp.ack", &mut t.ack, u32::MAX.into())
+            row(ui, st, "tcp.seq", t("ui.field.seq"), highlight, |ui, b| {
+                b.number(ui, "tcp.seq", &mut tcp.seq, u32::MAX.into())
             });
-            row(ui, st, "tcp.data_offset", "data offset", highlight, |ui, b| {
-                b.auto_number(ui, "tcp.data_offset", &mut t.data_offset, 15, 5)
+            row(ui, st, "tcp.ack", t("ui.field.ack"), highlight, |ui, b| {
+                b.number(ui, "tcp.ack", &mut tcp.ack, u32::MAX.into())
             });
-            row(ui, st, "tcp.window", "window", highlight, |ui, b| b.number(ui, "tcp.window", &mut t.window, 65535));
-            row(ui, st, "tcp.checksum", "checksum", highlight, |ui, b| b.checksum(ui, "tcp.checksum", &mut t.checksum));
-            row(ui, st, "tcp.urgent", "urgent pointer", highlight, |ui, b| {
-                b.number(ui, "tcp.urgent", &mut t.urgent, 65535)
+            row(ui, st, "tcp.data_offset", t("ui.field.data_offset"), highlight, |ui, b| {
+                b.auto_number(ui, "tcp.data_offset", &mut tcp.data_offset, 15, 5)
+            });
+            row(ui, st, "tcp.window", t("ui.field.window"), highlight, |ui, b| {
+                b.number(ui, "tcp.window", &mut tcp.window, 65535)
+            });
+            row(ui, st, "tcp.checksum", t("ui.field.checksum"), highlight, |ui, b| {
+                b.checksum(ui, "tcp.checksum", &mut tcp.checksum)
+            });
+            row(ui, st, "tcp.urgent", t("ui.field.urgent"), highlight, |ui, b| {
+                b.number(ui, "tcp.urgent", &mut tcp.urgent, 65535)
             });
         });
-        ui.label("Flags, in header bit order (3 reserved bits, then AE … FIN):")
-            .on_hover_text(help::field("tcp.reserved"));
+        ui.label(t("ui.editor.flags_order")).on_hover_text(help::field("tcp.reserved"));
         ui.horizontal_wrapped(|ui| {
-            for (i, r) in t.reserved.iter_mut().enumerate() {
+            for (i, r) in tcp.reserved.iter_mut().enumerate() {
                 let resp = ui.toggle_value(r, format!("Res{}", i + 1)).on_hover_text(help::field("tcp.reserved"));
                 if resp.hovered() {
                     st.hovered = Some("tcp.reserved");
                 }
             }
-            flag_buttons(ui, &mut t.flags, st);
+            flag_buttons(ui, &mut tcp.flags, st);
         });
     });
-    egui::CollapsingHeader::new("TCP options").default_open(true).show(ui, |ui| {
+    egui::CollapsingHeader::new(t("ui.editor.tcp_options")).id_salt("tcp-options").default_open(true).show(ui, |ui| {
         options_editor(ui, &mut spec.tcp.options, &mut st.bufs, "opt");
         ui.horizontal(|ui| {
             let mut manual = matches!(spec.tcp.padding, Padding::Manual(_));
             if ui
-                .checkbox(&mut manual, "padding by hand")
-                .on_hover_text("Off: zero bytes up to a 4-byte boundary.")
+                .checkbox(&mut manual, t("ui.editor.padding_by_hand"))
+                .on_hover_text(t("ui.editor.padding_tip"))
                 .changed()
             {
                 spec.tcp.padding = if manual { Padding::Manual(Vec::new()) } else { Padding::Auto };
@@ -166,7 +172,8 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
             }
         });
     });
-    egui::CollapsingHeader::new("Payload")
+    egui::CollapsingHeader::new(t("ui.editor.payload"))
+        .id_salt("payload")
         .default_open(true)
         .show(ui, |ui| payload_editor(ui, &mut spec.payload, &mut st.bufs, "payload"));
 }
@@ -228,11 +235,11 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
                     bufs.number(ui, &k("mss"), v, 65535);
                 }
                 TcpOption::WindowScale(v) => {
-                    ui.label("Window scale");
+                    ui.label(t("ui.option.wscale"));
                     bufs.number(ui, &k("ws"), v, 255);
                 }
                 TcpOption::SackPermitted => {
-                    ui.label("SACK permitted");
+                    ui.label(t("ui.option.sack_perm"));
                 }
                 TcpOption::Sack(blocks) => {
                     ui.label("SACK");
@@ -241,7 +248,7 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
                         ui.label("-");
                         bufs.number(ui, &k(&format!("r{j}")), &mut b.right, u32::MAX.into());
                     }
-                    if ui.small_button("+block").clicked() && blocks.len() < 4 {
+                    if ui.small_button(t("ui.option.add_block")).clicked() && blocks.len() < 4 {
                         blocks.push(SackBlock { left: 0, right: 0 });
                     }
                 }
@@ -252,16 +259,16 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
                     bufs.number(ui, &k("tsecr"), ecr, u32::MAX.into());
                 }
                 TcpOption::FastOpen(c) => {
-                    ui.label("TFO cookie");
+                    ui.label(t("ui.option.tfo_cookie"));
                     bufs.hex(ui, &k("tfo"), c, false);
                 }
                 TcpOption::Raw { kind, length, data } => {
-                    ui.label("raw kind");
+                    ui.label(t("ui.option.raw_kind"));
                     bufs.number(ui, &k("kind"), kind, 255);
                     let mut manual = length.is_some();
                     if ui
-                        .checkbox(&mut manual, "length by hand")
-                        .on_hover_text("Write a (possibly wrong) length byte.")
+                        .checkbox(&mut manual, t("ui.option.length_by_hand"))
+                        .on_hover_text(t("ui.option.length_tip"))
                         .changed()
                     {
                         *length = manual.then_some(u8::try_from(data.len() + 2).unwrap_or(u8::MAX));
@@ -269,17 +276,17 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
                     if let Some(l) = length {
                         bufs.number(ui, &k("len"), l, 255);
                     }
-                    ui.label("data");
+                    ui.label(t("ui.option.data"));
                     bufs.hex(ui, &k("data"), data, false);
                 }
             }
-            if ui.small_button("⏶").on_hover_text("Move up").clicked() {
+            if ui.small_button("⏶").on_hover_text(t("ui.option.move_up")).clicked() {
                 action = Some((i, -1));
             }
-            if ui.small_button("⏷").on_hover_text("Move down").clicked() {
+            if ui.small_button("⏷").on_hover_text(t("ui.option.move_down")).clicked() {
                 action = Some((i, 1));
             }
-            if ui.small_button("🗑").on_hover_text("Remove").clicked() {
+            if ui.small_button("🗑").on_hover_text(t("ui.option.remove")).clicked() {
                 action = Some((i, 0));
             }
         });
@@ -295,17 +302,17 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
         }
         changed_shape = true;
     }
-    ui.menu_button("➕ Add option", |ui| {
+    ui.menu_button(t("ui.option.add"), |ui| {
         let choices: [(&str, TcpOption); 9] = [
             ("MSS", TcpOption::Mss(1460)),
-            ("Window scale", TcpOption::WindowScale(7)),
-            ("SACK permitted", TcpOption::SackPermitted),
+            (t("ui.option.wscale"), TcpOption::WindowScale(7)),
+            (t("ui.option.sack_perm"), TcpOption::SackPermitted),
             ("SACK", TcpOption::Sack(vec![SackBlock { left: 1, right: 2 }])),
-            ("Timestamps", TcpOption::Timestamps { val: 1, ecr: 0 }),
+            (t("ui.option.timestamps"), TcpOption::Timestamps { val: 1, ecr: 0 }),
             ("NOP", TcpOption::Nop),
             ("EOL", TcpOption::Eol),
-            ("TFO cookie", TcpOption::FastOpen(Vec::new())),
-            ("Raw", TcpOption::Raw { kind: 99, length: None, data: Vec::new() }),
+            (t("ui.option.tfo_cookie"), TcpOption::FastOpen(Vec::new())),
+            (t("ui.option.raw"), TcpOption::Raw { kind: 99, length: None, data: Vec::new() }),
         ];
         for (name, o) in choices {
             if ui.button(name).clicked() {
@@ -324,7 +331,7 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
 pub fn payload_editor(ui: &mut Ui, p: &mut Payload, bufs: &mut Buffers, key: &str) {
     ui.horizontal(|ui| {
         let text = matches!(p, Payload::Text(_));
-        if ui.selectable_label(text, "text").clicked() && !text {
+        if ui.selectable_label(text, t("ui.payload.text")).clicked() && !text {
             *p = Payload::Text(String::from_utf8_lossy(p.bytes()).into_owned());
             bufs.reset();
         }
@@ -332,7 +339,7 @@ pub fn payload_editor(ui: &mut Ui, p: &mut Payload, bufs: &mut Buffers, key: &st
             *p = Payload::Hex(p.bytes().to_vec());
             bufs.reset();
         }
-        ui.label(format!("{} bytes", p.bytes().len()));
+        ui.label(tf("ui.bytes.count", &[("n", &p.bytes().len().to_string())]));
     });
     match p {
         Payload::Text(s) => {
@@ -346,30 +353,30 @@ pub fn payload_editor(ui: &mut Ui, p: &mut Payload, bufs: &mut Buffers, key: &st
 }
 
 /// The selected preset step's template: flags, expressions, options and payload.
-pub fn template_editor(ui: &mut Ui, t: &mut SendTemplate, st: &mut EditorState, step: usize) {
-    ui.label(RichText::new(format!("Step {} template", step + 1)).strong());
-    ui.label("Numbers may be expressions over earlier replies: isn + 1, peer.seq + 1, peer.seq + peer.len, random.");
+pub fn template_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, step: usize) {
+    ui.label(RichText::new(tf("ui.template.heading", &[("n", &(step + 1).to_string())])).strong());
+    ui.label(t("ui.template.help"));
     egui::Grid::new("tpl-grid").num_columns(2).show(ui, |ui| {
         for (name, e) in [
-            ("seq", &mut t.seq),
-            ("ack", &mut t.ack),
-            ("sport", &mut t.sport),
-            ("dport", &mut t.dport),
-            ("window", &mut t.window),
-            ("urgent", &mut t.urgent),
+            ("seq", &mut tpl.seq),
+            ("ack", &mut tpl.ack),
+            ("sport", &mut tpl.sport),
+            ("dport", &mut tpl.dport),
+            ("window", &mut tpl.window),
+            ("urgent", &mut tpl.urgent),
         ] {
             ui.label(name).on_hover_text(help::field(&format!("tcp.{name}")));
             st.bufs.expr(ui, &format!("tpl.{step}.{name}"), e);
             ui.end_row();
         }
     });
-    ui.horizontal_wrapped(|ui| flag_buttons(ui, &mut t.flags.0, st));
-    options_editor(ui, &mut t.options, &mut st.bufs, &format!("tpl.{step}.opt"));
-    let mut has_payload = t.payload.is_some();
-    if ui.checkbox(&mut has_payload, "payload").changed() {
-        t.payload = has_payload.then(|| Payload::Text(String::new()));
+    ui.horizontal_wrapped(|ui| flag_buttons(ui, &mut tpl.flags.0, st));
+    options_editor(ui, &mut tpl.options, &mut st.bufs, &format!("tpl.{step}.opt"));
+    let mut has_payload = tpl.payload.is_some();
+    if ui.checkbox(&mut has_payload, t("ui.template.payload")).changed() {
+        tpl.payload = has_payload.then(|| Payload::Text(String::new()));
     }
-    if let Some(p) = &mut t.payload {
+    if let Some(p) = &mut tpl.payload {
         payload_editor(ui, p, &mut st.bufs, &format!("tpl.{step}.payload"));
     }
 }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use egui::{Color32, Response, RichText, TextEdit, Ui};
 
 use crate::cli::values;
+use crate::i18n::{t, tf};
 use crate::wire::{Auto, Checksum};
 
 /// The typed text and the error of every field, by key.
@@ -87,7 +88,7 @@ impl Buffers {
     {
         ui.horizontal(|ui| {
             let mut auto = matches!(value, Auto::Auto);
-            let r = ui.checkbox(&mut auto, "auto").on_hover_text("Computed when built; untick to set it by hand.");
+            let r = ui.checkbox(&mut auto, t("ui.value.auto")).on_hover_text(t("ui.value.auto_tip"));
             if r.changed() {
                 *value = if auto { Auto::Auto } else { Auto::Manual(value.or(auto_shows)) };
                 self.texts.remove(key);
@@ -105,11 +106,10 @@ impl Buffers {
     pub fn checksum(&mut self, ui: &mut Ui, key: &str, value: &mut Checksum) -> Response {
         ui.horizontal(|ui| {
             let before = *value;
-            ui.selectable_value(value, Checksum::Auto, "auto").on_hover_text("The correct checksum.");
-            ui.selectable_value(value, Checksum::Bad, "bad")
-                .on_hover_text("Deliberately wrong (the correct value XOR 0xFFFF): receivers must drop it.");
+            ui.selectable_value(value, Checksum::Auto, t("ui.value.auto")).on_hover_text(t("ui.checksum.auto_tip"));
+            ui.selectable_value(value, Checksum::Bad, t("ui.checksum.bad")).on_hover_text(t("ui.checksum.bad_tip"));
             let manual = matches!(value, Checksum::Manual(_));
-            let r = ui.selectable_label(manual, "manual").on_hover_text("A value typed by hand.");
+            let r = ui.selectable_label(manual, t("ui.checksum.manual")).on_hover_text(t("ui.checksum.manual_tip"));
             if r.clicked() && !manual {
                 *value = Checksum::Manual(0);
             }
@@ -120,7 +120,7 @@ impl Buffers {
             if let Checksum::Manual(v) = value {
                 let (resp, parsed) = self.text_field(ui, key, format!("0x{v:04x}"), 70.0, |s| {
                     let h = s.trim_start_matches("0x").trim_start_matches("0X");
-                    u16::from_str_radix(h, 16).map_err(|_| "a 16-bit hex value, e.g. 0x1c46".to_string())
+                    u16::from_str_radix(h, 16).map_err(|_| t("ui.value.err_hex16").to_string())
                 });
                 if let Some(p) = parsed {
                     *v = p;
@@ -141,7 +141,7 @@ impl Buffers {
         let (resp, parsed) = self.text_field(ui, key, value.to_string(), 200.0, |s| {
             s.parse::<A>().map_err(|_| {
                 let family = if (*value).into().is_ipv4() { "IPv4" } else { "IPv6" };
-                format!("not an {family} address")
+                tf("ui.value.err_address", &[("family", family)])
             })
         });
         if let Some(p) = parsed {
@@ -159,10 +159,10 @@ impl Buffers {
                     .code_editor()
                     .desired_rows(3)
                     .desired_width(f32::INFINITY)
-                    .hint_text("hex bytes"),
+                    .hint_text(t("ui.value.hex_hint")),
             )
         } else {
-            ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0).hint_text("hex bytes"))
+            ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0).hint_text(t("ui.value.hex_hint")))
         };
         if resp.changed() {
             match values::hex_vec(text) {

@@ -7,6 +7,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::app::Action;
 use crate::exchange::StepVerdict;
+use crate::i18n::{t, tf};
 use crate::preset::{builtin, Preset, Step};
 
 /// A user preset found on disk.
@@ -50,34 +51,32 @@ pub fn show(
     selected_step: Option<usize>,
     out: &mut Vec<Action>,
 ) {
-    ui.heading("Presets");
-    ui.horizontal(|ui| {
-        if ui.button("📂 Open…").clicked() {
+    ui.heading(t("ui.library.heading"));
+    // Wrapped: longer (translated) button labels take a second row instead of widening the panel.
+    ui.horizontal_wrapped(|ui| {
+        if ui.button(t("ui.library.open")).clicked() {
             out.push(Action::OpenDialog);
         }
-        let save = ui.add_enabled(current.is_some(), egui::Button::new("💾 Save"));
-        if save.on_hover_text(path.unwrap_or("choose a file first")).clicked() {
+        let save = ui.add_enabled(current.is_some(), egui::Button::new(t("ui.library.save")));
+        if save.on_hover_text(path.unwrap_or(t("ui.library.save_tip"))).clicked() {
             out.push(Action::Save { as_new: path.is_none() });
         }
-        if ui.add_enabled(current.is_some(), egui::Button::new("Save as…")).clicked() {
+        if ui.add_enabled(current.is_some(), egui::Button::new(t("ui.library.save_as"))).clicked() {
             out.push(Action::Save { as_new: true });
         }
     });
     ui.separator();
-    ui.label(RichText::new("Built-in").strong());
+    ui.label(RichText::new(t("ui.library.builtin")).strong());
     for name in builtin::names() {
         let on = current.is_some_and(|p| p.name == name) && path.is_none();
         if ui.selectable_label(on, name).clicked() {
             out.push(Action::LoadBuiltin(name));
         }
     }
-    ui.label(RichText::new("Mine").strong());
+    ui.label(RichText::new(t("ui.library.mine")).strong());
     if users.is_empty() {
-        ui.label(
-            RichText::new(format!("(none yet in {})", user_dir().map(|d| d.display().to_string()).unwrap_or_default()))
-                .weak()
-                .small(),
-        );
+        let dir = user_dir().map(|d| d.display().to_string()).unwrap_or_default();
+        ui.label(RichText::new(tf("ui.library.none_yet", &[("dir", &dir)])).weak().small());
     }
     for (i, u) in users.iter().enumerate() {
         match &u.loaded {
@@ -95,7 +94,7 @@ pub fn show(
     }
     let Some(p) = current else { return };
     ui.separator();
-    ui.label(RichText::new(format!("Steps of {}", p.name)).strong()).on_hover_text(&p.explain);
+    ui.label(RichText::new(tf("ui.library.steps_of", &[("name", &p.name)])).strong()).on_hover_text(&p.explain);
     for (i, s) in p.steps.iter().enumerate() {
         let v = verdicts.iter().find(|v| v.step == i);
         let mark = match v {
@@ -104,16 +103,18 @@ pub fn show(
             None => "",
         };
         let text = match s {
-            Step::Send(t) => {
-                let mut d = format!("Send {}", t.flags.0.wireshark());
-                if let Some(a) = &t.ack {
-                    d += &format!(" ack={a}");
+            Step::Send(tpl) => {
+                let mut flags = tpl.flags.0.wireshark();
+                if let Some(a) = &tpl.ack {
+                    flags += &format!(" ack={a}");
                 }
-                d
+                tf("ui.step.send", &[("flags", &flags)])
             }
-            Step::Expect(x) => format!("Expect {} within {} ms", x.flags, x.within_ms),
-            Step::ExpectNothing { within_ms } => format!("Expect nothing for {within_ms} ms"),
-            Step::Sleep(ms) => format!("Sleep {ms} ms"),
+            Step::Expect(x) => {
+                tf("ui.step.expect", &[("flags", &x.flags.to_string()), ("ms", &x.within_ms.to_string())])
+            }
+            Step::ExpectNothing { within_ms } => tf("ui.step.expect_nothing", &[("ms", &within_ms.to_string())]),
+            Step::Sleep(ms) => tf("ui.step.sleep", &[("ms", &ms.to_string())]),
         };
         let r = ui.selectable_label(selected_step == Some(i), format!("{mark}{}. {text}", i + 1));
         let r = match v {

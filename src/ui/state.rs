@@ -32,6 +32,9 @@ pub struct PersistedState {
     pub absolute: bool,
     /// How long Send-one listens for replies, in ms.
     pub wait_ms: u64,
+    /// The language chosen in the app (`None`: the locale's, or `--lang`).
+    #[serde(default)]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 impl Default for PersistedState {
@@ -46,6 +49,7 @@ impl Default for PersistedState {
             preset_path: None,
             absolute: false,
             wait_ms: 1000,
+            lang: None,
         }
     }
 }

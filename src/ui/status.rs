@@ -2,6 +2,7 @@
 
 use egui::{Color32, RichText, Ui};
 
+use crate::i18n::{t, tf};
 use crate::link::helper;
 use crate::link::privileges::RawPrivileges;
 
@@ -30,27 +31,24 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
         if s.running {
             ui.spinner();
         }
-        ui.label(format!("link: {}", s.link));
+        ui.label(tf("ui.status.link", &[("link", s.link)]));
         ui.separator();
         if s.privileges.raw {
-            ui.label(RichText::new("raw sending available").color(Color32::from_rgb(0x06, 0xd6, 0xa0)));
+            ui.label(RichText::new(t("ui.status.raw_available")).color(Color32::from_rgb(0x06, 0xd6, 0xa0)));
         } else {
-            ui.label(
-                RichText::new("raw mode unavailable: using the simulated lab host")
-                    .color(Color32::from_rgb(0xff, 0xd1, 0x66)),
-            );
-            help = ui.link("How to enable raw sending").clicked();
+            ui.label(RichText::new(t("ui.status.raw_unavailable")).color(Color32::from_rgb(0xff, 0xd1, 0x66)));
+            help = ui.link(t("ui.status.how_to_raw")).clicked();
         }
         ui.separator();
-        ui.label(format!("{} events", s.events));
+        ui.label(tf("ui.status.events", &[("n", &s.events.to_string())]));
         if s.dropped > 0 {
             ui.label(
-                RichText::new(format!("{} dropped by the capture ring", s.dropped))
+                RichText::new(tf("ui.status.dropped", &[("n", &s.dropped.to_string())]))
                     .color(Color32::from_rgb(0xef, 0x47, 0x6f)),
             );
         }
         ui.separator();
-        let msg = RichText::new(s.message);
+        let msg = RichText::new(if s.message.is_empty() { t("ui.msg.ready") } else { s.message });
         ui.label(if s.is_error { msg.color(Color32::from_rgb(0xef, 0x47, 0x6f)) } else { msg });
     });
     help
@@ -58,15 +56,14 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
 
 /// The window that explains why raw mode is unavailable and how to enable it on this OS.
 pub fn privileges_window(ctx: &egui::Context, open: &mut bool, why: &str) {
-    egui::Window::new("How to enable raw sending").open(open).resizable(false).default_width(520.0).show(ctx, |ui| {
+    // A fixed id: the title is translated, the window's place and size must survive a switch.
+    let window = egui::Window::new(t("ui.status.how_to_raw")).id(egui::Id::unique("privileges-window"));
+    window.open(open).resizable(false).default_width(520.0).show(ctx, |ui| {
         if !why.is_empty() {
             ui.label(RichText::new(why).color(Color32::from_rgb(0xff, 0xd1, 0x66)));
             ui.separator();
         }
-        ui.label(
-            "tcpcraft never runs as root. Raw sockets belong to a small helper, tcpcraft-link, which needs one \
-             permission, granted once (the tcpcraft package does this when it installs):",
-        );
+        ui.label(t("ui.privileges.intro"));
         let found = helper::locate().ok();
         let cmd = if cfg!(target_os = "linux") {
             helper::setcap_command(found.as_deref())
@@ -74,15 +71,15 @@ pub fn privileges_window(ctx: &egui::Context, open: &mut bool, why: &str) {
             crate::link::privileges::fix_command()
         };
         ui.add(egui::TextEdit::multiline(&mut cmd.as_str()).code_editor().desired_rows(2).desired_width(f32::INFINITY));
-        if ui.button("📋 Copy").clicked() {
+        if ui.button(t("ui.privileges.copy")).clicked() {
             ui.ctx().copy_text(cmd.clone());
         }
         if cfg!(windows) {
-            ui.hyperlink_to("Download Npcap (npcap.com)", "https://npcap.com/#download");
+            ui.hyperlink_to(t("ui.privileges.npcap"), "https://npcap.com/#download");
         }
         if cfg!(target_os = "macos") {
-            ui.hyperlink_to("Wireshark's ChmodBPF (capture permission)", "https://www.wireshark.org/download.html");
+            ui.hyperlink_to(t("ui.privileges.chmodbpf"), "https://www.wireshark.org/download.html");
         }
-        ui.label("Until then, every lab works against the simulated lab host (a real TCP stack inside tcpcraft).");
+        ui.label(t("ui.privileges.until"));
     });
 }

@@ -5,6 +5,7 @@ use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
 use crate::exchange::sweep::{PortResult, Progress, Verdict};
+use crate::i18n::{t, tf};
 use crate::preset::builtin;
 
 /// The tab's inputs and results.
@@ -67,6 +68,16 @@ fn color(v: Verdict) -> Color32 {
     }
 }
 
+/// A verdict's name, in the current language (the CSV keeps the English words).
+pub fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Open => t("ui.verdict.open"),
+        Verdict::Closed => t("ui.verdict.closed"),
+        Verdict::Filtered => t("ui.verdict.filtered"),
+        Verdict::Unreachable => t("ui.verdict.unreachable"),
+    }
+}
+
 /// The results as CSV (`host,port,verdict,reply`).
 pub fn csv(results: &[PortResult]) -> String {
     let mut out = String::from("host,port,verdict,reply\n");
@@ -79,34 +90,35 @@ pub fn csv(results: &[PortResult]) -> String {
 /// Draws the tab.
 pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepAction> {
     let mut action = None;
-    ui.heading("Sweep: one probe across many ports");
+    ui.heading(t("ui.sweep.heading"));
     egui::Grid::new("sweep-form").num_columns(2).show(ui, |ui| {
-        ui.label("probe preset");
-        egui::ComboBox::from_label("probe").selected_text(&tab.preset).show_ui(ui, |ui| {
+        ui.label(t("ui.sweep.probe_preset"));
+        // A fixed id: the label is translated.
+        egui::ComboBox::new("probe", t("ui.sweep.probe")).selected_text(&tab.preset).show_ui(ui, |ui| {
             for n in builtin::names() {
                 ui.selectable_value(&mut tab.preset, n.to_string(), n);
             }
         });
         ui.end_row();
-        ui.label("targets");
+        ui.label(t("ui.sweep.targets"));
         ui.add(egui::TextEdit::singleline(&mut tab.targets).hint_text("127.0.0.1, 10.0.0.0/30"));
         ui.end_row();
-        ui.label("ports");
+        ui.label(t("ui.sweep.ports"));
         ui.add(egui::TextEdit::singleline(&mut tab.ports).hint_text("1-1024,8080"));
         ui.end_row();
-        ui.label("rate (pps)");
+        ui.label(t("ui.sweep.rate"));
         ui.add(egui::DragValue::new(&mut tab.rate).range(1..=crate::exchange::sweep::DEFAULT_RATE))
-            .on_hover_text("Capped at 10,000 packets per second in the app.");
+            .on_hover_text(t("ui.sweep.rate_tip"));
         ui.end_row();
     });
     ui.horizontal(|ui| {
-        if ui.add_enabled(!running, egui::Button::new("▶ Start sweep")).clicked() {
+        if ui.add_enabled(!running, egui::Button::new(t("ui.sweep.start"))).clicked() {
             action = Some(SweepAction::Start);
         }
-        if ui.add_enabled(running, egui::Button::new("⏹ Stop")).clicked() {
+        if ui.add_enabled(running, egui::Button::new(t("ui.top.stop"))).clicked() {
             action = Some(SweepAction::Stop);
         }
-        if ui.add_enabled(!tab.results.is_empty(), egui::Button::new("💾 Export CSV…")).clicked() {
+        if ui.add_enabled(!tab.results.is_empty(), egui::Button::new(t("ui.sweep.export_csv"))).clicked() {
             action = Some(SweepAction::ExportCsv);
         }
     });
@@ -115,16 +127,18 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
     }
     if let Some(p) = tab.progress {
         let frac = if p.total == 0 { 0.0 } else { (p.sent.min(p.total) as f32) / p.total as f32 };
-        ui.add(egui::ProgressBar::new(frac).text(format!("{} / {} probes, {} replies", p.sent, p.total, p.replies)));
+        let (sent, total, replies) = (p.sent.to_string(), p.total.to_string(), p.replies.to_string());
+        let text = tf("ui.sweep.progress", &[("sent", &sent), ("total", &total), ("replies", &replies)]);
+        ui.add(egui::ProgressBar::new(frac).text(text));
     }
     ui.separator();
     ui.horizontal(|ui| {
-        ui.label("show:");
+        ui.label(t("ui.sweep.show"));
         for (i, v) in VERDICTS.iter().enumerate() {
             let n = tab.results.iter().filter(|r| r.verdict == *v).count();
-            ui.toggle_value(&mut tab.show[i], RichText::new(format!("{} ({n})", v.as_str())).color(color(*v)));
+            ui.toggle_value(&mut tab.show[i], RichText::new(format!("{} ({n})", verdict_name(*v))).color(color(*v)));
         }
-        ui.checkbox(&mut tab.by_verdict, "sort by verdict");
+        ui.checkbox(&mut tab.by_verdict, t("ui.sweep.sort_by_verdict"));
     });
     let mut rows: Vec<&PortResult> = tab
         .results
@@ -142,9 +156,11 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
         .column(Column::exact(100.0))
         .column(Column::remainder())
         .header(18.0, |mut h| {
-            for t in ["host", "port", "verdict", "reply"] {
+            let names =
+                [t("ui.sweep.col_host"), t("ui.sweep.col_port"), t("ui.sweep.col_verdict"), t("ui.sweep.col_reply")];
+            for name in names {
                 h.col(|ui| {
-                    ui.strong(t);
+                    ui.strong(name);
                 });
             }
         })
@@ -158,7 +174,7 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
                     ui.label(r.port.to_string());
                 });
                 row.col(|ui| {
-                    ui.colored_label(color(r.verdict), r.verdict.as_str());
+                    ui.colored_label(color(r.verdict), verdict_name(r.verdict));
                 });
                 row.col(|ui| {
                     ui.label(&r.reply);

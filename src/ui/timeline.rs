@@ -6,6 +6,7 @@ use egui::{Align2, Color32, FontId, Pos2, Sense, Stroke, Ui, Vec2};
 use egui_extras::{Column, TableBuilder};
 
 use crate::exchange::{Dir, StepVerdict, TimelineEvent};
+use crate::i18n::t;
 use crate::link::Origin;
 
 /// Height of one ladder row.
@@ -18,6 +19,16 @@ pub fn origin_color(o: Origin) -> Color32 {
         Origin::Peer => Color32::from_rgb(0x06, 0xd6, 0xa0),
         Origin::LocalKernel => Color32::from_rgb(0xef, 0x47, 0x6f),
         Origin::Icmp => Color32::from_rgb(0xb3, 0x88, 0xff),
+    }
+}
+
+/// The name of an origin, in the current language.
+pub fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::Crafted => t("ui.origin.crafted"),
+        Origin::Peer => t("ui.origin.peer"),
+        Origin::LocalKernel => t("ui.origin.kernel"),
+        Origin::Icmp => "ICMP",
     }
 }
 
@@ -60,9 +71,9 @@ pub fn ladder(
     let mut clicked = None;
     ui.horizontal(|ui| {
         let w = ui.available_width();
-        ui.label(egui::RichText::new("Client (us)").strong());
+        ui.label(egui::RichText::new(t("ui.timeline.client")).strong());
         ui.add_space((w - 220.0).max(0.0));
-        ui.label(egui::RichText::new("Server (peer)").strong());
+        ui.label(egui::RichText::new(t("ui.timeline.server")).strong());
     });
     egui::ScrollArea::vertical()
         .id_salt("ladder")
@@ -144,9 +155,11 @@ pub fn table(ui: &mut Ui, events: &[TimelineEvent], absolute: bool, selected: Op
         .column(Column::exact(44.0))
         .column(Column::remainder().at_least(120.0).clip(true))
         .header(18.0, |mut h| {
-            for t in ["#", "ms", "origin", "flags", "seq", "ack", "len", "rtt", "note"] {
+            let origin = t("ui.timeline.col_origin");
+            let (flags, note) = (t("ui.timeline.col_flags"), t("ui.timeline.col_note"));
+            for name in ["#", "ms", origin, flags, "seq", "ack", "len", "rtt", note] {
                 h.col(|ui| {
-                    ui.strong(t);
+                    ui.strong(name);
                 });
             }
         })
@@ -162,7 +175,7 @@ pub fn table(ui: &mut Ui, events: &[TimelineEvent], absolute: bool, selected: Op
                     ui.label(format!("{:.3}", e.t_us as f64 / 1000.0));
                 });
                 row.col(|ui| {
-                    ui.colored_label(origin_color(e.origin), e.origin.as_str());
+                    ui.colored_label(origin_color(e.origin), origin_name(e.origin));
                 });
                 let (flags, seq, ack, len) = match &e.segment {
                     Some(s) if absolute => (s.tcp.flags.wireshark(), s.tcp.seq, s.tcp.ack, s.payload.len()),
