@@ -1,21 +1,47 @@
 //! The desktop app driven through egui_kittest (logic only, no GPU): flags reach the bytes, bad input is marked
-//! and never applied, a preset runs on the simulated link, presets save and load.
+//! and never applied, a preset runs on the simulated link, presets save and load, the language menu switches the
+//! whole window between English and Korean.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{By, Queryable};
 use egui_kittest::Harness;
+use tcpcraft::i18n::{self, Lang};
 use tcpcraft::ui::app::TcpcraftApp;
 use tcpcraft::ui::state::PersistedState;
 use tcpcraft::ui::worker::LinkKind;
 
-fn harness() -> Harness<'static, TcpcraftApp> {
-    let app = TcpcraftApp::with_state(PersistedState::default(), None, None);
+/// The language is one per process, and tests run on parallel threads: the tests that read English labels share
+/// this lock, and a test that switches the language holds it alone.
+static LANG: RwLock<()> = RwLock::new(());
+
+/// Sets English again when dropped, so a failed assertion in another language leaves no trace.
+struct BackToEnglish;
+
+impl Drop for BackToEnglish {
+    fn drop(&mut self) {
+        i18n::set(Lang::En);
+    }
+}
+
+/// The app with this state in a test harness.
+fn harness_with(state: PersistedState) -> Harness<'static, TcpcraftApp> {
+    let app = TcpcraftApp::with_state(state, None, None);
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_max_steps(64)
+        // The app's fonts, as `TcpcraftApp::new` installs them: egui lays out no Hangul without them.
+        .with_context_setup(tcpcraft::ui::fonts::install)
         .build_ui_state(|ui, app: &mut TcpcraftApp| app.ui_root(ui), app)
+}
+
+/// An English app, and the shared hold on the language that keeps it English.
+fn harness() -> (RwLockReadGuard<'static, ()>, Harness<'static, TcpcraftApp>) {
+    let guard = LANG.read().unwrap_or_else(PoisonError::into_inner);
+    i18n::set(Lang::En);
+    (guard, harness_with(PersistedState::default()))
 }
 
 /// Steps the UI until `done` holds (the worker runs on its own thread), at most 10 s.
@@ -31,7 +57,7 @@ fn step_until(h: &mut Harness<'static, TcpcraftApp>, done: impl Fn(&TcpcraftApp)
 
 #[test]
 fn toggling_syn_and_ack_changes_the_flag_byte() {
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     assert_eq!(h.state().built().unwrap()[33], 0x02, "SYN only");
     h.get_by_label("ACK").scroll_to_me();
@@ -48,7 +74,7 @@ fn toggling_syn_and_ack_changes_the_flag_byte() {
 
 #[test]
 fn an_invalid_port_is_marked_and_not_applied() {
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     let port = || By::new().role(egui::accesskit::Role::TextInput).value("40000");
     h.get(port()).scroll_to_me();
@@ -64,7 +90,7 @@ fn an_invalid_port_is_marked_and_not_applied() {
 
 #[test]
 fn normal_open_runs_on_the_simulated_link_with_three_arrows_and_checks() {
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     h.get_by_label("normal-open").click();
     h.run();
@@ -83,7 +109,7 @@ fn normal_open_runs_on_the_simulated_link_with_three_arrows_and_checks() {
 
 #[test]
 fn step_through_pauses_before_each_send() {
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     h.get_by_label("⏸ Step").click();
     h.step();
@@ -102,7 +128,7 @@ fn step_through_pauses_before_each_send() {
 fn a_preset_saves_to_a_file_and_loads_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mine.ron");
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     h.get_by_label("half-open").click();
     h.run();
@@ -119,7 +145,7 @@ fn a_preset_saves_to_a_file_and_loads_back() {
 
 #[test]
 fn craft_from_a_timeline_event_fills_the_editor() {
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     h.get_by_label_contains("Run").click();
     h.step();
@@ -136,7 +162,7 @@ fn craft_from_a_timeline_event_fills_the_editor() {
 
 #[test]
 fn the_sweep_tab_runs_and_filters() {
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     h.get_by_label("Sweep").click();
     h.run();
@@ -157,7 +183,7 @@ fn the_sweep_tab_runs_and_filters() {
 fn the_timeline_exports_to_pcap_and_imports_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.pcap");
-    let mut h = harness();
+    let (_lang, mut h) = harness();
     h.run();
     h.get_by_label_contains("Run").click();
     h.step();
@@ -178,4 +204,48 @@ fn the_timeline_exports_to_pcap_and_imports_back() {
     assert!(h.state().rt.message.0.contains("preset draft with 3 steps"));
     h.state_mut().import_pcap(&dir.path().join("missing.pcap"));
     assert!(h.state().rt.message.1, "a missing file is reported as an error");
+}
+
+#[test]
+fn the_language_menu_switches_the_window_to_korean_and_back() {
+    let _lang = LANG.write().unwrap_or_else(PoisonError::into_inner);
+    let _reset = BackToEnglish;
+    i18n::set(Lang::En);
+    let mut h = harness_with(PersistedState::default());
+    h.run();
+    assert!(h.query_by_label("▶ Run").is_some());
+    assert!(h.query_by_label("ready").is_some(), "the status bar");
+    // The menu sits in the top bar, labelled in the current language, and lists each language by its own name.
+    h.get(By::new().role(egui::accesskit::Role::ComboBox).value("English")).click();
+    h.run();
+    h.get_by_label("한국어").click();
+    h.run();
+    assert_eq!(i18n::current(), Lang::Ko);
+    assert_eq!(h.state().state.lang, Some(Lang::Ko), "the choice is remembered");
+    assert!(h.query_by_label("▶ 실행").is_some(), "the Run button speaks Korean");
+    assert!(h.query_by_label("타임라인").is_some(), "and the timeline's heading");
+    assert!(h.query_by_label("시퀀스 번호").is_some(), "and the editor's fields");
+    assert!(h.query_by_label("준비됨").is_some(), "the status message follows the switch");
+    assert!(h.query_by_label("▶ Run").is_none(), "no English label is left behind");
+    // A run in Korean: the status message and the timeline's notes come from the Korean catalogs.
+    h.get_by_label("▶ 실행").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    assert!(h.state().rt.message.0.contains("모든 기대 조건 충족"), "{}", h.state().rt.message.0);
+    assert!(h.query_all_by_label_contains("3-way handshake의 세 번째 세그먼트").next().is_some(), "the ACK's note");
+    // And back to English, through the menu that is now labelled in Korean.
+    h.get_by_label("언어").click();
+    h.run();
+    h.get_by_label("English").click();
+    h.run();
+    assert_eq!(i18n::current(), Lang::En);
+    assert_eq!(h.state().state.lang, Some(Lang::En));
+    assert!(h.query_by_label("▶ Run").is_some());
+    assert!(h.query_by_label("Timeline").is_some());
+    assert!(h.state().rt.message.0.contains("every expectation met"), "{}", h.state().rt.message.0);
+    // A language the state remembers is applied at start.
+    let mut h = harness_with(PersistedState { lang: Some(Lang::Ko), ..PersistedState::default() });
+    assert_eq!(i18n::current(), Lang::Ko);
+    h.run();
+    assert!(h.query_by_label("▶ 실행").is_some());
 }
