@@ -192,6 +192,21 @@ else
     echo "  note: cannot mount a ramfs here, so the no-xattr path of postinst was not exercised"
 fi
 
+echo "== .deb: dpkg itself installs and removes it in an empty root (it runs postinst with DPKG_ROOT set)"
+# An empty dpkg database, so the dependencies (libc6, libcap2-bin) are absent there: --force-depends.
+# --force-script-chrootless runs the maintainer scripts on this system's tools instead of chrooting.
+DROOT="$WORK/dpkg-root"
+mkdir -p "$DROOT/var/lib/dpkg/updates" "$DROOT/var/lib/dpkg/info"
+touch "$DROOT/var/lib/dpkg/status"
+dpkg_root() { dpkg --root="$DROOT" --force-script-chrootless --force-depends --log=/dev/null "$@"; }
+dpkg_root -i "$DEB" >"$WORK/dpkg.log" 2>&1 || fail ".deb: dpkg -i into $DROOT failed: $(cat "$WORK/dpkg.log")"
+got=$(getcap -r "$DROOT" 2>/dev/null | sed "s|^$DROOT/||" | tr -s ' ' | paste -sd' ' -)
+[ "$got" = "usr/bin/tcpcraft-link cap_net_admin,cap_net_raw=eip" ] ||
+    fail ".deb: after dpkg -i, files with capabilities are '$got', want only usr/bin/tcpcraft-link"
+dpkg_root -r tcpcraft >"$WORK/dpkg.log" 2>&1 || fail ".deb: dpkg -r failed: $(cat "$WORK/dpkg.log")"
+[ ! -e "$DROOT/usr/bin/tcpcraft-link" ] || fail ".deb: dpkg -r left usr/bin/tcpcraft-link behind"
+ok ".deb: dpkg -i runs postinst (capabilities on the helper only) and dpkg -r removes everything"
+
 # --- the tarball ----------------------------------------------------------------------------------------------
 echo "== tarball: layout"
 X="$WORK/tar"
