@@ -88,4 +88,3 @@ pub fn check(args: &CheckArgs) -> Result<LabOutput, CliError> {
     };
     Ok(LabOutput { text, pass: grade.pass })
 }
-

@@ -100,6 +100,8 @@ pub struct Runtime {
     pub started: Option<std::time::SystemTime>,
     /// The Sweep tab.
     pub sweep: super::sweep::SweepTab,
+    /// The lab panel's state (hints opened).
+    pub lab: super::lab::LabView,
 }
 
 /// A status message as its catalog key and arguments, and the text it gave.
@@ -174,6 +176,7 @@ impl TcpcraftApp {
                 tab: Tab::Craft,
                 started: None,
                 sweep: super::sweep::SweepTab::default(),
+                lab: super::lab::LabView::default(),
             },
         };
         app.say("ui.msg.ready", &[], false);
@@ -381,6 +384,7 @@ impl TcpcraftApp {
     }
 
     fn load_preset(&mut self, p: preset::Preset, path: Option<String>) {
+        self.rt.lab = super::lab::LabView::default();
         self.say("ui.msg.preset_loaded", &[("name", p.name.clone())], false);
         if let Some(t) = &p.target {
             self.state.target = format!("{t}:{}", p.port);
@@ -697,27 +701,22 @@ impl TcpcraftApp {
 
     fn center(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         if let Some((step, spec)) = &self.rt.paused {
-            egui::Frame::group(ui.style()).fill(Color32::from_rgb(0x2a, 0x24, 0x10)).show(ui, |ui| {
-                ui.label(RichText::new(tf("ui.pause.heading", &[("n", &(step + 1).to_string())])).strong());
-                let t = &spec.tcp;
-                ui.monospace(format!(
-                    "{} seq={} ack={} win={} len={}",
-                    t.flags.wireshark(),
-                    t.seq,
-                    t.ack,
-                    t.window,
-                    spec.payload.bytes().len()
-                ));
-                if ui.button(i18n::t("ui.pause.next")).clicked() {
-                    out.push(Action::Next);
-                }
-            });
+            let preset = self.state.preset.as_ref();
+            if super::step::paused(ui, *step, spec, preset, &self.rt.verdicts, &self.rt.events) {
+                out.push(Action::Next);
+            }
         }
         let bytes_h = 190.0;
         egui::ScrollArea::vertical()
             .id_salt("editor-scroll")
             .max_height((ui.available_height() - bytes_h).max(120.0))
             .show(ui, |ui| {
+                if let Some(ex) = self.state.preset.as_ref().and_then(|p| p.exercise.as_ref()) {
+                    let finished = !self.rt.running && !self.rt.events.is_empty();
+                    let graded = finished.then(|| super::lab::grade(ex, &self.rt.events, &self.rt.verdicts));
+                    super::lab::show(ui, ex, &mut self.rt.lab, graded.as_ref());
+                    ui.add_space(6.0);
+                }
                 let step = self.rt.selected_step;
                 let template = step.and_then(|i| match self.state.preset.as_mut().and_then(|p| p.steps.get_mut(i)) {
                     Some(Step::Send(t)) => Some(t),

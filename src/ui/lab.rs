@@ -52,7 +52,7 @@ pub fn show(ui: &mut Ui, ex: &Exercise, view: &mut LabView, graded: Option<&lab:
                     let (mark, color) = if g.met { ("✔", GOOD) } else { ("✖", BAD) };
                     ui.label(RichText::new(format!("{mark} {}", g.check)).color(color));
                     if let Some(f) = &g.feedback {
-                        ui.label(RichText::new(format!("    → {f}")).color(color));
+                        ui.label(RichText::new(format!("      {f}")).italics().color(color));
                     }
                 }
                 let left = grade.goals.iter().filter(|g| !g.met).count().to_string();

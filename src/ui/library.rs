@@ -73,6 +73,13 @@ pub fn show(
             out.push(Action::LoadBuiltin(name));
         }
     }
+    ui.label(RichText::new(format!("🎓 {}", t("ui.library.labs"))).strong());
+    for (name, _) in builtin::LABS {
+        let on = current.is_some_and(|p| p.name == *name) && path.is_none();
+        if ui.selectable_label(on, *name).clicked() {
+            out.push(Action::LoadBuiltin(name));
+        }
+    }
     ui.label(RichText::new(t("ui.library.mine")).strong());
     if users.is_empty() {
         let dir = user_dir().map(|d| d.display().to_string()).unwrap_or_default();
