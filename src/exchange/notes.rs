@@ -18,6 +18,18 @@ pub struct Note {
     pub extra: Vec<String>,
 }
 
+/// The longer explanations (`explain.<topic>` in `assets/i18n/`, titled `explain.title.<topic>`) that go with a
+/// note, for the detail pane.
+pub fn topics(note_key: &str) -> &'static [&'static str] {
+    match note_key {
+        "syn_open" | "synack" | "synack_ours" => &["handshake", "why_random_isn"],
+        "ack_handshake" => &["handshake", "seq_ack"],
+        "rst_halfopen" => &["half_open"],
+        "data_ours" | "data_peer" | "ack_ours" | "ack_peer" | "ack_fin" | "fin_ours" | "fin_peer" => &["seq_ack"],
+        _ => &[],
+    }
+}
+
 /// The template or phrase for note `key` in `lang` (`note.<key>` in `assets/i18n/`); the key when unknown.
 pub fn phrase_in(lang: Lang, key: &str) -> String {
     i18n::get_in(lang, &format!("note.{key}")).map_or_else(|| key.to_string(), str::to_string)
@@ -57,5 +69,21 @@ impl Note {
             out = out.replace(&format!("{{{k}}}"), &v);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod topic_tests {
+    use super::topics;
+    use crate::i18n::{get_in, keys, Lang};
+
+    /// Every explanation in the catalogs is reachable from some note, and has a title.
+    #[test]
+    fn every_explanation_is_reachable_and_titled() {
+        let notes: Vec<&str> = keys(Lang::En).filter_map(|k| k.strip_prefix("note.")).collect();
+        for topic in keys(Lang::En).filter_map(|k| k.strip_prefix("explain.")).filter(|k| !k.starts_with("title.")) {
+            assert!(notes.iter().any(|n| topics(n).contains(&topic)), "explain.{topic} is shown by no note");
+            assert!(get_in(Lang::En, &format!("explain.title.{topic}")).is_some(), "explain.{topic} has no title");
+        }
     }
 }

@@ -183,6 +183,29 @@ mod tests {
         assert_eq!(fill("a {x} b {x}", &[("x", "1")]), "a 1 b 1");
     }
 
+    /// No dead texts: every key outside the computed families (note., field., flag., option., explain.) is
+    /// written somewhere in the source.
+    #[test]
+    fn every_literal_key_is_used() {
+        let en = all(&EN_FILES);
+        let mut source = String::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                source += &std::fs::read_to_string(&p).unwrap();
+            }
+        }
+        let computed = ["note.", "field.", "flag.", "option.", "explain."];
+        let unused: Vec<&String> = en
+            .keys()
+            .filter(|k| !computed.iter().any(|p| k.starts_with(p)))
+            .filter(|k| !source.contains(&format!("\"{k}\"")))
+            .collect();
+        assert!(unused.is_empty(), "keys no code uses: {unused:?}");
+    }
+
     /// Every `t("…")`/`tf("…")` key written in the source exists in the English catalog.
     #[test]
     fn every_key_the_code_uses_exists() {

@@ -788,12 +788,21 @@ impl TcpcraftApp {
                 tf("ui.timeline.event", &[("i", &i.to_string()), ("label", &timeline::label(e, self.state.absolute))]);
             ui.label(RichText::new(title).strong());
             ui.label(e.note.render());
+            for topic in crate::exchange::notes::topics(&e.note.key) {
+                egui::CollapsingHeader::new(t(&format!("explain.title.{topic}")))
+                    .id_salt(("explain", *topic))
+                    .show(ui, |ui| ui.label(t(&format!("explain.{topic}"))));
+            }
             if let Some(seg) = &e.segment {
                 egui::CollapsingHeader::new(t("ui.timeline.parsed_fields")).id_salt("event-fields").show(ui, |ui| {
                     egui::ScrollArea::vertical().id_salt("event-fields-scroll").max_height(160.0).show(ui, |ui| {
                         egui::Grid::new("event-fields-grid").striped(true).show(ui, |ui| {
                             for f in wire::fields::fields(seg) {
-                                ui.monospace(f.key);
+                                let help = super::help::field(f.key);
+                                let key = ui.monospace(f.key);
+                                if !help.is_empty() {
+                                    key.on_hover_text(help);
+                                }
                                 ui.label(f.value.to_string());
                                 ui.end_row();
                             }

@@ -221,7 +221,7 @@ pub fn options_editor(ui: &mut Ui, opts: &mut Vec<TcpOption>, bufs: &mut Buffers
     let mut changed_shape = false;
     for (i, o) in opts.iter_mut().enumerate() {
         ui.horizontal(|ui| {
-            ui.label(format!("{}.", i + 1));
+            ui.label(format!("{}.", i + 1)).on_hover_text(help::option(o));
             let k = |name: &str| format!("{prefix}.{i}.{name}");
             match o {
                 TcpOption::Eol => {
