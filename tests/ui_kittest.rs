@@ -119,6 +119,13 @@ fn step_through_pauses_before_each_send() {
     h.step();
     step_until(&mut h, |a| a.rt.paused.as_ref().is_some_and(|(s, _)| *s == 2));
     assert_eq!(h.state().rt.events.len(), 2, "SYN and SYN-ACK so far");
+    // The ACK's ack number comes from the SYN-ACK: highlighted, with its input and the reason.
+    let peer_seq = h.state().rt.events[1].segment.as_ref().unwrap().tcp.seq;
+    assert!(h.query_by_label_contains("Computed from the peer's reply").is_some());
+    let line = format!("ack = peer.seq + 1 = {}", peer_seq.wrapping_add(1));
+    assert!(h.query_by_label_contains(&line).is_some(), "{line}");
+    assert!(h.query_by_label_contains(&format!("peer.seq = {peer_seq}")).is_some());
+    assert!(h.query_by_label_contains("which takes one sequence number, so we acknowledge its seq + 1").is_some());
     h.get_by_label_contains("Stop").click();
     h.run();
     assert!(!h.state().rt.running);
@@ -248,4 +255,37 @@ fn the_language_menu_switches_the_window_to_korean_and_back() {
     assert_eq!(i18n::current(), Lang::Ko);
     h.run();
     assert!(h.query_by_label("▶ 실행").is_some());
+}
+
+#[test]
+fn a_lab_is_graded_with_feedback_and_solved_by_editing_the_steps() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("lab-04-half-open").scroll_to_me();
+    h.run();
+    h.get_by_label("lab-04-half-open").click();
+    h.run();
+    assert!(h.query_by_label_contains("Find out that port 80 is open").is_some(), "the task is shown");
+    h.get_by_label("Show a hint").click();
+    h.run();
+    assert!(h.query_by_label_contains("Which flag aborts a connection at once?").is_some(), "the first hint");
+    // The starting steps complete the handshake: two goals fail, with their feedback.
+    h.get_by_label_contains("Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && !a.rt.events.is_empty());
+    assert!(h.query_by_label("✖ You never send a segment with exactly [ACK]").is_some());
+    assert!(h.query_by_label_contains("You completed the handshake with ACK").is_some(), "feedback");
+    assert!(h.query_by_label_contains("Not yet: 2 goal(s) to go.").is_some());
+    // The student's fix: the last Send becomes RST (as the solution does), and the run is solved.
+    {
+        let app = h.state_mut();
+        let p = app.state.preset.as_mut().unwrap();
+        p.steps = p.exercise.as_ref().unwrap().solution.clone();
+    }
+    h.run();
+    h.get_by_label_contains("Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    assert!(h.query_by_label_contains("Exercise solved").is_some());
+    assert!(h.query_by_label("✔ You send a segment with exactly [RST]").is_some());
 }
