@@ -273,11 +273,7 @@ fn run_sweep(mut cfg: crate::exchange::sweep::SweepConfig, kind: LinkKind, cmds:
                 cfg.src = src;
                 r
             }
-            Err(e) => {
-                return out.send(Msg::Failed(
-                    helper::fallback_message(&e).replace("Running on the simulated lab host instead. ", ""),
-                ))
-            }
+            Err(e) => return out.send(Msg::Failed(helper::unavailable_message(&e))),
         },
         LinkKind::Sim => {
             cfg.src = our_address(first);

@@ -63,20 +63,28 @@ pub fn setcap_command(helper: Option<&Path>) -> String {
 /// How to grant the helper its privileges on this platform, as a sentence.
 pub fn setcap_fix(helper: Option<&Path>) -> String {
     if cfg!(target_os = "linux") {
-        format!("Grant the helper its capabilities once with: {}", setcap_command(helper))
+        crate::i18n::tf("link.setcap_fix", &[("command", &setcap_command(helper))])
     } else {
         super::privileges::fix_command()
     }
 }
 
-/// What the GUI shows when raw mode is unavailable and it runs on the simulated lab host instead.
-pub fn fallback_message(why: &LinkError) -> String {
-    let how = match why {
+fn how_to_enable(why: &LinkError) -> String {
+    match why {
         LinkError::Privileges { fix, .. } => fix.clone(),
         _ if cfg!(windows) => super::privileges::fix_command(),
         _ => setcap_fix(locate().ok().as_deref()),
-    };
-    format!("Raw mode is not available ({why}). Running on the simulated lab host instead. To enable raw mode: {how}")
+    }
+}
+
+/// What the GUI shows when raw mode is unavailable and it runs on the simulated lab host instead.
+pub fn fallback_message(why: &LinkError) -> String {
+    crate::i18n::tf("link.fallback", &[("why", &why.to_string()), ("how", &how_to_enable(why))])
+}
+
+/// Why raw mode is unavailable and how to enable it, for work that has no simulated fallback (a sweep).
+pub fn unavailable_message(why: &LinkError) -> String {
+    crate::i18n::tf("link.unavailable", &[("why", &why.to_string()), ("how", &how_to_enable(why))])
 }
 
 /// Whether raw mode through the helper is available; the error says why not and how to fix it.
