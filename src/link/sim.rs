@@ -260,12 +260,19 @@ impl SimLink {
         }
         let arrive = self.host_now + self.cfg.rtt_us / 2;
         while let Some(d) = self.device.from_host.pop_front() {
-            self.pending.push_back((arrive, d));
+            self.enqueue(arrive, d);
         }
     }
 
     /// Takes the datagrams due by `deadline`, running the host's timers (retransmissions, TIME-WAIT) up to it;
     /// with `first_only` it returns as soon as something is due. Moves the link clock to the last one taken.
+    /// Queues a datagram to be seen at `t`, keeping the queue in time order (a segment sent now must not wait
+    /// behind a reply still in flight).
+    fn enqueue(&mut self, t: Micros, d: Vec<u8>) {
+        let at = self.pending.iter().position(|(u, _)| *u > t).unwrap_or(self.pending.len());
+        self.pending.insert(at, (t, d));
+    }
+
     fn advance(&mut self, deadline: Micros, first_only: bool) -> Vec<(Micros, Vec<u8>)> {
         let mut out = Vec::new();
         // Bounded: each round runs a host timer that lies in the future, or ends.
@@ -378,7 +385,7 @@ impl Link for SimLink {
         self.sent.record(datagram);
         let t = self.now;
         // Our own datagram "on the wire" first, as a capture would show it.
-        self.pending.push_back((t, datagram.to_vec()));
+        self.enqueue(t, datagram.to_vec());
         let dst_is_host = match wire::parse_any_protocol(datagram).map(|s| s.dst()) {
             Ok(IpAddr::V4(a)) => a == self.cfg.host,
             Ok(IpAddr::V6(a)) => a == self.cfg.host_v6,
@@ -386,7 +393,7 @@ impl Link for SimLink {
         };
         if dst_is_host && !self.dropped_silently(datagram) {
             if let Some(rst) = self.closed_port_reset(datagram) {
-                self.pending.push_back((t + self.cfg.rtt_us, rst));
+                self.enqueue(t + self.cfg.rtt_us, rst);
             } else {
                 self.device.to_host.push_back(datagram.to_vec());
                 self.run_host(t + self.cfg.rtt_us / 2);
@@ -516,5 +523,28 @@ mod tests {
         let mut link = SimLink::new(SimConfig::default());
         let got = exchange(&mut link, &s, 10_000);
         assert_eq!(got[1].segment.as_ref().unwrap().tcp.flags, TcpFlags::SYN_ACK);
+    }
+
+    /// A segment sent while a reply is still in flight is seen first: captures come out in time order.
+    #[test]
+    fn captures_come_out_in_time_order() {
+        let mut link = SimLink::new(SimConfig::default());
+        let first = build(&syn_to(81)).unwrap();
+        link.watch(Flow::of(&crate::wire::parse(&first).unwrap())).unwrap();
+        link.send(&first).unwrap();
+        let now = link.now();
+        let mut got = link.recv_until(now).unwrap();
+        assert_eq!(got.len(), 1, "only our SYN so far; the RST is in flight");
+        link.send(&first).unwrap();
+        loop {
+            let more = link.recv_until(now + 10_000).unwrap();
+            if more.is_empty() {
+                break;
+            }
+            got.extend(more);
+        }
+        let times: Vec<Micros> = got.iter().map(|c| c.t).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "out of order: {times:?}");
+        assert_eq!(got.len(), 4, "two SYNs and two RSTs: {times:?}");
     }
 }
