@@ -477,8 +477,18 @@ impl TcpcraftApp {
                     self.rt.running = false;
                     self.rt.paused = None;
                     self.rt.dropped = dropped;
+                    let lab = self.state.preset.as_ref().and_then(|p| p.exercise.as_ref());
+                    let grade = lab.map(|ex| super::lab::grade(ex, &self.rt.events, &self.rt.verdicts));
                     if stopped {
                         self.say("ui.msg.stopped", &[], false);
+                    } else if let Some(g) = grade {
+                        // A lab's run is judged by its goals, not only by its Expect steps.
+                        let left = g.goals.iter().filter(|g| !g.met).count().to_string();
+                        if g.pass {
+                            self.say("lab.passed", &[], false);
+                        } else {
+                            self.say("lab.failed", &[("n", left)], true);
+                        }
                     } else if pass {
                         self.say("ui.msg.done_pass", &[("n", self.rt.events.len().to_string())], false);
                     } else {
