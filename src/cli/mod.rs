@@ -98,17 +98,7 @@ where
         }
         Some(Command::Run(args)) => {
             crate::link::guard::install_cleanup_handlers();
-            return match run::run(args) {
-                Ok(out) => {
-                    print_out(&out.text);
-                    if out.pass {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(EXIT_FAILED_EXPECTATION)
-                    }
-                }
-                Err(e) => fail(&e),
-            };
+            return graded(run::run(args).map(|o| (o.text, o.pass)));
         }
         Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Import(args)) => import::run(args),
@@ -116,23 +106,28 @@ where
         Some(Command::Check(args)) => presets::check(args),
         Some(Command::Lab(lab::LabCommand::List)) => lab::list(),
         Some(Command::Lab(lab::LabCommand::Check(args))) => {
-            return match lab::check(args) {
-                Ok(out) => {
-                    print_out(&out.text);
-                    if out.pass {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(EXIT_FAILED_EXPECTATION)
-                    }
-                }
-                Err(e) => fail(&e),
-            };
+            return graded(lab::check(args).map(|o| (o.text, o.pass)));
         }
     };
     match result {
         Ok(out) => {
             print_out(&out);
             ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints a judged result (`run`, `lab check`): exit 0 when it passed, [`EXIT_FAILED_EXPECTATION`] when not.
+fn graded(result: Result<(String, bool), CliError>) -> ExitCode {
+    match result {
+        Ok((text, pass)) => {
+            print_out(&text);
+            if pass {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_FAILED_EXPECTATION)
+            }
         }
         Err(e) => fail(&e),
     }

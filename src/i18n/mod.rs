@@ -183,20 +183,27 @@ mod tests {
         assert_eq!(fill("a {x} b {x}", &[("x", "1")]), "a 1 b 1");
     }
 
-    /// No dead texts: every key outside the computed families (note., field., flag., option., explain.) is
-    /// written somewhere in the source.
-    #[test]
-    fn every_literal_key_is_used() {
-        let en = all(&EN_FILES);
-        let mut source = String::new();
+    /// Every source file under `src/`, with its text.
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
         let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
         while let Some(p) = stack.pop() {
             if p.is_dir() {
                 stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
             } else {
-                source += &std::fs::read_to_string(&p).unwrap();
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
             }
         }
+        out
+    }
+
+    /// No dead texts: every key outside the computed families (note., field., flag., option., explain.) is
+    /// written somewhere in the source.
+    #[test]
+    fn every_literal_key_is_used() {
+        let en = all(&EN_FILES);
+        let source: String = sources().into_iter().map(|(_, text)| text).collect();
         let computed = ["note.", "field.", "flag.", "option.", "explain."];
         let unused: Vec<&String> = en
             .keys()
@@ -211,13 +218,7 @@ mod tests {
     fn every_key_the_code_uses_exists() {
         let en = all(&EN_FILES);
         let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
-        while let Some(p) = stack.pop() {
-            if p.is_dir() {
-                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap();
+        for (p, text) in sources() {
             for call in ["t(\"", "tf(\""] {
                 for (at, _) in text.match_indices(call) {
                     let before = text[..at].chars().next_back();
