@@ -1,10 +1,11 @@
 //! Step-through explanations: which fields of the segment about to go out were computed from the peer's replies
 //! (`ack = peer.seq + 1`), with the values that went in and why the rule is what it is.
 
+use super::expr::reply_field;
 use super::timeline::{StepVerdict, TimelineEvent};
 use crate::i18n::{self, Lang};
+use crate::link::Origin;
 use crate::preset::schema::{SendTemplate, Step};
-use crate::wire::seq::next_seq;
 use crate::wire::SegmentSpec;
 
 /// One field computed from a reply.
@@ -22,28 +23,13 @@ pub struct Computed {
     pub why: String,
 }
 
-/// The value of a reply field (`seq`, `ack`, `len`, `next`, `win`, `sport`, `dport`) of a captured event.
-fn reply_field(e: &TimelineEvent, field: &str) -> Option<u32> {
-    let s = e.segment.as_ref()?;
-    let len = s.payload.len();
-    Some(match field {
-        "seq" => s.tcp.seq,
-        "ack" => s.tcp.ack,
-        "len" => u32::try_from(len).ok()?,
-        "next" => next_seq(s.tcp.seq, s.tcp.flags, len),
-        "win" => u32::from(s.tcp.window),
-        "sport" => u32::from(s.tcp.sport),
-        "dport" => u32::from(s.tcp.dport),
-        _ => return None,
-    })
-}
-
 /// The value of `binding.field` in a run so far: the event the `Expect` step that binds it matched.
 pub fn bound_value(steps: &[Step], verdicts: &[StepVerdict], events: &[TimelineEvent], name: &str) -> Option<u32> {
     let (binding, field) = name.split_once('.')?;
     let step = steps.iter().position(|s| matches!(s, Step::Expect(x) if x.bind == binding))?;
     let event = verdicts.iter().rev().find(|v| v.step == step && v.pass)?.event?;
-    reply_field(events.get(event)?, field)
+    let peer_isn = events.iter().find(|e| e.origin == Origin::Peer && e.flags().syn).and_then(|e| e.segment.as_ref());
+    reply_field(events.get(event)?.segment.as_ref()?, field, peer_isn.map(|s| s.tcp.seq))
 }
 
 fn why_key(field: &str, expr: &str) -> &'static str {

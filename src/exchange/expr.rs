@@ -51,6 +51,22 @@ pub enum ExprError {
 
 /// Fields a bound reply offers, as `NAME.field`.
 pub const REPLY_FIELDS: [&str; 8] = ["seq", "ack", "len", "next", "win", "isn", "sport", "dport"];
+
+/// The value of one of [`REPLY_FIELDS`] of a bound reply; `isn` is the peer's ISN when known, else the reply's seq.
+pub fn reply_field(s: &crate::wire::Segment, field: &str, peer_isn: Option<u32>) -> Option<u32> {
+    let len = s.payload.len();
+    Some(match field {
+        "seq" => s.tcp.seq,
+        "ack" => s.tcp.ack,
+        "len" => u32::try_from(len).ok()?,
+        "next" => crate::wire::seq::next_seq(s.tcp.seq, s.tcp.flags, len),
+        "win" => s.tcp.window.into(),
+        "isn" => peer_isn.unwrap_or(s.tcp.seq),
+        "sport" => s.tcp.sport.into(),
+        "dport" => s.tcp.dport.into(),
+        _ => return None,
+    })
+}
 /// Names of our own state.
 pub const OWN_NAMES: [&str; 5] = ["isn", "next", "random", "sport", "dport"];
 

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{run, RunError, RunOptions, Silent, Timeline};
+use super::{run, RunError, RunOptions, Silent, StepVerdict, Timeline, TimelineEvent};
 use crate::i18n::{self, Lang};
 use crate::link::sim::{our_address, SimLink};
 use crate::link::Origin;
@@ -31,26 +31,26 @@ pub struct Grade {
     pub goals: Vec<GoalResult>,
 }
 
-fn exactly(t: &Timeline, origin: Origin, flags: TcpFlags) -> bool {
-    t.events.iter().any(|e| e.origin == origin && e.segment.is_some() && e.flags() == flags)
+fn exactly(events: &[TimelineEvent], origin: Origin, flags: TcpFlags) -> bool {
+    events.iter().any(|e| e.origin == origin && e.segment.is_some() && e.flags() == flags)
 }
 
-/// Whether the timeline meets one check.
-pub fn met(check: &Check, t: &Timeline) -> bool {
+/// Whether a run's events and verdicts meet one check.
+pub fn met(check: &Check, events: &[TimelineEvent], verdicts: &[StepVerdict]) -> bool {
     match check {
-        Check::PeerSent(f) => exactly(t, Origin::Peer, f.0),
-        Check::PeerNever(f) => !t.events.iter().any(|e| e.origin == Origin::Peer && e.flags().bits() & f.0.bits() != 0),
-        Check::WeSent(f) => exactly(t, Origin::Crafted, f.0),
-        Check::WeNever(f) => !exactly(t, Origin::Crafted, f.0),
-        Check::PeerAcked(n) => t.events.iter().any(|e| e.origin == Origin::Peer && e.flags().ack && e.rel_ack >= *n),
-        Check::WeAckedFin => t.events.iter().filter(|e| e.origin == Origin::Peer && e.flags().fin).any(|fin| {
+        Check::PeerSent(f) => exactly(events, Origin::Peer, f.0),
+        Check::PeerNever(f) => !events.iter().any(|e| e.origin == Origin::Peer && e.flags().bits() & f.0.bits() != 0),
+        Check::WeSent(f) => exactly(events, Origin::Crafted, f.0),
+        Check::WeNever(f) => !exactly(events, Origin::Crafted, f.0),
+        Check::PeerAcked(n) => events.iter().any(|e| e.origin == Origin::Peer && e.flags().ack && e.rel_ack >= *n),
+        Check::WeAckedFin => events.iter().filter(|e| e.origin == Origin::Peer && e.flags().fin).any(|fin| {
             let Some(f) = &fin.segment else { return false };
             let want = f.tcp.seq.wrapping_add(u32::try_from(f.payload.len()).unwrap_or(0)).wrapping_add(1);
-            t.events.iter().any(|e| {
+            events.iter().any(|e| {
                 e.origin == Origin::Crafted && e.flags().ack && e.segment.as_ref().is_some_and(|s| s.tcp.ack == want)
             })
         }),
-        Check::ExpectsMet => !t.verdicts.is_empty() && t.pass(),
+        Check::ExpectsMet => !verdicts.is_empty() && verdicts.iter().all(|v| v.pass),
     }
 }
 
@@ -68,13 +68,13 @@ pub fn describe(check: &Check, lang: Lang) -> String {
     i18n::fill(i18n::get_in(lang, key).unwrap_or(key), &[("flags", &arg), ("n", &arg)])
 }
 
-/// Grades a timeline against an exercise.
-pub fn grade(ex: &Exercise, t: &Timeline, lang: Lang) -> Grade {
+/// Grades a run's events and verdicts (a [`Timeline`]'s, or the GUI's) against an exercise.
+pub fn grade(ex: &Exercise, events: &[TimelineEvent], verdicts: &[StepVerdict], lang: Lang) -> Grade {
     let goals: Vec<GoalResult> = ex
         .goals
         .iter()
         .map(|g| {
-            let ok = met(&g.check, t);
+            let ok = met(&g.check, events, verdicts);
             GoalResult {
                 met: ok,
                 check: describe(&g.check, lang),
@@ -103,7 +103,10 @@ pub fn check(p: &Preset, solution: bool, lang: Lang, seed: u64) -> Option<Result
         seed: Some(seed),
         linger_ms: 50,
     };
-    Some(run(&preset, &mut link, &opts, &mut Silent).map(|r| (grade(ex, &r.timeline, lang), r.timeline)))
+    Some(
+        run(&preset, &mut link, &opts, &mut Silent)
+            .map(|r| (grade(ex, &r.timeline.events, &r.timeline.verdicts, lang), r.timeline)),
+    )
 }
 
 #[cfg(test)]

@@ -122,18 +122,7 @@ impl Scope for State {
             "dport" => Some(self.dport.into()),
             _ => {
                 let (b, field) = name.split_once('.')?;
-                let s = self.bound.get(b)?;
-                Some(match field {
-                    "seq" => s.tcp.seq,
-                    "ack" => s.tcp.ack,
-                    "len" => s.payload.len() as u32,
-                    "next" => next_seq(s.tcp.seq, s.tcp.flags, s.payload.len()),
-                    "win" => s.tcp.window.into(),
-                    "isn" => self.peer_isn.unwrap_or(s.tcp.seq),
-                    "sport" => s.tcp.sport.into(),
-                    "dport" => s.tcp.dport.into(),
-                    _ => return None,
-                })
+                super::expr::reply_field(self.bound.get(b)?, field, self.peer_isn)
             }
         }
     }

@@ -4,7 +4,7 @@
 use egui::{Color32, RichText, Ui};
 
 use crate::exchange::lab;
-use crate::exchange::{StepVerdict, Timeline, TimelineEvent};
+use crate::exchange::{StepVerdict, TimelineEvent};
 use crate::i18n::{self, t, tf};
 use crate::preset::schema::{text_in, Exercise};
 
@@ -18,10 +18,9 @@ pub struct LabView {
     pub hints_shown: usize,
 }
 
-/// Grades a finished run shown in the GUI.
+/// Grades a finished run shown in the GUI, in the current language.
 pub fn grade(ex: &Exercise, events: &[TimelineEvent], verdicts: &[StepVerdict]) -> lab::Grade {
-    let tl = Timeline { events: events.to_vec(), verdicts: verdicts.to_vec(), ..Timeline::default() };
-    lab::grade(ex, &tl, i18n::current())
+    lab::grade(ex, events, verdicts, i18n::current())
 }
 
 /// Draws the panel; `graded` is the grade of the last finished run, if any.
