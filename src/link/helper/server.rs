@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use super::caps::Held;
-use super::policy::Policy;
+use super::policy::{Policy, Verdict};
 use super::protocol::{self, Bytes, Mode, Refusal, Reply, Request, Seen, VERSION};
 use super::HelperError;
 use crate::exchange::sweep::ProbeLink;
@@ -227,24 +227,24 @@ fn handle(req: Request, session: &mut Session, host: &mut dyn Host, held: Held) 
             Err(e) => refuse(Refusal::Invalid, e),
         },
         (Request::Send { datagram }, Session::Flow(link, policy)) => {
-            if let Err(e) = policy.datagram(&datagram.0) {
-                return refuse(Refusal::Invalid, e);
+            let verdict = policy.datagram(&datagram.0);
+            if let Err(r) = admit(policy, verdict, 1, host) {
+                return r;
             }
-            pace(policy, 1, host);
             link.send(&datagram.0).map_or_else(link_error, |t| Reply::Sent { t })
         }
         (Request::Send { datagram }, Session::Probes(link, policy)) => {
-            if let Err(e) = policy.datagram(&datagram.0) {
-                return refuse(Refusal::Invalid, e);
+            let verdict = policy.datagram(&datagram.0);
+            if let Err(r) = admit(policy, verdict, 1, host) {
+                return r;
             }
-            pace(policy, 1, host);
             link.send(&datagram.0).map_or_else(link_error, |()| Reply::Sent { t: 0 })
         }
         (Request::SendBatch { datagrams }, Session::Probes(link, policy)) => {
-            if let Err(e) = policy.batch(&datagrams) {
-                return refuse(Refusal::Invalid, e);
+            let verdict = policy.batch(&datagrams);
+            if let Err(r) = admit(policy, verdict, datagrams.len(), host) {
+                return r;
             }
-            pace(policy, datagrams.len(), host);
             let batch: Vec<Vec<u8>> = datagrams.into_iter().map(|d| d.0).collect();
             link.send_batch(&batch).map_or_else(link_error, |()| Reply::Sent { t: 0 })
         }
@@ -275,11 +275,14 @@ fn handle(req: Request, session: &mut Session, host: &mut dyn Host, held: Held) 
     }
 }
 
-fn pace(policy: &mut Policy, n: usize, host: &mut dyn Host) {
+/// Refuses what the policy refused; otherwise waits as long as the session's rate asks before `n` datagrams go.
+fn admit(policy: &mut Policy, verdict: Verdict, n: usize, host: &mut dyn Host) -> Result<(), Reply> {
+    verdict.map_err(|e| refuse(Refusal::Invalid, e))?;
     let wait = policy.pace(n, Instant::now());
     if !wait.is_zero() {
         host.sleep(wait);
     }
+    Ok(())
 }
 
 #[cfg(test)]
