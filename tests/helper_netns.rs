@@ -5,64 +5,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::helper::{Install, Session};
 use common::netns::{self, sh};
 use tcpcraft::link::helper::protocol::{self, Mode, Refusal, Reply, Request, VERSION};
-
-/// A directory `nobody` can enter, holding copies of both binaries (the build tree may sit under /root).
-struct Install {
-    dir: tempfile::TempDir,
-}
-
-impl Install {
-    fn new(with_caps: bool) -> Install {
-        let dir = tempfile::Builder::new().prefix("tcpcraft-helper-test").tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        for (name, from) in
-            [("tcpcraft", env!("CARGO_BIN_EXE_tcpcraft")), ("tcpcraft-link", env!("CARGO_BIN_EXE_tcpcraft-link"))]
-        {
-            let to = dir.path().join(name);
-            std::fs::copy(from, &to).unwrap();
-            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        let i = Install { dir };
-        if with_caps {
-            sh(&format!("setcap cap_net_raw,cap_net_admin+eip {}", i.helper().display()));
-            assert!(sh(&format!("getcap {}", i.helper().display())).contains("cap_net_admin,cap_net_raw=eip"));
-        }
-        assert_eq!(sh(&format!("getcap {}", i.path("tcpcraft").display())).trim(), "", "the CLI/GUI has no caps");
-        i
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn helper(&self) -> PathBuf {
-        self.path("tcpcraft-link")
-    }
-
-    /// A command that runs `program` as nobody, with no capabilities of its own.
-    fn as_nobody(&self, program: &Path) -> Command {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--"])
-            .arg(program)
-            .current_dir(self.dir.path())
-            .env("TCPCRAFT_LINK", self.helper())
-            .env("HOME", self.dir.path());
-        c
-    }
-
-    fn cli_as_nobody(&self, args: &[&str]) -> Output {
-        self.as_nobody(&self.path("tcpcraft")).args(args).output().unwrap()
-    }
-}
 
 fn accepted_within(l: &TcpListener, ms: u64) -> bool {
     l.set_nonblocking(true).unwrap();
@@ -111,33 +61,6 @@ fn without_capabilities_the_cli_says_how_to_grant_them() {
     assert!(stderr.contains("CAP_NET_RAW on tcpcraft-link") && stderr.contains(&fix), "{stderr}");
 }
 
-/// Speaks the protocol to a helper process directly.
-struct Session {
-    child: std::process::Child,
-    from: BufReader<std::process::ChildStdout>,
-}
-
-impl Session {
-    fn start(mut c: Command) -> Session {
-        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let from = BufReader::new(child.stdout.take().unwrap());
-        Session { child, from }
-    }
-
-    fn call(&mut self, r: &Request) -> Option<Reply> {
-        protocol::write(self.child.stdin.as_mut().unwrap(), r).ok()?;
-        let mut line = String::new();
-        self.from.read_line(&mut line).unwrap();
-        (!line.is_empty()).then(|| protocol::decode(line.as_bytes()).unwrap())
-    }
-
-    fn caps(&self, set: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let hex = status.lines().find_map(|l| l.strip_prefix(&format!("{set}:"))).unwrap();
-        u64::from_str_radix(hex.trim(), 16).unwrap()
-    }
-}
-
 const NET_ADMIN: u64 = 1 << 12;
 const NET_RAW: u64 = 1 << 13;
 
@@ -160,15 +83,19 @@ fn the_helper_narrows_its_capabilities_and_drops_them_at_close() {
         guard,
         layer2: false,
         max_pps: 100,
+        sports: Vec::new(),
     };
     assert!(matches!(s.call(&open(true)), Some(Reply::Opened { .. })));
     assert_eq!(s.caps("CapEff"), NET_ADMIN, "CAP_NET_RAW is gone once the sockets are open");
     assert_eq!(s.caps("CapPrm"), NET_ADMIN, "and cannot come back");
+    assert_eq!((s.caps("CapInh"), s.caps("CapAmb")), (0, 0), "nothing inheritable, nothing ambient");
     let mut elsewhere = vec![0u8; 40];
     elsewhere[0] = 0x45;
+    elsewhere[9] = 6;
+    elsewhere[12..16].copy_from_slice(&[127, 0, 0, 1]);
     elsewhere[16..20].copy_from_slice(&[127, 0, 0, 2]);
     let send = Request::Send { datagram: protocol::Bytes(elsewhere) };
-    assert!(matches!(s.call(&send), Some(Reply::Error { kind: Refusal::Invalid, .. })), "only declared targets");
+    assert!(matches!(s.call(&send), Some(Reply::Error { kind: Refusal::Forbidden, .. })), "only declared targets");
     assert_eq!(s.call(&Request::Close), Some(Reply::Done));
     assert!(s.child.wait().unwrap().success());
 
@@ -177,6 +104,12 @@ fn the_helper_narrows_its_capabilities_and_drops_them_at_close() {
     s.call(&Request::Hello { version: VERSION }).unwrap();
     assert!(matches!(s.call(&open(false)), Some(Reply::Opened { .. })));
     assert_eq!((s.caps("CapEff"), s.caps("CapPrm"), s.caps("CapAmb")), (0, 0, 0), "no capabilities left at all");
+    // Every thread, the capture thread included, holds nothing either.
+    for task in std::fs::read_dir(format!("/proc/{}/task", s.child.id())).unwrap() {
+        let status = std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
+        let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:")).unwrap().trim().to_string();
+        assert_eq!(eff, "0000000000000000", "a thread kept capabilities:\n{status}");
+    }
     drop(s.child.stdin.take());
     assert!(s.child.wait().unwrap().success(), "end of input ends the session cleanly");
 }

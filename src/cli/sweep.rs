@@ -78,7 +78,7 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         LinkChoice::Auto => privileges::check().raw,
     };
     let (mut link, src, desc): (Box<dyn ProbeLink>, IpAddr, String) = if use_raw {
-        let (link, src, desc) = helper::open_probes(&hosts, args.iface.as_deref(), args.rate, true)?;
+        let (link, src, desc) = helper::open_probes(&hosts, args.sport, args.iface.as_deref(), args.rate, true)?;
         (link, src, desc)
     } else {
         let sim = p.sim.clone().unwrap_or_default();

@@ -2,6 +2,7 @@
 //! simulated smoltcp peer) has the same shape, [`Link`], and time is always the link's own clock, so the
 //! simulated one can be deterministic.
 
+pub mod bpf;
 pub mod capture;
 pub mod classify;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod privileges;
 pub mod raw;
 pub mod route;
 pub mod sim;
+pub mod tool;
 
 use std::net::SocketAddr;
 

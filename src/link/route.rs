@@ -1,5 +1,5 @@
 //! Which interface a destination is reached on, and which source address the system would use: from the
-//! routing table (`ip route get` on Linux) or the interface list elsewhere. Host names are resolved here.
+//! routing table (a connected UDP socket on Linux, no program run) or the interface list elsewhere. Host names are resolved here.
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
@@ -38,8 +38,9 @@ pub fn route_to(dst: IpAddr, iface: Option<&str>) -> Result<Route, LinkError> {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use std::net::IpAddr;
-    use std::process::Command;
+    use std::net::{IpAddr, SocketAddr};
+
+    use socket2::{Domain, Socket, Type};
 
     use super::{LinkError, Route};
 
@@ -54,31 +55,48 @@ mod imp {
             .find(|ip| ip.is_ipv6() == v6)
     }
 
-    /// `ip -o route get DST [oif IFACE]`, reading its `dev` and `src` words.
+    /// The interface holding `src`: one with exactly that address, else one whose network contains it (`lo`'s
+    /// 127.0.0.0/8).
+    fn iface_of(src: IpAddr) -> Option<String> {
+        let all = pnet_datalink::interfaces();
+        all.iter()
+            .find(|i| i.ips.iter().any(|n| n.ip() == src))
+            .or_else(|| all.iter().find(|i| i.ips.iter().any(|n| n.contains(src))))
+            .map(|i| i.name.clone())
+    }
+
+    /// Asks the kernel's routing table, without running any program: a UDP socket connected to `dst` (which
+    /// sends nothing) learns the source address the kernel picks; the interface is the one holding it. A forced
+    /// interface binds the socket to it first.
     pub fn route_to(dst: IpAddr, iface: Option<&str>) -> Result<Route, LinkError> {
-        let mut cmd = Command::new("ip");
-        if dst.is_ipv6() {
-            cmd.arg("-6");
-        }
-        cmd.args(["-o", "route", "get", &dst.to_string()]);
+        let io = |op: &'static str| move |source| LinkError::Io { op, source };
+        let sock = Socket::new(Domain::for_address(SocketAddr::new(dst, 0)), Type::DGRAM, None)
+            .map_err(io("open a socket for the route lookup"))?;
         if let Some(i) = iface {
-            cmd.args(["oif", i]);
+            if pnet_datalink::interfaces().iter().all(|n| n.name != i) {
+                return Err(LinkError::Interface { name: i.into(), reason: "no such interface".into() });
+            }
+            if sock.bind_device(Some(i.as_bytes())).is_err() {
+                // Binding to a device needed CAP_NET_RAW before Linux 5.7: take the interface's own address.
+                let src = iface_addr(i, dst.is_ipv6()).ok_or_else(|| LinkError::Interface {
+                    name: i.into(),
+                    reason: "has no address of this family".into(),
+                })?;
+                return Ok(Route { iface: i.into(), src });
+            }
         }
-        let out = cmd.output().map_err(|e| LinkError::Io { op: "run `ip route get` (install iproute2)", source: e })?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            return Err(LinkError::Target { target: dst.to_string(), reason: format!("no route ({err})") });
-        }
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let after = |key: &str| words.windows(2).find(|w| w[0] == key).map(|w| w[1].to_string());
-        let dev = after("dev")
-            .or_else(|| iface.map(str::to_string))
-            .ok_or_else(|| LinkError::Target { target: dst.to_string(), reason: "route names no interface".into() })?;
-        let src =
-            after("src").and_then(|s| s.parse().ok()).or_else(|| iface_addr(&dev, dst.is_ipv6())).ok_or_else(|| {
-                LinkError::Interface { name: dev.clone(), reason: "has no address of this family".into() }
-            })?;
+        sock.connect(&SocketAddr::new(dst, 9).into())
+            .map_err(|e| LinkError::Target { target: dst.to_string(), reason: format!("no route ({e})") })?;
+        let src = sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .map(|a| a.ip())
+            .ok_or_else(|| LinkError::Target { target: dst.to_string(), reason: "no source address".into() })?;
+        let dev = iface.map(str::to_string).or_else(|| iface_of(src)).ok_or_else(|| LinkError::Target {
+            target: dst.to_string(),
+            reason: format!("no interface holds the source address {src}"),
+        })?;
         Ok(Route { iface: dev, src })
     }
 }
@@ -113,6 +131,28 @@ mod imp {
             };
         Ok(Route { iface: chosen.name.clone(), src })
     }
+}
+
+/// The addresses of interface `name` (empty when there is no such interface).
+pub fn iface_addrs(name: &str) -> Vec<IpAddr> {
+    pnet_datalink::interfaces()
+        .into_iter()
+        .filter(|i| i.name == name)
+        .flat_map(|i| i.ips.into_iter().map(|n| n.ip()))
+        .collect()
+}
+
+/// The directed broadcast address of every local IPv4 subnet (prefixes shorter than /31), `lo`'s
+/// 127.255.255.255 included.
+pub fn local_broadcasts() -> Vec<IpAddr> {
+    pnet_datalink::interfaces()
+        .into_iter()
+        .flat_map(|i| i.ips)
+        .filter_map(|n| match n {
+            ipnetwork::IpNetwork::V4(v4) if v4.prefix() < 31 => Some(IpAddr::V4(v4.broadcast())),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

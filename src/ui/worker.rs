@@ -268,7 +268,7 @@ fn run_sweep(mut cfg: crate::exchange::sweep::SweepConfig, kind: LinkKind, cmds:
     use crate::exchange::sweep::{self, ProbeLink};
     let Some(&first) = cfg.hosts.first() else { return out.send(Msg::Failed("no target".into())) };
     let mut link: Box<dyn ProbeLink> = match kind {
-        LinkKind::Raw => match helper::open_probes(&cfg.hosts, None, cfg.rate, false) {
+        LinkKind::Raw => match helper::open_probes(&cfg.hosts, cfg.sport, None, cfg.rate, false) {
             Ok((r, src, _)) => {
                 cfg.src = src;
                 r

@@ -1,6 +1,7 @@
 //! Shared proptest generators for `SegmentSpec` (etherparse-style `*_any()` strategies).
 #![allow(dead_code)]
 
+pub mod helper;
 pub mod netns;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

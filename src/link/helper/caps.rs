@@ -25,7 +25,7 @@ mod imp {
         status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
     }
 
-    /// Refuses extra privileges; otherwise reports what is held and lets nft(8) inherit CAP_NET_ADMIN.
+    /// Refuses extra privileges; otherwise reports what is held, with empty inheritable and ambient sets.
     pub fn start() -> Result<Held, (Refusal, String)> {
         let refuse = |why: String| {
             Err((
@@ -50,13 +50,10 @@ mod imp {
             raw: permitted.contains(&Capability::CAP_NET_RAW),
             admin: permitted.contains(&Capability::CAP_NET_ADMIN),
         };
-        // The guard runs nft(8); an ambient CAP_NET_ADMIN (and nothing else) passes across that exec.
-        if held.admin {
-            let pass = caps::raise(None, CapSet::Inheritable, Capability::CAP_NET_ADMIN)
-                .and_then(|()| caps::raise(None, CapSet::Ambient, Capability::CAP_NET_ADMIN));
-            if let Err(e) = pass {
-                eprintln!("tcpcraft-link: cannot pass CAP_NET_ADMIN to nft, the guard will fail: {e}");
-            }
+        // Nothing is raised into the ambient set: the guard's nft(8) gets CAP_NET_ADMIN for its own spawn only
+        // (crate::link::tool), and the inheritable and ambient sets start empty.
+        for set in [CapSet::Ambient, CapSet::Inheritable] {
+            let _ = caps::clear(None, set);
         }
         Ok(held)
     }

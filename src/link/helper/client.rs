@@ -142,6 +142,7 @@ impl HelperLink {
             guard: opts.guard,
             layer2: opts.layer2,
             max_pps: 10_000,
+            sports: Vec::new(),
         };
         Ok(HelperLink { conn: Conn::open(path, open)?, dropped: 0 })
     }
@@ -207,8 +208,15 @@ pub struct HelperProbes {
 }
 
 impl HelperProbes {
-    /// Spawns the helper at `path` for probes to `targets` (the first picks the route), at most `max_pps`.
-    pub fn open(path: &Path, targets: &[IpAddr], iface: Option<&str>, max_pps: u32) -> Result<HelperProbes, LinkError> {
+    /// Spawns the helper at `path` for probes from source port `sport` to `targets` (the first picks the route),
+    /// at most `max_pps`.
+    pub fn open(
+        path: &Path,
+        targets: &[IpAddr],
+        sport: u16,
+        iface: Option<&str>,
+        max_pps: u32,
+    ) -> Result<HelperProbes, LinkError> {
         let open = Request::Open {
             mode: Mode::Probes,
             targets: targets.to_vec(),
@@ -216,6 +224,7 @@ impl HelperProbes {
             guard: false,
             layer2: false,
             max_pps: max_pps.clamp(1, super::policy::MAX_PPS),
+            sports: vec![sport],
         };
         Ok(HelperProbes { conn: Conn::open(path, open)? })
     }

@@ -4,6 +4,7 @@
 
 pub mod caps;
 pub mod client;
+pub mod config;
 pub mod policy;
 pub mod protocol;
 pub mod server;
@@ -105,22 +106,25 @@ pub fn open_flow(dst: IpAddr, opts: &RawOptions, in_process: bool) -> Result<(Bo
     Ok((Box::new(link), src))
 }
 
-/// Opens a probe link for a sweep to `targets`: in this process when it has raw privileges, else through the
-/// helper. Returns the link, our source address and a description.
+/// Opens a probe link for a sweep from source port `sport` to `targets`: in this process when it has raw
+/// privileges, else through the helper. Either way the capture keeps only replies to `sport` (and ICMP errors
+/// quoting our probes). Returns the link, our source address and a description.
 pub fn open_probes(
     targets: &[IpAddr],
+    sport: u16,
     iface: Option<&str>,
     max_pps: u64,
     in_process: bool,
 ) -> Result<(Box<dyn crate::exchange::sweep::ProbeLink + Send>, IpAddr, String), LinkError> {
     let Some(&first) = targets.first() else { return Err(LinkError::Helper("no target".into())) };
     if in_process && super::privileges::check().raw {
-        let raw = super::raw::RawProbes::open(first, iface)?;
+        let mut raw = super::raw::RawProbes::open(first, iface)?;
         let (src, desc) = (raw.route().src, format!("raw {}", raw.route().iface));
+        raw.restrict_to(src, &[sport])?;
         return Ok((Box::new(raw), src, desc));
     }
     let pps = u32::try_from(max_pps).unwrap_or(u32::MAX);
-    let p = HelperProbes::open(&locate()?, targets, iface, pps)?;
+    let p = HelperProbes::open(&locate()?, targets, sport, iface, pps)?;
     let (src, desc) = (p.src(), p.describe().to_string());
     Ok((Box::new(p), src, desc))
 }
@@ -135,10 +139,12 @@ pub fn main() -> std::process::ExitCode {
     if let Err((_, why)) = &held {
         eprintln!("{HELPER}: {why}");
     }
-    super::guard::install_cleanup_handlers();
+    // Ctrl-C and panic cleanup is installed once the sockets are open and the capabilities narrowed (its thread
+    // inherits this thread's capabilities), see server::RawHost::narrow.
     let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
     let refused = held.is_err();
-    match server::serve(stdin.lock(), stdout.lock(), &mut server::RawHost, held) {
+    let mut host = server::RawHost::new();
+    match server::serve(stdin.lock(), stdout.lock(), &mut host, held) {
         Ok(()) if !refused => std::process::ExitCode::SUCCESS,
         Ok(()) => std::process::ExitCode::from(3),
         Err(e) => {

@@ -1,8 +1,10 @@
 //! What the helper accepts: every request is checked as untrusted input before anything touches a socket.
-//! Destinations must be unicast addresses declared at `Open`, datagrams must be well-sized IP with one of those
-//! destinations, waits and batches are bounded, and sending is paced to the declared rate.
+//! Destinations must be unicast addresses declared at `Open` (no local subnet's broadcast), datagrams must be
+//! well-sized IP carrying TCP to one of those destinations, from one of our own addresses (unless root's
+//! configuration allows spoofing) and from a source port this session owns. Waits and batches are bounded, and
+//! sending is paced to the declared rate.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::protocol::{Bytes, Mode};
@@ -16,14 +18,31 @@ pub const MAX_PPS: u32 = 200_000;
 pub const MAX_BATCH: usize = 1024;
 /// Longest `recv` or `drain` wait.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Most local ports one session may own (flows watched, or probe source ports).
+pub const MAX_PORTS: usize = 64;
 
-/// A session's declared limits, fixed at `Open`.
+/// A session's declared limits, fixed at `Open`, and what it has proved it owns since.
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// Flow or probes.
     pub mode: Mode,
     targets: Vec<IpAddr>,
     pacer: Pacer,
+    /// Our addresses: those of the route's interface (empty until the link is open).
+    own: Vec<IpAddr>,
+    /// Root's configuration lets this helper send from any source address.
+    spoof: bool,
+    /// Local address and port pairs this session holds bound.
+    owned: Vec<SocketAddr>,
+}
+
+/// Where a TCP datagram says it goes: addresses and ports as the receiver will read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuple {
+    /// Source address and port.
+    pub src: SocketAddr,
+    /// Destination address and port.
+    pub dst: SocketAddr,
 }
 
 /// Why a request is refused.
@@ -71,13 +90,81 @@ pub fn destination(d: &[u8]) -> Result<IpAddr, String> {
     }
 }
 
+/// The addresses and ports of a TCP datagram, or why it may not go through the helper: only TCP (IPv4
+/// protocol 6, IPv6 next header 6 after any extension headers), no fragment without ports, and the ports where
+/// the receiver will look for them.
+pub fn tcp_tuple(d: &[u8]) -> Result<Tuple, String> {
+    let dst = destination(d)?;
+    let too_short = || format!("a datagram of {} bytes ends before its TCP ports", d.len());
+    let (src, at) = if dst.is_ipv4() {
+        let ihl = usize::from(d[0] & 0x0f) * 4;
+        if ihl < 20 {
+            return Err(format!("IPv4 header length {ihl} is below 20 bytes"));
+        }
+        if d[9] != 6 {
+            return Err(format!("IP protocol {}: only TCP (6) goes through tcpcraft-link", d[9]));
+        }
+        if u16::from_be_bytes([d[6] & 0x1f, d[7]]) != 0 {
+            return Err("a fragment past the first carries no TCP ports: tcpcraft-link sends whole segments".into());
+        }
+        (IpAddr::from([d[12], d[13], d[14], d[15]]), ihl)
+    } else {
+        let mut src = [0u8; 16];
+        src.copy_from_slice(&d[8..24]);
+        (IpAddr::from(src), ipv6_tcp_offset(d)?)
+    };
+    let p = d.get(at..at + 4).ok_or_else(too_short)?;
+    let (sport, dport) = (u16::from_be_bytes([p[0], p[1]]), u16::from_be_bytes([p[2], p[3]]));
+    Ok(Tuple { src: SocketAddr::new(src, sport), dst: SocketAddr::new(dst, dport) })
+}
+
+/// Where the TCP header starts in an IPv6 datagram, after its extension headers.
+fn ipv6_tcp_offset(d: &[u8]) -> Result<usize, String> {
+    let (mut next, mut at) = (d[6], 40usize);
+    for _ in 0..16 {
+        match next {
+            6 => return Ok(at),
+            // Hop-by-hop, routing, destination options: (length + 1) * 8 bytes.
+            0 | 43 | 60 => {
+                let h = d.get(at..at + 2).ok_or("an IPv6 extension header is cut off")?;
+                (next, at) = (h[0], at + (usize::from(h[1]) + 1) * 8);
+            }
+            // Authentication header: (length + 2) * 4 bytes.
+            51 => {
+                let h = d.get(at..at + 2).ok_or("an IPv6 extension header is cut off")?;
+                (next, at) = (h[0], at + (usize::from(h[1]) + 2) * 4);
+            }
+            44 => {
+                let h = d.get(at..at + 4).ok_or("an IPv6 fragment header is cut off")?;
+                if u16::from_be_bytes([h[2], h[3]]) >> 3 != 0 {
+                    return Err("a fragment past the first carries no TCP ports: tcpcraft-link sends whole segments"
+                        .into());
+                }
+                (next, at) = (h[0], at + 8);
+            }
+            n => return Err(format!("IPv6 next header {n}: only TCP (6) goes through tcpcraft-link")),
+        }
+    }
+    Err("more than 16 IPv6 extension headers".into())
+}
+
 impl Policy {
-    /// Checks an `Open` request and makes the session's policy from it.
-    pub fn open(mode: Mode, targets: &[IpAddr], iface: Option<&str>, max_pps: u32) -> Result<Policy, String> {
+    /// Checks an `Open` request and makes the session's policy from it. `broadcasts` are the local subnets'
+    /// broadcast addresses, which are never targets.
+    pub fn open(
+        mode: Mode,
+        targets: &[IpAddr],
+        iface: Option<&str>,
+        max_pps: u32,
+        broadcasts: &[IpAddr],
+    ) -> Result<Policy, String> {
         if targets.is_empty() || targets.len() > MAX_TARGETS {
             return Err(format!("between 1 and {MAX_TARGETS} targets, not {}", targets.len()));
         }
         targets.iter().try_for_each(|&t| check_target(t))?;
+        if let Some(b) = targets.iter().find(|t| broadcasts.contains(t)) {
+            return Err(format!("{b} is the broadcast address of a local subnet"));
+        }
         if let Some(i) = iface {
             check_iface(i)?;
         }
@@ -87,9 +174,52 @@ impl Policy {
         let mut targets = targets.to_vec();
         targets.sort_unstable();
         targets.dedup();
-        Ok(Policy { mode, targets, pacer: Pacer::new(max_pps) })
+        Ok(Policy { mode, targets, pacer: Pacer::new(max_pps), own: Vec::new(), spoof: false, owned: Vec::new() })
     }
 
+    /// The link is open: `own` are our addresses, and `spoof` says root's configuration allows any source.
+    pub fn sources(&mut self, own: Vec<IpAddr>, spoof: bool) {
+        self.own = own;
+        self.spoof = spoof;
+    }
+
+    /// Whether root's configuration allows any source address.
+    pub fn spoofing(&self) -> bool {
+        self.spoof
+    }
+
+    fn own_source(&self, a: IpAddr) -> Verdict {
+        if self.spoof || self.own.contains(&a) {
+            Ok(())
+        } else {
+            Err(format!(
+                "source {a} is not an address of the outgoing interface: tcpcraft-link sends only from your own \
+                 addresses (root can allow other sources with allow_spoofed_source = true in {})",
+                super::config::PATH
+            ))
+        }
+    }
+
+    /// Checks that a local address and port may be claimed: ours, and within the session's limit. `Ok(false)`
+    /// when it is already owned.
+    pub fn may_claim(&self, local: SocketAddr) -> Result<bool, String> {
+        if self.owned.contains(&local) {
+            return Ok(false);
+        }
+        self.own_source(local.ip())?;
+        if local.port() == 0 {
+            return Err("local port 0 cannot be owned".into());
+        }
+        if self.owned.len() >= MAX_PORTS {
+            return Err(format!("a session may own at most {MAX_PORTS} local ports"));
+        }
+        Ok(true)
+    }
+
+    /// Records that the session now holds `local` bound.
+    pub fn claimed(&mut self, local: SocketAddr) {
+        self.owned.push(local);
+    }
     fn needs(&self, mode: Mode, op: &str) -> Verdict {
         if self.mode == mode {
             Ok(())
@@ -106,15 +236,26 @@ impl Policy {
         }
     }
 
-    /// Checks a `Watch`: flow mode, towards a declared target.
+    /// Checks a `Watch`: flow mode, towards a declared target. The local side must then be claimed.
     pub fn watch(&self, flow: &Flow) -> Verdict {
         self.needs(Mode::Flow, "watch")?;
         self.allowed(flow.remote.ip())
     }
 
-    /// Checks one datagram to send.
+    /// Checks one datagram to send: TCP, to a declared target, from our address and a port we own.
     pub fn datagram(&self, d: &[u8]) -> Verdict {
-        self.allowed(destination(d)?)
+        let t = tcp_tuple(d)?;
+        self.allowed(t.dst.ip())?;
+        self.own_source(t.src.ip())?;
+        if self.owned.contains(&t.src) {
+            Ok(())
+        } else {
+            Err(format!(
+                "source port {} is not owned by this session: watch the flow first (tcpcraft-link binds the local \
+                 port to prove no one else uses it)",
+                t.src
+            ))
+        }
     }
 
     /// Checks a `SendBatch`.
@@ -180,59 +321,158 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    fn v4(dst: [u8; 4], len: usize) -> Vec<u8> {
+    const LO: [u8; 4] = [127, 0, 0, 1];
+
+    /// An IPv4 TCP datagram from `src:40000` to `dst:80`, `len` bytes long.
+    fn v4(src: [u8; 4], dst: [u8; 4], len: usize) -> Vec<u8> {
         let mut d = vec![0u8; len];
         d[0] = 0x45;
+        d[9] = 6;
+        d[12..16].copy_from_slice(&src);
         d[16..20].copy_from_slice(&dst);
+        if len >= 24 {
+            d[20..24].copy_from_slice(&[0x9c, 0x40, 0, 80]);
+        }
         d
     }
 
+    fn local() -> SocketAddr {
+        "127.0.0.1:40000".parse().unwrap()
+    }
+
     fn policy(mode: Mode) -> Policy {
-        Policy::open(mode, &["127.0.0.1".parse().unwrap()], Some("lo"), 1000).unwrap()
+        let mut p = Policy::open(mode, &[IpAddr::from(LO)], Some("lo"), 1000, &[]).unwrap();
+        p.sources(vec![IpAddr::from(LO)], false);
+        p
+    }
+
+    fn owning(mode: Mode) -> Policy {
+        let mut p = policy(mode);
+        assert!(p.may_claim(local()).unwrap());
+        p.claimed(local());
+        p
     }
 
     #[test]
     fn open_refuses_bad_targets_rates_and_names() {
-        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let lo = IpAddr::from(LO);
         for t in ["0.0.0.0", "255.255.255.255", "224.0.0.1", "ff02::1", "::"] {
-            assert!(Policy::open(Mode::Flow, &[t.parse().unwrap()], None, 10).is_err(), "{t}");
+            assert!(Policy::open(Mode::Flow, &[t.parse().unwrap()], None, 10, &[]).is_err(), "{t}");
         }
-        assert!(Policy::open(Mode::Flow, &[], None, 10).is_err());
-        assert!(Policy::open(Mode::Flow, &vec![lo; MAX_TARGETS + 1], None, 10).is_err());
-        assert!(Policy::open(Mode::Flow, &[lo], None, 0).is_err());
-        assert!(Policy::open(Mode::Flow, &[lo], None, MAX_PPS + 1).is_err());
+        assert!(Policy::open(Mode::Flow, &[], None, 10, &[]).is_err());
+        assert!(Policy::open(Mode::Flow, &vec![lo; MAX_TARGETS + 1], None, 10, &[]).is_err());
+        assert!(Policy::open(Mode::Flow, &[lo], None, 0, &[]).is_err());
+        assert!(Policy::open(Mode::Flow, &[lo], None, MAX_PPS + 1, &[]).is_err());
         for name in ["", "a-very-long-interface-name", "lo; rm -rf /", "eth0\n"] {
-            assert!(Policy::open(Mode::Flow, &[lo], Some(name), 10).is_err(), "{name:?}");
+            assert!(Policy::open(Mode::Flow, &[lo], Some(name), 10, &[]).is_err(), "{name:?}");
         }
-        assert!(Policy::open(Mode::Flow, &[lo], Some("veth-a.10"), MAX_PPS).is_ok());
+        assert!(Policy::open(Mode::Flow, &[lo], Some("veth-a.10"), MAX_PPS, &[]).is_ok());
+        let bcast: IpAddr = "127.255.255.255".parse().unwrap();
+        let e = Policy::open(Mode::Flow, &[bcast], None, 10, &[bcast]).unwrap_err();
+        assert!(e.contains("broadcast address of a local subnet"), "{e}");
     }
 
     #[test]
-    fn datagrams_go_only_to_declared_targets() {
-        let p = policy(Mode::Flow);
-        assert!(p.datagram(&v4([127, 0, 0, 1], 40)).is_ok());
-        let other = p.datagram(&v4([10, 0, 0, 1], 40)).unwrap_err();
+    fn datagrams_go_only_to_declared_targets_from_owned_ports() {
+        let p = owning(Mode::Flow);
+        assert!(p.datagram(&v4(LO, LO, 40)).is_ok());
+        let other = p.datagram(&v4(LO, [10, 0, 0, 1], 40)).unwrap_err();
         assert!(other.contains("10.0.0.1 is not one of the session's targets"), "{other}");
-        assert!(p.datagram(&v4([127, 0, 0, 1], 20)[..19]).is_err(), "shorter than the header");
+        assert!(p.datagram(&v4(LO, LO, 20)[..19]).is_err(), "shorter than the header");
+        assert!(p.datagram(&v4(LO, LO, 22)).unwrap_err().contains("ends before its TCP ports"));
         assert!(p.datagram(&[0x65; 60]).is_err(), "version 6 needs 40 bytes of header, and ::1 is not declared");
         assert!(p.datagram(&[0x15; 60]).unwrap_err().contains("IP version 1"));
         assert!(p.datagram(&[]).is_err());
-        assert!(p.datagram(&v4([127, 0, 0, 1], 70_000)).is_err(), "too long");
+        assert!(p.datagram(&v4(LO, LO, 70_000)).is_err(), "too long");
+        let mut other_port = v4(LO, LO, 40);
+        other_port[20..22].copy_from_slice(&9000u16.to_be_bytes());
+        let e = p.datagram(&other_port).unwrap_err();
+        assert!(e.contains("source port 127.0.0.1:9000 is not owned"), "{e}");
+        assert!(policy(Mode::Flow).datagram(&v4(LO, LO, 40)).is_err(), "nothing is owned before a watch");
+    }
+
+    #[test]
+    fn only_tcp_and_only_our_own_sources() {
+        let p = owning(Mode::Flow);
+        for proto in [1u8, 17, 47] {
+            let mut d = v4(LO, LO, 40);
+            d[9] = proto;
+            let e = p.datagram(&d).unwrap_err();
+            assert!(e.contains(&format!("IP protocol {proto}: only TCP")), "{e}");
+        }
+        let e = p.datagram(&v4([198, 51, 100, 7], LO, 40)).unwrap_err();
+        assert!(e.contains("source 198.51.100.7 is not an address of the outgoing interface"), "{e}");
+        assert!(e.contains("allow_spoofed_source"), "{e}");
+        let mut frag = v4(LO, LO, 40);
+        frag[7] = 1;
+        assert!(p.datagram(&frag).unwrap_err().contains("fragment"));
+        // The ports are read where the receiver reads them: after the IPv4 options that IHL announces.
+        let mut opts = v4(LO, LO, 44);
+        opts[0] = 0x46;
+        opts[24..28].copy_from_slice(&[0x9c, 0x40, 0, 80]);
+        opts[20..24].copy_from_slice(&[1, 1, 1, 1]);
+        assert!(p.datagram(&opts).is_ok());
+        let mut bad_ihl = v4(LO, LO, 40);
+        bad_ihl[0] = 0x44;
+        assert!(p.datagram(&bad_ihl).unwrap_err().contains("below 20"));
+        // With root's configuration, any source goes (still from an owned port).
+        let mut spoof = Policy::open(Mode::Flow, &[IpAddr::from(LO)], None, 10, &[]).unwrap();
+        spoof.sources(vec![IpAddr::from(LO)], true);
+        let forged: SocketAddr = "198.51.100.7:40000".parse().unwrap();
+        assert!(spoof.may_claim(forged).unwrap());
+        spoof.claimed(forged);
+        assert!(spoof.datagram(&v4([198, 51, 100, 7], LO, 40)).is_ok());
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_walked_to_tcp() {
+        let mut d = vec![0u8; 40 + 8 + 8 + 20];
+        d[0] = 0x60;
+        d[6] = 0; // hop-by-hop
+        d[23] = 1; // src ::1
+        d[39] = 1; // dst ::1
+        d[40] = 44; // then a fragment header
+        d[48] = 6; // then TCP
+        d[56..60].copy_from_slice(&[0x9c, 0x40, 0, 80]);
+        let t = tcp_tuple(&d).unwrap();
+        assert_eq!((t.src.port(), t.dst.port()), (40000, 80));
+        d[48] = 17;
+        assert!(tcp_tuple(&d).unwrap_err().contains("next header 17"));
+        d[48] = 6;
+        d[51] = 8; // fragment offset 1
+        assert!(tcp_tuple(&d).unwrap_err().contains("fragment"));
+        let mut loops = vec![0u8; 40 + 17 * 8];
+        loops[0] = 0x60;
+        assert!(tcp_tuple(&loops).is_err(), "bounded walk");
+    }
+
+    #[test]
+    fn claims_are_bounded_and_need_our_address() {
+        let mut p = policy(Mode::Probes);
+        assert!(p.may_claim("198.51.100.1:5".parse().unwrap()).is_err(), "not our address");
+        assert!(p.may_claim("127.0.0.1:0".parse().unwrap()).is_err());
+        for port in 1..=MAX_PORTS as u16 {
+            let a = SocketAddr::new(IpAddr::from(LO), port);
+            assert!(p.may_claim(a).unwrap());
+            p.claimed(a);
+        }
+        assert_eq!(p.may_claim(SocketAddr::new(IpAddr::from(LO), 1)), Ok(false), "already ours");
+        assert!(p.may_claim(SocketAddr::new(IpAddr::from(LO), 999)).unwrap_err().contains("at most"));
     }
 
     #[test]
     fn modes_waits_and_batches_are_enforced() {
         let f = policy(Mode::Flow);
-        let flow = Flow { local: "127.0.0.1:1".parse().unwrap(), remote: "127.0.0.1:80".parse().unwrap() };
+        let flow = Flow { local: local(), remote: "127.0.0.1:80".parse().unwrap() };
         assert!(f.watch(&flow).is_ok());
         assert!(f.watch(&Flow { remote: "127.0.0.2:80".parse().unwrap(), ..flow }).is_err());
         assert!(f.recv(1_000_000, 0).is_ok());
         assert!(f.recv(61_000_000, 0).is_err());
         assert!(f.drain(1).is_err(), "drain is a probe-mode request");
-        let p = policy(Mode::Probes);
+        let p = owning(Mode::Probes);
         assert!(p.watch(&flow).is_err());
         assert!(p.drain(10_000).is_ok() && p.drain(61_000).is_err());
-        let one = Bytes(v4([127, 0, 0, 1], 40));
+        let one = Bytes(v4(LO, LO, 40));
         assert!(p.batch(&vec![one.clone(); MAX_BATCH]).is_ok());
         assert!(p.batch(&vec![one; MAX_BATCH + 1]).is_err());
     }

@@ -10,7 +10,7 @@ use super::HelperError;
 use crate::link::{Flow, IcmpError, Micros, Origin};
 
 /// The protocol version both sides must agree on in `Hello`.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The longest line either side accepts, in bytes (a full batch of hex-encoded probes fits).
 pub const MAX_LINE: usize = 4 << 20;
 
@@ -52,8 +52,13 @@ pub enum Request {
         layer2: bool,
         /// Upper bound on datagrams per second the session may send.
         max_pps: u32,
+        /// Probe mode: our source ports (1 to 64). The helper binds each one to prove no one else uses it, and
+        /// captures only replies to them. Empty in flow mode, where `watch` claims the flow's port.
+        #[serde(default)]
+        sports: Vec<u16>,
     },
-    /// Restricts capture to one flow (flow mode).
+    /// Restricts capture to one flow (flow mode). The helper first binds the flow's local address and port with
+    /// an ordinary TCP socket, held for the session: a port some other socket uses is refused.
     Watch {
         /// The flow.
         flow: Flow,
@@ -123,6 +128,9 @@ pub enum Refusal {
     ExtraPrivileges,
     /// The request broke a rule (length, target, rate, order).
     Invalid,
+    /// The request is well-formed but not allowed: a port this session does not own, a source address that is
+    /// not ours, a protocol other than TCP.
+    Forbidden,
     /// The link failed (interface, route, socket).
     Link,
 }
@@ -135,6 +143,7 @@ impl Refusal {
             Refusal::Privileges => "missing privileges",
             Refusal::ExtraPrivileges => "refused",
             Refusal::Invalid => "invalid request",
+            Refusal::Forbidden => "not allowed",
             Refusal::Link => "link error",
         }
     }
@@ -234,6 +243,7 @@ mod tests {
                 guard: true,
                 layer2: false,
                 max_pps: 1000,
+                sports: vec![40000],
             },
             Request::Watch { flow },
             Request::Send { datagram: Bytes(vec![0x45, 0, 0, 40]) },
