@@ -75,7 +75,6 @@ fn a_fake_nft_on_path_never_runs() {
         .as_nobody(&i.path("tcpcraft"))
         .args(["send", "-S", "-p", "8080", "-s", "41010", "--guard", "--link", "raw", "127.0.0.1", "--json"])
         .env("PATH", &path)
-        .env("LD_PRELOAD", fake.path().join("nft"))
         .output()
         .unwrap();
     assert!(out.status.success(), "the guarded send works with the real nft: {}", text(&out));

@@ -192,7 +192,7 @@ impl Host for RawHost {
         }
         if freebind {
             #[cfg(target_os = "linux")]
-            let _ = if local.is_ipv6() { s.set_freebind_ipv6(true) } else { s.set_freebind(true) };
+            let _ = if local.is_ipv6() { s.set_freebind_v6(true) } else { s.set_freebind_v4(true) };
         }
         s.bind(&local.into()).map_err(|e| match e.kind() {
             std::io::ErrorKind::AddrInUse => in_use(local),
