@@ -647,6 +647,21 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzz_seeds_are_current_protocol_and_succeed() {
+        for seed in [
+            include_str!("../../../fuzz/seeds/helper_protocol/flow.jsonl"),
+            include_str!("../../../fuzz/seeds/helper_protocol/probes.jsonl"),
+        ] {
+            let mut out = Vec::new();
+            serve(seed.as_bytes(), &mut out, &mut SimHost::default(), Ok(ALL)).unwrap();
+            let replies: Vec<Reply> =
+                out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| protocol::decode(l).unwrap()).collect();
+            assert_eq!(replies.len(), seed.lines().count(), "{replies:?}");
+            assert!(replies.iter().all(|r| kind(r).is_none()), "{replies:#?}");
+        }
+    }
+
+    #[test]
     fn probe_ports_are_declared_in_probe_mode_only() {
         let target: IpAddr = "192.0.2.10".parse().unwrap();
         let with = |mode, sports: Vec<u16>| Request::Open {
