@@ -2,6 +2,7 @@
 //! the raw sockets, the capture and the kernel-RST guard, holding only CAP_NET_RAW and CAP_NET_ADMIN. The GUI
 //! (never root) and the CLI spawn it on demand and talk to it over stdin/stdout with a versioned protocol.
 
+pub mod access;
 pub mod caps;
 pub mod client;
 pub mod config;
@@ -70,11 +71,19 @@ pub fn setcap_fix(helper: Option<&Path>) -> String {
     }
 }
 
+/// The fix for why raw mode failed: on Windows the privileges fix; elsewhere the fix for the case `access` tells
+/// apart (helper missing, not in its group, restricted, without capabilities, or fine and the trouble elsewhere).
 fn how_to_enable(why: &LinkError) -> String {
-    match why {
-        LinkError::Privileges { fix, .. } => fix.clone(),
-        _ if cfg!(windows) => super::privileges::fix_command(),
-        _ => setcap_fix(locate().ok().as_deref()),
+    if cfg!(windows) {
+        return match why {
+            LinkError::Privileges { fix, .. } => fix.clone(),
+            _ => super::privileges::fix_command(),
+        };
+    }
+    let path = locate().ok();
+    match (access::check(path.as_deref(), Some(why)), why) {
+        (access::Access::NoCapabilities, LinkError::Privileges { fix, .. }) => fix.clone(),
+        (a, _) => a.fix(path.as_deref()),
     }
 }
 
@@ -89,8 +98,13 @@ pub fn unavailable_message(why: &LinkError) -> String {
 }
 
 /// Whether raw mode through the helper is available; the error says why not and how to fix it.
+/// A helper this user may not run (see [`access`]) is not spawned: the error says so, and the fix is for that case.
 pub fn available() -> Result<(), LinkError> {
-    client::probe(&locate()?)
+    let path = locate()?;
+    match access::check(Some(&path), None) {
+        access::Access::Ready => client::probe(&path),
+        denied => Err(LinkError::Helper(denied.reason(Some(&path)))),
+    }
 }
 
 /// Opens a raw flow link: in this process when it has raw privileges (root, for the CLI), else through the
