@@ -30,6 +30,18 @@ fn helper_error(msg: impl Into<String>) -> LinkError {
     LinkError::Helper(msg.into())
 }
 
+/// Why the helper did not start: for a helper this user may not run (not in its group, say), the reason and
+/// the fix for that case; otherwise the system's error.
+fn spawn_error(path: &Path, e: std::io::Error) -> LinkError {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        let access = super::access::check(Some(path), None);
+        if !matches!(access, super::access::Access::Ready) {
+            return LinkError::Privileges { missing: access.reason(Some(path)), fix: access.fix(Some(path)) };
+        }
+    }
+    helper_error(format!("cannot start {}: {e}", path.display()))
+}
+
 impl Conn {
     /// Spawns the helper, checks its version and privileges, and opens the link.
     fn open(path: &Path, open: Request) -> Result<Conn, LinkError> {
@@ -51,7 +63,7 @@ impl Conn {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| helper_error(format!("cannot start {}: {e}", path.display())))?;
+            .map_err(|e| spawn_error(path, e))?;
         let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             return Err(helper_error("no pipes to the helper"));
