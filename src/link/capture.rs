@@ -1,14 +1,21 @@
 //! The capture pipeline (after Sniffnet's): a named thread reads frames and writes them into a bounded channel;
 //! when the channel is full the frame is dropped and counted; the thread stops when asked or when the link that
 //! reads the channel is gone.
+//!
+//! Where the platform has one (Linux), a kernel-side filter ([`FilterSlot`], programs from [`super::bpf`]) keeps
+//! every frame that is not the session's own out of the socket, so it never reaches this process; elsewhere
+//! (macOS, Windows) capture stays unfiltered for now and [`Capture::filter`] is a no-op. On Linux the capture
+//! thread drops all of its own capabilities before it reads anything: it only reads an already-open socket.
 
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use super::bpf::{interp, Insn};
 
 /// One captured IP datagram (link-layer header already removed) and when it was read.
 #[derive(Clone, Debug)]
@@ -22,52 +29,164 @@ pub struct Frame {
 /// Frames kept waiting for the reader before new ones are dropped.
 pub const RING_CAPACITY: usize = 65_536;
 
-/// A running capture thread and the receiving end of its ring.
-pub struct Capture {
-    rx: Receiver<Frame>,
-    dropped: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+/// What one read of a [`FrameSource`] produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pulled {
+    /// An IP datagram (link-layer header removed).
+    Datagram(Vec<u8>),
+    /// A frame that carries no IP datagram (ARP, say): counted as seen, then dropped.
+    NotIp,
+    /// Nothing within the read timeout (so the thread can check whether to stop).
+    Nothing,
 }
 
-/// Reads one frame: `Ok(Some(ip_datagram))`, `Ok(None)` on a read timeout (so the thread can check for stop),
-/// or an error that ends the capture.
-pub type FrameSource = Box<dyn FnMut() -> io::Result<Option<Vec<u8>>> + Send>;
+impl Pulled {
+    /// The IP datagram inside an Ethernet frame, or [`Pulled::NotIp`].
+    pub fn from_ethernet(frame: &[u8]) -> Pulled {
+        strip_ethernet(frame).map_or(Pulled::NotIp, |d| Pulled::Datagram(d.to_vec()))
+    }
+}
+
+/// Reads one frame, or returns an error that ends the capture.
+pub type FrameSource = Box<dyn FnMut() -> io::Result<Pulled> + Send>;
+
+/// A kernel-side filter that can be replaced while the capture runs (Linux: `SO_ATTACH_FILTER` on a duplicate of
+/// the capture socket).
+pub trait FilterSlot: Send {
+    /// Replaces the filter with `program` (atomically, in the kernel), then discards what the socket had queued
+    /// under the old one.
+    fn install(&self, program: &[Insn]) -> io::Result<()>;
+}
+
+/// A running capture thread and the receiving end of its ring.
+pub struct Capture {
+    rx: Receiver<(u64, Frame)>,
+    dropped: Arc<AtomicU64>,
+    seen: Arc<AtomicU64>,
+    /// Bumped at each filter change; a frame tagged with an older one is checked against `program` again.
+    epoch: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    filter: Option<Box<dyn FilterSlot>>,
+    /// The program installed by the last [`Capture::filter`].
+    program: Option<Vec<Insn>>,
+}
 
 impl Capture {
-    /// Starts a thread named `name` that pulls from `source` into a ring of `capacity` frames.
+    /// Starts a thread named `name` that pulls from `source` into a ring of `capacity` frames (unfiltered until
+    /// [`Capture::with_filter`]). Fails if the thread cannot start or (Linux) cannot drop its capabilities.
     pub fn spawn(name: &str, mut source: FrameSource, capacity: usize) -> io::Result<Capture> {
-        let (tx, rx): (SyncSender<Frame>, Receiver<Frame>) = mpsc::sync_channel(capacity);
+        let (tx, rx) = mpsc::sync_channel::<(u64, Frame)>(capacity);
         let dropped = Arc::new(AtomicU64::new(0));
+        let seen = Arc::new(AtomicU64::new(0));
+        let epoch = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (d, s) = (dropped.clone(), stop.clone());
+        let (d, n, e, s) = (dropped.clone(), seen.clone(), epoch.clone(), stop.clone());
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread = std::thread::Builder::new().name(name.into()).spawn(move || {
+            let started = drop_thread_capabilities();
+            let failed = started.is_err();
+            let _ = ready_tx.send(started);
+            if failed {
+                return;
+            }
             while !s.load(Ordering::Relaxed) {
+                // Read before the frame: a frame read while the filter changes counts as the old filter's.
+                let at_epoch = e.load(Ordering::Acquire);
                 match source() {
-                    Ok(Some(bytes)) => match tx.try_send(Frame { at: Instant::now(), bytes }) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(_)) => {
-                            d.fetch_add(1, Ordering::Relaxed);
+                    Ok(Pulled::Datagram(bytes)) => {
+                        n.fetch_add(1, Ordering::Relaxed);
+                        match tx.try_send((at_epoch, Frame { at: Instant::now(), bytes })) {
+                            Ok(()) => {}
+                            Err(TrySendError::Full(_)) => {
+                                d.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(TrySendError::Disconnected(_)) => return,
                         }
-                        Err(TrySendError::Disconnected(_)) => return,
-                    },
-                    Ok(None) => {}
+                    }
+                    Ok(Pulled::NotIp) => {
+                        n.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(Pulled::Nothing) => {}
                     Err(_) => return,
                 }
             }
         })?;
-        Ok(Capture { rx, dropped, stop, thread: Some(thread) })
+        let capture = Capture { rx, dropped, seen, epoch, stop, thread: Some(thread), filter: None, program: None };
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(capture),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(io::Error::other("the capture thread ended before it started")),
+        }
+    }
+
+    /// The same capture, with a kernel-side filter that [`Capture::filter`] replaces.
+    pub fn with_filter(mut self, slot: Box<dyn FilterSlot>) -> Capture {
+        self.filter = Some(slot);
+        self
+    }
+
+    /// Whether a kernel-side filter can be installed (Linux); elsewhere capture is unfiltered.
+    pub fn filterable(&self) -> bool {
+        self.filter.is_some()
+    }
+
+    /// Replaces the kernel-side filter with `program`. From then on only frames that `program` accepts come
+    /// out: those read before the change (already in the ring, or read while it happened) are run through it
+    /// again here. Returns false, having done nothing, where the platform has no kernel-side filter.
+    pub fn filter(&mut self, program: &[Insn]) -> io::Result<bool> {
+        let Some(slot) = &self.filter else { return Ok(false) };
+        slot.install(program)?;
+        self.program = Some(program.to_vec());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
     }
 
     /// The next frame, waiting at most `timeout`; `None` on timeout or when the capture has ended.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Frame> {
-        self.rx.recv_timeout(timeout).ok()
+        let until = Instant::now() + timeout;
+        loop {
+            let (at_epoch, frame) = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())).ok()?;
+            if at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes) {
+                return Some(frame);
+            }
+        }
+    }
+
+    /// Whether the current program accepts a datagram read before it was installed (framed again as the
+    /// kernel saw it: an Ethernet header, addresses unknown).
+    fn accepts(&self, datagram: &[u8]) -> bool {
+        let Some(program) = &self.program else { return true };
+        let ethertype: [u8; 2] = if datagram.first().is_some_and(|b| b >> 4 == 6) { [0x86, 0xdd] } else { [0x08, 0] };
+        let frame = [&[0u8; 12][..], &ethertype, datagram].concat();
+        interp::run(program, &frame) != 0
     }
 
     /// Frames dropped because the ring was full.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
+
+    /// Frames read from the socket so far, IP or not, kept or not: what the kernel let into this process.
+    pub fn seen(&self) -> u64 {
+        self.seen.load(Ordering::Relaxed)
+    }
+}
+
+/// Drops every capability of the calling thread (capabilities are per thread on Linux).
+#[cfg(target_os = "linux")]
+fn drop_thread_capabilities() -> io::Result<()> {
+    // Effective first: the effective set must stay within the permitted one at each step.
+    for set in [caps::CapSet::Effective, caps::CapSet::Inheritable, caps::CapSet::Permitted] {
+        caps::clear(None, set)
+            .map_err(|e| io::Error::other(format!("drop the capture thread's capabilities ({set:?}): {e}")))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_thread_capabilities() -> io::Result<()> {
+    Ok(())
 }
 
 impl Drop for Capture {
@@ -128,19 +247,86 @@ mod tests {
         let source: FrameSource = Box::new(move || {
             n += 1;
             if n <= 10 {
-                Ok(Some(vec![n as u8]))
+                Ok(Pulled::Datagram(vec![n as u8]))
+            } else if n == 11 {
+                Ok(Pulled::NotIp)
             } else {
                 std::thread::sleep(Duration::from_millis(1));
-                Ok(None)
+                Ok(Pulled::Nothing)
             }
         });
-        let cap = Capture::spawn("test-capture", source, 4).unwrap();
+        let mut cap = Capture::spawn("test-capture", source, 4).unwrap();
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(cap.dropped(), 6);
+        assert_eq!(cap.seen(), 11, "every frame read counts, kept or not");
+        assert!(!cap.filterable());
+        assert!(!cap.filter(&crate::link::bpf::drop_all()).unwrap(), "no kernel filter: a no-op, nothing lost");
         let got: Vec<u8> =
             std::iter::from_fn(|| cap.recv_timeout(Duration::from_millis(5))).map(|f| f.bytes[0]).collect();
         assert_eq!(got, vec![1, 2, 3, 4]);
         drop(cap); // joins the thread; hangs here if it ignores stop
+    }
+
+    /// A filter slot that only records what it was given, and lets the test's source know.
+    struct Recording(Arc<AtomicU64>);
+
+    impl FilterSlot for Recording {
+        fn install(&self, program: &[Insn]) -> io::Result<()> {
+            self.0.store(program.len() as u64, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn frames_read_before_a_filter_change_pass_the_new_filter_again() {
+        let installed = Arc::new(AtomicU64::new(0));
+        let (flag, mut n) = (installed.clone(), 0u8);
+        let source: FrameSource = Box::new(move || {
+            std::thread::sleep(Duration::from_millis(1));
+            if flag.load(Ordering::SeqCst) == 0 {
+                n = n.saturating_add(1);
+                Ok(if n <= 5 { Pulled::Datagram(vec![1]) } else { Pulled::Nothing })
+            } else {
+                Ok(Pulled::Datagram(vec![2]))
+            }
+        });
+        let mut cap = Capture::spawn("test-capture", source, 64).unwrap().with_filter(Box::new(Recording(installed)));
+        while cap.seen() < 5 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(cap.filterable());
+        assert!(cap.filter(&crate::link::bpf::drop_all()).unwrap());
+        let got: Vec<u8> =
+            (0..3).filter_map(|_| cap.recv_timeout(Duration::from_secs(2))).map(|f| f.bytes[0]).collect();
+        assert_eq!(got, vec![2, 2, 2], "what was read under the old filter and fails the new one stays out");
+        // A frame read before a change that the new filter accepts comes out.
+        let keep_all = [Insn { code: 0x06, jt: 0, jf: 0, k: crate::link::bpf::ACCEPT }];
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(cap.filter(&keep_all).unwrap());
+        assert_eq!(cap.recv_timeout(Duration::from_secs(2)).map(|f| f.bytes), Some(vec![2]));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn capture_thread_holds_no_capabilities() {
+        let (tx, rx) = mpsc::channel();
+        let mut once = Some(tx);
+        let source: FrameSource = Box::new(move || {
+            if let Some(tx) = once.take() {
+                let status = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
+                let caps: Vec<String> = status.lines().filter(|l| l.starts_with("Cap")).map(str::to_string).collect();
+                let _ = tx.send(caps);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            Ok(Pulled::Nothing)
+        });
+        let cap = Capture::spawn("test-capture", source, 4).unwrap();
+        let caps = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        for set in ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"] {
+            let line = caps.iter().find(|l| l.starts_with(set)).unwrap();
+            assert!(line.ends_with("0000000000000000"), "{line}");
+        }
+        drop(cap);
     }
 
     #[test]

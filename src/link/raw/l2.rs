@@ -1,6 +1,10 @@
 //! Sending at the link layer through pnet's datalink channel (Npcap on Windows, BPF on macOS, AF_PACKET on
 //! Linux): an Ethernet header is put in front of our datagram, with the next hop's MAC resolved by ARP.
 //! Windows needs this because it cannot send TCP on raw sockets; on Linux the same code is tested over veth.
+//!
+//! On Linux both packet sockets carry a kernel-side filter from before they can receive: the sender's accepts
+//! ARP while the neighbour is resolved and nothing afterwards; the capture's is the caller's. Elsewhere capture
+//! stays unfiltered for now.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
@@ -10,7 +14,8 @@ use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPac
 use pnet_packet::ethernet::{EtherType, EtherTypes, EthernetPacket, MutableEthernetPacket};
 use pnet_packet::Packet;
 
-use super::super::capture::{strip_ethernet, Capture, FrameSource, RING_CAPACITY};
+use super::super::bpf::Insn;
+use super::super::capture::Capture;
 use super::super::route::Route;
 use super::super::LinkError;
 use super::Sender;
@@ -120,23 +125,12 @@ pub fn arp_resolve(
     })
 }
 
-/// Opens a link-layer sender towards `dst` and a capture on the same interface.
-pub fn open(route: &Route, dst: IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+/// Opens a link-layer sender towards `dst` and a capture on the same interface, filtered by `initial` from the
+/// start where the platform has kernel-side filters (unfiltered when `None`).
+pub fn open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Result<(Box<dyn Sender>, Capture), LinkError> {
     let ni = interface(&route.iface)?;
     let config = pnet_datalink::Config { read_timeout: Some(Duration::from_millis(20)), ..Default::default() };
-    let (mut tx, mut rx) = match pnet_datalink::channel(&ni, config) {
-        Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => (tx, rx),
-        Ok(_) => {
-            return Err(LinkError::Interface {
-                name: ni.name.clone(),
-                reason: "not an Ethernet-framed interface".into(),
-            })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return Err(super::super::privileges::missing_error())
-        }
-        Err(e) => return Err(LinkError::Io { op: "open the link-layer channel", source: e }),
-    };
+    let (mut tx, mut rx, sender_filter) = channel(&ni, config, !ni.is_loopback())?;
     let src_mac = ni.mac.unwrap_or(MacAddr::zero());
     let dst_mac = if ni.is_loopback() {
         MacAddr::zero()
@@ -146,19 +140,79 @@ pub fn open(route: &Route, dst: IpAddr) -> Result<(Box<dyn Sender>, Capture), Li
             _ => return Err(LinkError::Unsupported("IPv6 neighbour discovery on the link-layer path")),
         }
     };
+    // The sender's socket reads nothing more: its receiving end is dropped, and (Linux) its filter now drops all.
+    drop(rx);
+    sender_filter.close()?;
     // Capture on a second handle: a packet socket never sees the frames it sent itself.
-    let (_, mut cap_rx) = match pnet_datalink::channel(&ni, config) {
+    let capture = capture(&ni, config, initial)?;
+    Ok((Box::new(L2Sender { tx, src_mac, dst_mac }), capture))
+}
+
+/// The sending channel's two ends and its socket's filter.
+type SenderChannel = (Box<dyn DataLinkSender>, Box<dyn DataLinkReceiver>, SenderFilter);
+
+/// The sender socket's filter, for as long as the neighbour is being resolved.
+struct SenderFilter(#[cfg(target_os = "linux")] super::linux::SocketFilter);
+
+impl SenderFilter {
+    /// From now on the sender's socket keeps no frame at all.
+    fn close(self) -> Result<(), LinkError> {
+        #[cfg(target_os = "linux")]
+        super::super::capture::FilterSlot::install(&self.0, &super::super::bpf::drop_all())
+            .map_err(|e| LinkError::Io { op: "attach the link-layer sender's filter", source: e })?;
+        Ok(())
+    }
+}
+
+/// The sending channel; on Linux its socket accepts ARP only (`arp`) or nothing.
+#[cfg(target_os = "linux")]
+fn channel(ni: &NetworkInterface, config: pnet_datalink::Config, arp: bool) -> Result<SenderChannel, LinkError> {
+    let program = if arp { super::super::bpf::arp() } else { super::super::bpf::drop_all() };
+    let (tx, rx, slot) = super::linux::packet_channel(ni, Some(&program), config, None)?;
+    Ok((tx, rx, SenderFilter(slot)))
+}
+
+/// The sending channel (unfiltered on this platform).
+#[cfg(not(target_os = "linux"))]
+fn channel(ni: &NetworkInterface, config: pnet_datalink::Config, _arp: bool) -> Result<SenderChannel, LinkError> {
+    match pnet_datalink::channel(ni, config) {
+        Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => Ok((tx, rx, SenderFilter())),
+        Ok(_) => Err(LinkError::Interface { name: ni.name.clone(), reason: "not an Ethernet-framed interface".into() }),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(super::super::privileges::missing_error()),
+        Err(e) => Err(LinkError::Io { op: "open the link-layer channel", source: e }),
+    }
+}
+
+/// The capture: Linux's filtered AF_PACKET capture.
+#[cfg(target_os = "linux")]
+fn capture(
+    ni: &NetworkInterface,
+    _config: pnet_datalink::Config,
+    initial: Option<&[Insn]>,
+) -> Result<Capture, LinkError> {
+    super::linux::capture(&ni.name, initial)
+}
+
+/// The capture: a second pnet channel, unfiltered on this platform.
+#[cfg(not(target_os = "linux"))]
+fn capture(
+    ni: &NetworkInterface,
+    config: pnet_datalink::Config,
+    _initial: Option<&[Insn]>,
+) -> Result<Capture, LinkError> {
+    use super::super::capture::{FrameSource, Pulled, RING_CAPACITY};
+    let (_, mut cap_rx) = match pnet_datalink::channel(ni, config) {
         Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => (tx, rx),
         Ok(_) => return Err(LinkError::Interface { name: ni.name.clone(), reason: "not Ethernet-framed".into() }),
         Err(e) => return Err(LinkError::Io { op: "open the link-layer capture", source: e }),
     };
-    drop(rx);
     let source: FrameSource = Box::new(move || match cap_rx.next() {
-        Ok(frame) => Ok(strip_ethernet(frame).map(<[u8]>::to_vec)),
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => Ok(None),
+        Ok(frame) => Ok(Pulled::from_ethernet(frame)),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            Ok(Pulled::Nothing)
+        }
         Err(e) => Err(e),
     });
-    let capture = Capture::spawn(&format!("tcpcraft-capture-{}", ni.name), source, RING_CAPACITY)
-        .map_err(|e| LinkError::Io { op: "start the capture thread", source: e })?;
-    Ok((Box::new(L2Sender { tx, src_mac, dst_mac }), capture))
+    Capture::spawn(&format!("tcpcraft-capture-{}", ni.name), source, RING_CAPACITY)
+        .map_err(|e| LinkError::Io { op: "start the capture thread", source: e })
 }

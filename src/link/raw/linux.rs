@@ -1,16 +1,21 @@
 //! Linux: send through a raw IP socket with the header included (IPv4 `IPPROTO_RAW`, which implies
 //! `IP_HDRINCL`; IPv6 `IPPROTO_RAW`, which implies `IPV6_HDRINCL`), marked with SO_MARK so the kernel-RST guard
-//! lets our crafted RSTs through; capture with AF_PACKET through pnet's datalink channel.
+//! lets our crafted RSTs through; capture with AF_PACKET through pnet's datalink channel, behind a kernel-side
+//! classic BPF filter (`SO_ATTACH_FILTER`, programs from [`crate::link::bpf`]) attached before the socket can
+//! receive anything, so frames that are not the session's never enter the process.
 //!
 //! Known kernel behaviour (raw(7)): with IP_HDRINCL, Linux always fills in the IPv4 total length and header
 //! checksum, and the identification when it is 0. The captured `Crafted` copy shows what really left.
 
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use pnet_datalink::{DataLinkReceiver, DataLinkSender, NetworkInterface};
+use socket2::{Domain, Protocol, SockAddr, SockFilter, Socket, Type};
 
-use super::super::capture::{strip_ethernet, Capture, FrameSource, RING_CAPACITY};
+use super::super::bpf::Insn;
+use super::super::capture::{Capture, FilterSlot, FrameSource, Pulled, RING_CAPACITY};
 use super::super::guard::MARK;
 use super::super::route::Route;
 use super::super::LinkError;
@@ -18,8 +23,8 @@ use super::Sender;
 
 /// `IPPROTO_RAW`: a raw socket whose datagrams carry their own IP header.
 const IPPROTO_RAW: i32 = 255;
-/// `ETH_P_ALL`: every protocol on the link.
-const ETH_P_ALL: u16 = 0x0003;
+/// Most queued frames one drain discards (a 16 MiB buffer holds about 22,000 minimal frames).
+const DRAIN_MAX: usize = 1 << 16;
 /// Kernel receive buffer asked for the capture socket (the kernel caps it at `net.core.rmem_max`).
 const CAPTURE_BUFFER: usize = 16 << 20;
 
@@ -100,8 +105,9 @@ fn raw_destination(d: &[u8]) -> Option<IpAddr> {
     }
 }
 
-/// Opens the sending socket for `dst`'s family and an AF_PACKET capture on the route's interface.
-pub fn open(route: &Route, dst: IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+/// Opens the sending socket for `dst`'s family and an AF_PACKET capture on the route's interface, filtered by
+/// `initial` from the start (unfiltered when `None`).
+pub fn open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Result<(Box<dyn Sender>, Capture), LinkError> {
     let domain = if dst.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
     let socket = Socket::new(domain, Type::RAW, Some(Protocol::from(IPPROTO_RAW))).map_err(|e| {
         if matches!(e.kind(), std::io::ErrorKind::PermissionDenied) {
@@ -111,48 +117,102 @@ pub fn open(route: &Route, dst: IpAddr) -> Result<(Box<dyn Sender>, Capture), Li
         }
     })?;
     socket.set_mark(MARK).map_err(|e| LinkError::Io { op: "set SO_MARK (needs CAP_NET_ADMIN)", source: e })?;
-    let capture = capture(&route.iface)?;
+    let capture = capture(&route.iface, initial)?;
     Ok((Box::new(RawSocketSender { socket }), capture))
 }
 
-/// Starts an AF_PACKET capture of every frame on `iface`.
-pub fn capture(iface: &str) -> Result<Capture, LinkError> {
+/// A capture socket's kernel-side filter, replaced through a duplicate of its descriptor (the filter belongs to
+/// the socket, which both descriptors share).
+pub struct SocketFilter {
+    socket: Socket,
+}
+
+impl FilterSlot for SocketFilter {
+    fn install(&self, program: &[Insn]) -> io::Result<()> {
+        attach(&self.socket, program)
+    }
+}
+
+/// Attaches `program` to `socket` (replacing any filter atomically), then discards what was queued before.
+fn attach(socket: &Socket, program: &[Insn]) -> io::Result<()> {
+    let filters: Vec<SockFilter> = program.iter().map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k)).collect();
+    socket.attach_filter(&filters)?;
+    drain(socket)
+}
+
+/// Discards the frames queued on `socket` without copying a byte of them: a non-blocking receive into an empty
+/// buffer still consumes a whole datagram (`MSG_DONTWAIT`, so the socket's own blocking mode is never touched).
+/// Bounded, so a flood that the new filter accepts cannot hold the caller here.
+fn drain(socket: &Socket) -> io::Result<()> {
+    for _ in 0..DRAIN_MAX {
+        match socket.recv_with_flags(&mut [], libc::MSG_DONTWAIT) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A pnet channel's two ends, and the filter slot of its socket.
+pub type PacketChannel = (Box<dyn DataLinkSender>, Box<dyn DataLinkReceiver>, SocketFilter);
+
+/// A pnet AF_PACKET channel on `ni`, over our own socket. The socket is opened with protocol 0, which receives
+/// nothing until pnet binds it to the interface (with `ETH_P_ALL`); `program` is attached, and the queue
+/// drained, before that. Also returns the socket's filter slot, to replace the filter later.
+pub fn packet_channel(
+    ni: &NetworkInterface,
+    program: Option<&[Insn]>,
+    mut config: pnet_datalink::Config,
+    recv_buffer: Option<usize>,
+) -> Result<PacketChannel, LinkError> {
+    let packet = Socket::new(Domain::PACKET, Type::RAW, None).map_err(|e| {
+        if e.kind() == io::ErrorKind::PermissionDenied {
+            super::super::privileges::missing_error()
+        } else {
+            LinkError::Io { op: "open the AF_PACKET socket", source: e }
+        }
+    })?;
+    if let Some(program) = program {
+        attach(&packet, program).map_err(|e| LinkError::Io { op: "attach the capture filter", source: e })?;
+    }
+    if let Some(size) = recv_buffer {
+        let _ = packet.set_recv_buffer_size(size);
+    }
+    let slot = SocketFilter {
+        socket: packet.try_clone().map_err(|e| LinkError::Io { op: "duplicate the capture socket", source: e })?,
+    };
+    config.socket_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(packet));
+    match pnet_datalink::channel(ni, config) {
+        Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => Ok((tx, rx, slot)),
+        Ok(_) => Err(LinkError::Interface { name: ni.name.clone(), reason: "not an Ethernet-framed interface".into() }),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Err(super::super::privileges::missing_error()),
+        Err(e) => Err(LinkError::Io { op: "open the AF_PACKET capture", source: e }),
+    }
+}
+
+/// Starts an AF_PACKET capture on `iface`, filtered by `initial` from its first frame (every frame when
+/// `None`); its filter can be replaced with [`Capture::filter`].
+pub fn capture(iface: &str, initial: Option<&[Insn]>) -> Result<Capture, LinkError> {
     let ni = pnet_datalink::interfaces()
         .into_iter()
         .find(|i| i.name == iface)
         .ok_or_else(|| LinkError::Interface { name: iface.into(), reason: "no such interface".into() })?;
-    // Our own AF_PACKET socket with a large receive buffer, handed to pnet: at sweep rates the default 208 KiB
-    // overflows within milliseconds whenever the capture thread is descheduled.
-    let packet =
-        Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(i32::from(ETH_P_ALL.to_be())))).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::PermissionDenied {
-                super::super::privileges::missing_error()
-            } else {
-                LinkError::Io { op: "open the AF_PACKET capture", source: e }
-            }
-        })?;
-    let _ = packet.set_recv_buffer_size(CAPTURE_BUFFER);
+    // A large receive buffer: at sweep rates the default 208 KiB overflows within milliseconds whenever the
+    // capture thread is descheduled.
     let config = pnet_datalink::Config {
         read_timeout: Some(Duration::from_millis(20)),
         read_buffer_size: 65_536,
-        socket_fd: Some(std::os::fd::IntoRawFd::into_raw_fd(packet)),
         ..Default::default()
     };
-    let (_, mut rx) = match pnet_datalink::channel(&ni, config) {
-        Ok(pnet_datalink::Channel::Ethernet(tx, rx)) => (tx, rx),
-        Ok(_) => {
-            return Err(LinkError::Interface { name: iface.into(), reason: "not an Ethernet-framed interface".into() })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return Err(super::super::privileges::missing_error())
-        }
-        Err(e) => return Err(LinkError::Io { op: "open the AF_PACKET capture", source: e }),
-    };
+    let (_, mut rx, slot) = packet_channel(&ni, initial, config, Some(CAPTURE_BUFFER))?;
     let source: FrameSource = Box::new(move || match rx.next() {
-        Ok(frame) => Ok(strip_ethernet(frame).map(<[u8]>::to_vec)),
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => Ok(None),
+        Ok(frame) => Ok(Pulled::from_ethernet(frame)),
+        Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => Ok(Pulled::Nothing),
         Err(e) => Err(e),
     });
-    Capture::spawn(&format!("tcpcraft-capture-{iface}"), source, RING_CAPACITY)
-        .map_err(|e| LinkError::Io { op: "start the capture thread", source: e })
+    let capture = Capture::spawn(&format!("tcpcraft-capture-{iface}"), source, RING_CAPACITY)
+        .map_err(|e| LinkError::Io { op: "start the capture thread", source: e })?;
+    Ok(capture.with_filter(Box::new(slot)))
 }

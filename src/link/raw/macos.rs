@@ -1,10 +1,12 @@
 //! macOS: IPv4 goes out through a raw socket with IP_HDRINCL (BSD wants ip_len and ip_off in host byte order);
 //! IPv6, which raw sockets cannot carry with our own header, and all capture go through BPF at the link layer.
+//! That capture has no kernel-side filter yet (the `initial` program is ignored): it sees every frame.
 
 use std::net::{IpAddr, SocketAddr};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use super::super::bpf::Insn;
 use super::super::capture::Capture;
 use super::super::route::Route;
 use super::super::LinkError;
@@ -29,9 +31,9 @@ impl Sender for HdrinclSender {
     }
 }
 
-/// Opens the sender for `dst`'s family and a BPF capture on the route's interface.
-pub fn open(route: &Route, dst: IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
-    let (l2_sender, capture) = super::l2::open(route, dst)?;
+/// Opens the sender for `dst`'s family and a BPF capture on the route's interface (unfiltered for now).
+pub fn open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    let (l2_sender, capture) = super::l2::open(route, dst, initial)?;
     if dst.is_ipv6() {
         return Ok((l2_sender, capture));
     }

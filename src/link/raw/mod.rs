@@ -1,5 +1,9 @@
 //! The raw link: crafted datagrams really leave through a raw socket (or the link layer), and a capture thread
 //! reads the flow back. One implementation per platform, behind `cfg`; all share [`RawLink`]'s receive logic.
+//!
+//! On Linux the capture socket carries a kernel-side filter ([`super::bpf`]): a [`RawLink`] captures nothing
+//! until [`Link::watch`], then only the watched flow; [`RawProbes::restrict_to`] narrows a sweep's capture to the
+//! replies to its probes. On macOS and Windows capture stays unfiltered for now (the filters are no-ops there).
 
 pub mod l2;
 #[cfg(target_os = "linux")]
@@ -10,8 +14,10 @@ mod macos;
 mod windows;
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use super::bpf::{self, Insn};
 use super::capture::{Capture, Dedup};
 use super::classify::{classify, SentLog};
 use super::guard::Guard;
@@ -52,10 +58,11 @@ pub struct RawLink {
 }
 
 impl RawLink {
-    /// Opens a raw link towards `dst`: checks privileges, picks the interface and starts the capture thread.
-    pub fn open(dst: std::net::IpAddr, opts: &RawOptions) -> Result<RawLink, LinkError> {
+    /// Opens a raw link towards `dst`: checks privileges, picks the interface and starts the capture thread,
+    /// which lets nothing in until [`Link::watch`] names a flow.
+    pub fn open(dst: IpAddr, opts: &RawOptions) -> Result<RawLink, LinkError> {
         Ok(RawLink {
-            io: RawProbes::open_with(dst, opts.iface.as_deref(), opts.layer2)?,
+            io: RawProbes::open_with(dst, opts.iface.as_deref(), opts.layer2, Some(&bpf::drop_all()))?,
             sent: SentLog::default(),
             flow: None,
             guard_wanted: opts.guard,
@@ -75,29 +82,42 @@ impl RawLink {
         self.guard.is_some()
     }
 
+    /// Frames the capture has read from its socket so far (what the kernel-side filter let into the process).
+    pub fn seen(&self) -> u64 {
+        self.io.seen()
+    }
+
     fn micros(&self, at: Instant) -> Micros {
         u64::try_from(at.saturating_duration_since(self.start).as_micros()).unwrap_or(u64::MAX)
     }
 }
 
+/// The platform's sender and capture, the capture filtered by `initial` from the start where it can be.
+type Opened = Result<(Box<dyn Sender>, Capture), LinkError>;
+
 #[cfg(target_os = "linux")]
-fn platform_open(route: &Route, dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
-    linux::open(route, dst)
+fn platform_open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Opened {
+    linux::open(route, dst, initial)
 }
 
 #[cfg(target_os = "macos")]
-fn platform_open(route: &Route, dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
-    macos::open(route, dst)
+fn platform_open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Opened {
+    macos::open(route, dst, initial)
 }
 
 #[cfg(windows)]
-fn platform_open(route: &Route, dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
-    windows::open(route, dst)
+fn platform_open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Opened {
+    windows::open(route, dst, initial)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
-fn platform_open(_route: &Route, _dst: std::net::IpAddr) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+fn platform_open(_route: &Route, _dst: IpAddr, _initial: Option<&[Insn]>) -> Opened {
     Err(LinkError::Unsupported("the raw link"))
+}
+
+/// A kernel-side filter that could not be attached.
+fn attach_error(e: std::io::Error) -> LinkError {
+    LinkError::Io { op: "attach the capture filter", source: e }
 }
 
 impl Link for RawLink {
@@ -111,6 +131,8 @@ impl Link for RawLink {
 
     fn watch(&mut self, flow: Flow) -> Result<(), LinkError> {
         if self.flow != Some(flow) {
+            // The new flow's filter first (it replaces the old one atomically), then the guard.
+            self.io.capture.filter(&bpf::flow(&flow)).map_err(attach_error)?;
             self.guard = None;
             if self.guard_wanted {
                 self.guard = Some(Guard::install(&flow)?);
@@ -172,17 +194,57 @@ pub struct RawProbes {
 }
 
 impl RawProbes {
-    /// Opens the sender and capture towards `dst` (privileges checked first).
-    pub fn open(dst: std::net::IpAddr, iface: Option<&str>) -> Result<RawProbes, LinkError> {
-        RawProbes::open_with(dst, iface, false)
+    /// Opens the sender and capture towards `dst` (privileges checked first). The capture takes every frame on
+    /// the interface until [`RawProbes::restrict_to`].
+    pub fn open(dst: IpAddr, iface: Option<&str>) -> Result<RawProbes, LinkError> {
+        RawProbes::open_with(dst, iface, false, None)
     }
 
-    /// Like [`RawProbes::open`], sending at the link layer when `layer2` is set.
-    fn open_with(dst: std::net::IpAddr, iface: Option<&str>, layer2: bool) -> Result<RawProbes, LinkError> {
+    /// Like [`RawProbes::open`] followed by [`RawProbes::restrict_to`] with the route's source address, except
+    /// that the capture lets nothing in before the restriction (on Linux; elsewhere it is [`RawProbes::open`]).
+    pub fn open_restricted(dst: IpAddr, iface: Option<&str>, sports: &[u16]) -> Result<RawProbes, LinkError> {
+        let mut p = RawProbes::open_with(dst, iface, false, Some(&bpf::drop_all()))?;
+        p.restrict_to(p.route.src, sports)?;
+        Ok(p)
+    }
+
+    /// Like [`RawProbes::open`], sending at the link layer when `layer2` is set, the capture filtered by
+    /// `initial` from the start.
+    fn open_with(
+        dst: IpAddr,
+        iface: Option<&str>,
+        layer2: bool,
+        initial: Option<&[Insn]>,
+    ) -> Result<RawProbes, LinkError> {
         super::privileges::require_raw()?;
         let route = super::route::route_to(dst, iface)?;
-        let (sender, capture) = if layer2 { l2::open(&route, dst)? } else { platform_open(&route, dst)? };
+        let (sender, capture) =
+            if layer2 { l2::open(&route, dst, initial)? } else { platform_open(&route, dst, initial)? };
         Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
+    }
+
+    /// Narrows the capture (on Linux, in the kernel) to a sweep from `src`: TCP to `src` with a destination port
+    /// in `sports` (1 to [`bpf::MAX_SPORTS`] ports), and ICMP/ICMPv6 errors quoting a TCP segment from `src` with
+    /// a source port in `sports`. From then on only such frames come out (those read before the change are
+    /// checked again in user space). On macOS and Windows the ports are checked but the capture stays unfiltered.
+    pub fn restrict_to(&mut self, src: IpAddr, sports: &[u16]) -> Result<(), LinkError> {
+        let program = bpf::probes(src, sports).map_err(|e| LinkError::Io {
+            op: "build the capture filter",
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+        })?;
+        self.capture.filter(&program).map_err(attach_error)?;
+        self.dedup = Dedup::default();
+        Ok(())
+    }
+
+    /// Whether this platform filters the capture in the kernel (Linux); if not, every frame is read.
+    pub fn kernel_filtered(&self) -> bool {
+        self.capture.filterable()
+    }
+
+    /// Frames the capture has read from its socket so far (what the kernel-side filter let into the process).
+    pub fn seen(&self) -> u64 {
+        self.capture.seen()
     }
 
     /// The interface and source address in use.
