@@ -133,11 +133,22 @@ fn another_users_connection_can_be_neither_watched_sniffed_nor_reset() {
     let cport = v.client_port.to_string();
 
     // Watching its 4-tuple from either side, with the CLI.
-    for (sport, dport, owner) in [(&cport[..], "9000", format!("127.0.0.1:{cport}")), ("9000", &cport, "127.0.0.1:9000".into())]
+    for (sport, dport, owner) in
+        [(&cport[..], "9000", format!("127.0.0.1:{cport}")), ("9000", &cport, "127.0.0.1:9000".into())]
     {
         let pcap = out.path().join(format!("from-{sport}.pcap"));
         let o = i.cli_as_nobody(&[
-            "send", "-A", "-s", sport, "-p", dport, "--link", "raw", "127.0.0.1", "--pcap", pcap.to_str().unwrap(),
+            "send",
+            "-A",
+            "-s",
+            sport,
+            "-p",
+            dport,
+            "--link",
+            "raw",
+            "127.0.0.1",
+            "--pcap",
+            pcap.to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(3), "{}", text(&o));
         assert!(text(&o).contains(&format!("local port {owner} is in use by another socket")), "{}", text(&o));

@@ -94,8 +94,10 @@ fn guard_stops_the_kernel_rst_so_a_crafted_handshake_completes() {
     if !netns::enter("guard_stops_the_kernel_rst_so_a_crafted_handshake_completes") {
         return;
     }
-    // A table left by a killed run must not get in the way.
-    sh("nft add table inet tcpcraft");
+    // A table left by a killed run (its process is gone) must not get in the way, and is removed.
+    let dead = (4_000_000..4_194_304).rev().find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()).unwrap();
+    sh(&format!("nft add table inet tcpcraft-{dead}"));
+    let ours = format!("tcpcraft-{}", std::process::id());
     let listener = TcpListener::bind("127.0.0.1:8080").unwrap();
     listener.set_nonblocking(true).unwrap();
     {
@@ -115,7 +117,9 @@ fn guard_stops_the_kernel_rst_so_a_crafted_handshake_completes() {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert_eq!(accepted, Some("127.0.0.1:40002".parse::<SocketAddr>().unwrap()), "accept() returned");
-        assert!(sh("nft list tables").contains("tcpcraft"), "table present while the run is active");
+        let tables = sh("nft list tables");
+        assert!(tables.contains(&ours), "our table is present while the run is active: {tables}");
+        assert!(!tables.contains(&format!("tcpcraft-{dead}")), "the dead run's table was removed: {tables}");
     }
     assert!(!sh("nft list tables").contains("tcpcraft"), "table removed when the link dropped");
 }

@@ -132,9 +132,8 @@ pub fn open_probes(
 ) -> Result<(Box<dyn crate::exchange::sweep::ProbeLink + Send>, IpAddr, String), LinkError> {
     let Some(&first) = targets.first() else { return Err(LinkError::Helper("no target".into())) };
     if in_process && super::privileges::check().raw {
-        let mut raw = super::raw::RawProbes::open(first, iface)?;
+        let raw = super::raw::RawProbes::open_restricted(first, iface, &[sport])?;
         let (src, desc) = (raw.route().src, format!("raw {}", raw.route().iface));
-        raw.restrict_to(src, &[sport])?;
         return Ok((Box::new(raw), src, desc));
     }
     let pps = u32::try_from(max_pps).unwrap_or(u32::MAX);

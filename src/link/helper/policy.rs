@@ -137,8 +137,9 @@ fn ipv6_tcp_offset(d: &[u8]) -> Result<usize, String> {
             44 => {
                 let h = d.get(at..at + 4).ok_or("an IPv6 fragment header is cut off")?;
                 if u16::from_be_bytes([h[2], h[3]]) >> 3 != 0 {
-                    return Err("a fragment past the first carries no TCP ports: tcpcraft-link sends whole segments"
-                        .into());
+                    return Err(
+                        "a fragment past the first carries no TCP ports: tcpcraft-link sends whole segments".into()
+                    );
                 }
                 (next, at) = (h[0], at + 8);
             }

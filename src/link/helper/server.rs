@@ -93,7 +93,12 @@ impl Host for SimHost {
         Ok((Box::new(SimLink::new(SimConfig::default().at(target))), sim_route(target)))
     }
 
-    fn open_probes(&mut self, target: IpAddr, _: Option<&str>, _: &[u16]) -> Result<(Probes, Route, String), LinkError> {
+    fn open_probes(
+        &mut self,
+        target: IpAddr,
+        _: Option<&str>,
+        _: &[u16],
+    ) -> Result<(Probes, Route, String), LinkError> {
         Ok((Box::new(SimLink::new(SimConfig::default().at(target))), sim_route(target), "sim".into()))
     }
 
@@ -176,9 +181,9 @@ impl Host for RawHost {
         iface: Option<&str>,
         sports: &[u16],
     ) -> Result<(Probes, Route, String), LinkError> {
-        let mut p = RawProbes::open(target, iface)?;
+        // Filtered from the first frame: nothing but replies to `sports` ever enters the helper.
+        let p = RawProbes::open_restricted(target, iface, sports)?;
         let route = p.route().clone();
-        p.restrict_to(route.src, sports)?;
         let describe = format!("raw {}", route.iface);
         Ok((Box::new(p), route, describe))
     }
@@ -573,7 +578,11 @@ mod tests {
         assert_eq!(kind(&replies[3]), Some(Refusal::Forbidden), "and nothing can be sent from it");
         assert!(message(&replies[3]).contains("is not owned by this session"), "{replies:?}");
         let mut host = SimHost { taken: vec![flow.local], ..SimHost::default() };
-        let r = session(&[Request::Hello { version: VERSION }, open(Mode::Probes, flow.remote.ip(), false)], Ok(ALL), &mut host);
+        let r = session(
+            &[Request::Hello { version: VERSION }, open(Mode::Probes, flow.remote.ip(), false)],
+            Ok(ALL),
+            &mut host,
+        );
         assert_eq!(kind(&r[1]), Some(Refusal::Forbidden), "{r:?}");
         assert!(host.narrowed.is_empty(), "the refused open kept nothing open");
     }
@@ -673,9 +682,12 @@ mod tests {
             max_pps: 10,
             sports,
         };
-        for bad in [with(Mode::Flow, vec![1234]), with(Mode::Probes, vec![]), with(Mode::Probes, vec![0]),
-            with(Mode::Probes, (1..=65).collect())]
-        {
+        for bad in [
+            with(Mode::Flow, vec![1234]),
+            with(Mode::Probes, vec![]),
+            with(Mode::Probes, vec![0]),
+            with(Mode::Probes, (1..=65).collect()),
+        ] {
             let r = session(&[Request::Hello { version: VERSION }, bad.clone()], Ok(ALL), &mut SimHost::default());
             assert_eq!(kind(&r[1]), Some(Refusal::Invalid), "{bad:?}: {r:?}");
         }
