@@ -6,6 +6,7 @@ pub mod access;
 pub mod caps;
 pub mod client;
 pub mod config;
+pub mod host;
 pub mod policy;
 pub mod protocol;
 pub mod server;
