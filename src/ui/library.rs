@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use egui::{Color32, RichText, Ui};
 
-use super::app::Action;
+use super::action::Action;
 use crate::exchange::StepVerdict;
 use crate::i18n::{t, tf};
 use crate::preset::{builtin, Preset, Step};

@@ -1,5 +1,6 @@
 //! The desktop app (eframe): panels in their own files, state apart from runtime handles, runs on a worker thread.
 
+pub mod action;
 pub mod app;
 pub mod bytes;
 pub mod dialogs;

@@ -1,13 +1,15 @@
 //! The timeline panel: a ladder diagram (client lane, server lane, one arrow per segment, coloured by origin,
-//! ✓/✗ where an expectation judged it) and below it a table of the same events. Both draw only the visible rows,
-//! so 100,000 events stay smooth.
+//! ✓/✗ where an expectation judged it), the selected event's details, and a table of the same events. The ladder
+//! and the table draw only the visible rows, so 100,000 events stay smooth.
 
-use egui::{Align2, Color32, FontId, Pos2, Sense, Stroke, Ui, Vec2};
+use egui::{Align2, Color32, FontId, Pos2, RichText, Sense, Stroke, Ui, Vec2};
 use egui_extras::{Column, TableBuilder};
 
+use super::action::Action;
 use crate::exchange::{Dir, StepVerdict, TimelineEvent};
-use crate::i18n::t;
+use crate::i18n::{t, tf};
 use crate::link::Origin;
+use crate::wire;
 
 /// Height of one ladder row.
 pub const ROW_H: f32 = 30.0;
@@ -207,4 +209,89 @@ pub fn table(ui: &mut Ui, events: &[TimelineEvent], absolute: bool, selected: Op
             });
         });
     clicked
+}
+
+/// What the timeline panel shows.
+pub struct TimelineView<'a> {
+    /// The current job's events.
+    pub events: &'a [TimelineEvent],
+    /// The current job's verdicts.
+    pub verdicts: &'a [StepVerdict],
+    /// The selected event.
+    pub selected: Option<usize>,
+    /// A job is going (no import meanwhile).
+    pub running: bool,
+}
+
+/// The whole panel: buttons, legend, ladder, the selected event's details, table. `absolute` is the seq/ack
+/// toggle (persisted by the app).
+pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        ui.heading(t("ui.timeline.heading"));
+        ui.checkbox(absolute, t("ui.timeline.absolute"));
+        if ui.add_enabled(!view.events.is_empty(), egui::Button::new(t("ui.timeline.export_pcap"))).clicked() {
+            out.push(Action::ExportPcap);
+        }
+        if ui.add_enabled(!view.running, egui::Button::new(t("ui.timeline.import_pcap"))).clicked() {
+            out.push(Action::ImportPcap);
+        }
+        let draft = ui.add_enabled(!view.events.is_empty(), egui::Button::new(t("ui.timeline.draft")));
+        if draft.on_hover_text(t("ui.timeline.draft_tip")).clicked() {
+            out.push(Action::DraftPreset);
+        }
+    });
+    ui.horizontal(|ui| {
+        for o in [Origin::Crafted, Origin::Peer, Origin::LocalKernel, Origin::Icmp] {
+            ui.colored_label(origin_color(o), format!("■ {}", origin_name(o)));
+        }
+    });
+    let h = (ui.available_height() * 0.45).max(150.0);
+    if let Some(i) = ladder(ui, view.events, view.verdicts, *absolute, view.selected, h) {
+        out.push(Action::SelectEvent(i));
+    }
+    ui.separator();
+    if let Some((i, e)) = view.selected.and_then(|i| view.events.get(i).map(|e| (i, e))) {
+        details(ui, i, e, *absolute, out);
+        ui.separator();
+    }
+    if let Some(i) = table(ui, view.events, *absolute, view.selected) {
+        out.push(Action::SelectEvent(i));
+    }
+}
+
+/// The selected event: its note, the explanations it points to, its parsed fields and anomalies, and a button
+/// that puts its segment into the editor.
+pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &mut Vec<Action>) {
+    let title = tf("ui.timeline.event", &[("i", &i.to_string()), ("label", &label(e, absolute))]);
+    ui.label(RichText::new(title).strong());
+    ui.label(e.note.render());
+    for topic in crate::exchange::notes::topics(&e.note.key) {
+        egui::CollapsingHeader::new(t(&format!("explain.title.{topic}")))
+            .id_salt(("explain", *topic))
+            .show(ui, |ui| ui.label(t(&format!("explain.{topic}"))));
+    }
+    let Some(seg) = &e.segment else { return };
+    egui::CollapsingHeader::new(t("ui.timeline.parsed_fields")).id_salt("event-fields").show(ui, |ui| {
+        egui::ScrollArea::vertical().id_salt("event-fields-scroll").max_height(160.0).show(ui, |ui| {
+            egui::Grid::new("event-fields-grid").striped(true).show(ui, |ui| {
+                for f in wire::fields::fields(seg) {
+                    let help = super::help::field(f.key);
+                    let key = ui.monospace(f.key);
+                    if !help.is_empty() {
+                        key.on_hover_text(help);
+                    }
+                    ui.label(f.value.to_string());
+                    ui.end_row();
+                }
+                for a in &seg.anomalies {
+                    ui.label(t("ui.timeline.anomaly"));
+                    ui.label(a.to_string());
+                    ui.end_row();
+                }
+            });
+        });
+    });
+    if ui.button(t("ui.timeline.craft_from")).clicked() {
+        out.push(Action::CraftFrom(i));
+    }
 }

@@ -1,0 +1,243 @@
+//! Applying what panels asked for ([`Action`]), at the end of the frame: starting jobs on the worker, loading and
+//! saving presets, pcap import and export, drafts, language.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::TcpcraftApp;
+use crate::preset;
+use crate::ui::action::Action;
+use crate::ui::dialogs::Purpose;
+use crate::ui::library;
+use crate::ui::worker::{Job, LinkKind, LinkSetup, Peer, SweepJob};
+use crate::wire;
+
+impl TcpcraftApp {
+    /// The link setup for the current target text and link choice. Nothing is resolved here: the worker looks the
+    /// name up when the job starts, so a slow resolver never holds up a frame.
+    fn setup(&self) -> LinkSetup {
+        let sim = self.state.preset.as_ref().and_then(|p| p.sim.clone()).unwrap_or_default();
+        let port = self.state.preset.as_ref().map_or(80, |p| p.port);
+        LinkSetup {
+            kind: self.state.link,
+            peer: Peer::Typed { text: self.state.target.trim().to_string(), port },
+            iface: (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string()),
+            guard: self.state.guard,
+            sim,
+        }
+    }
+
+    fn start(&mut self, job: Job, step: bool) {
+        self.rt.started = Some(SystemTime::now());
+        self.rt.events.clear();
+        self.rt.verdicts.clear();
+        self.rt.selected = None;
+        self.rt.paused = None;
+        self.rt.dropped = 0;
+        self.rt.step_mode = step;
+        match &mut self.rt.worker {
+            Some(w) => {
+                w.start(job);
+                self.rt.running = true;
+                self.say("ui.msg.running", &[], false);
+            }
+            None => self.say("ui.msg.no_worker", &[], true),
+        }
+    }
+
+    /// Applies one action.
+    pub fn apply(&mut self, a: Action, ctx: &egui::Context) {
+        match a {
+            Action::Run { step } => match &self.state.preset {
+                Some(p) => {
+                    let job = Job::Run { preset: Box::new(p.clone()), setup: self.setup(), step_through: step };
+                    self.start(job, step);
+                }
+                None => self.say("ui.msg.choose_preset", &[], true),
+            },
+            Action::Next => {
+                self.rt.paused = None;
+                if let Some(w) = &self.rt.worker {
+                    w.next();
+                }
+            }
+            Action::Stop => {
+                if let Some(w) = &mut self.rt.worker {
+                    w.stop();
+                }
+                self.rt.running = false;
+                self.rt.paused = None;
+                self.say("ui.msg.stopped", &[], false);
+            }
+            Action::SendOne => match self.built() {
+                Ok(bytes) => {
+                    let mut setup = self.setup();
+                    // The segment's own destination is the peer (the lab host answers there too).
+                    if let Ok(seg) = wire::parse_any_protocol(&bytes) {
+                        setup.peer = Peer::Known(seg.dst(), seg.tcp.dport);
+                    }
+                    let (spec, wait_ms) = (Box::new(self.state.spec.clone()), self.state.wait_ms);
+                    self.start(Job::SendOne { spec, setup, wait_ms }, false);
+                }
+                Err(e) => self.say("ui.msg.cannot_build", &[("error", e)], true),
+            },
+            Action::LoadBuiltin(name) => match preset::builtin::builtin(name) {
+                Some(Ok(p)) => self.load_preset(p, None),
+                Some(Err(e)) => self.rt.message = (e.to_string(), true),
+                None => {}
+            },
+            Action::LoadUser(i) => {
+                if let Some(u) = self.rt.users.get(i) {
+                    let path = u.path.clone();
+                    self.open_file(path);
+                }
+            }
+            Action::OpenDialog => self.rt.dialogs.show(ctx, Purpose::OpenPreset, library::user_dir(), None),
+            Action::ExportPcap => self.rt.dialogs.show(ctx, Purpose::SavePcap, None, Some("tcpcraft.pcap".into())),
+            Action::ImportPcap => self.rt.dialogs.show(ctx, Purpose::OpenPcap, None, None),
+            Action::ExportCsv => self.rt.dialogs.show(ctx, Purpose::SaveCsv, None, Some("sweep.csv".into())),
+            Action::DraftPreset => self.draft_preset(),
+            Action::Save { as_new } => {
+                let Some(p) = &self.state.preset else { return };
+                match (&self.state.preset_path, as_new) {
+                    (Some(path), false) => {
+                        let path = PathBuf::from(path);
+                        self.save_to(path);
+                    }
+                    _ => {
+                        let dir = library::user_dir();
+                        if let Some(d) = &dir {
+                            let _ = std::fs::create_dir_all(d);
+                        }
+                        self.rt.dialogs.show(ctx, Purpose::SavePreset, dir, Some(format!("{}.ron", p.name)));
+                    }
+                }
+            }
+            Action::SelectEvent(i) => self.rt.selected = Some(i),
+            Action::CraftFrom(i) => {
+                if let Some(seg) = self.rt.events.get(i).and_then(|e| e.segment.as_ref()) {
+                    self.state.spec = seg.to_spec();
+                    self.rt.selected_step = None;
+                    self.rt.editor.bufs.reset();
+                    self.say("ui.msg.event_loaded", &[("i", i.to_string())], false);
+                }
+            }
+            Action::SelectStep(i) => {
+                self.rt.selected_step = Some(i);
+                self.rt.editor.bufs.reset();
+            }
+            Action::UnselectStep => {
+                self.rt.selected_step = None;
+                self.rt.editor.bufs.reset();
+            }
+            Action::SetLang(lang) => {
+                self.set_lang(lang, true);
+                ctx.request_repaint();
+            }
+            Action::StartSweep => self.start_sweep(),
+        }
+    }
+
+    /// Loads a preset (built-in name or file) and runs it on the simulated link.
+    pub fn autorun(&mut self, name: &str, ctx: &egui::Context) {
+        match preset::resolve(name) {
+            Ok(p) => {
+                let path = (!preset::builtin::names().any(|n| n == name)).then(|| name.to_string());
+                self.load_preset(p, path);
+                self.state.link = LinkKind::Sim;
+                self.apply(Action::Run { step: false }, ctx);
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    fn load_preset(&mut self, p: preset::Preset, path: Option<String>) {
+        self.rt.lab = crate::ui::lab::LabView::default();
+        self.say("ui.msg.preset_loaded", &[("name", p.name.clone())], false);
+        if let Some(t) = &p.target {
+            self.state.target = format!("{t}:{}", p.port);
+        } else {
+            self.state.target = format!("{}:{}", p.sim.clone().unwrap_or_default().host, p.port);
+        }
+        self.state.preset = Some(p);
+        self.state.preset_path = path;
+        self.rt.selected_step = None;
+        self.rt.editor.bufs.reset();
+    }
+
+    /// Opens a preset file, reporting `file:line:col` errors in the status bar.
+    pub fn open_file(&mut self, path: PathBuf) {
+        match preset::io::load(&path) {
+            Ok(p) => self.load_preset(p, Some(path.display().to_string())),
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// Saves the current preset (atomically) to `path`.
+    pub fn save_to(&mut self, path: PathBuf) {
+        let Some(p) = &self.state.preset else { return };
+        match preset::io::save(&path, p) {
+            Ok(()) => {
+                self.say("ui.msg.saved", &[("path", path.display().to_string())], false);
+                self.state.preset_path = Some(path.display().to_string());
+                self.rt.users = library::scan_user_presets();
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// Writes the timeline's datagrams as pcap (raw IP, nanoseconds).
+    pub fn export_pcap(&mut self, path: &Path) {
+        let start = self.rt.started.unwrap_or_else(SystemTime::now);
+        match crate::pcap::write(path, start, self.rt.events.iter().map(|e| (e.t_us, &e.bytes[..]))) {
+            Ok(n) => {
+                self.say("ui.msg.pcap_written", &[("n", n.to_string()), ("path", path.display().to_string())], false)
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// Reads a capture's TCP segments into the timeline (each can be crafted from).
+    pub fn import_pcap(&mut self, path: &Path) {
+        match crate::pcap::read(path, 1_000_000) {
+            Ok(imported) => {
+                let tl = crate::cli::import::timeline_of(&imported);
+                self.rt.events = tl.events;
+                self.rt.verdicts.clear();
+                self.rt.selected = None;
+                let args = [("n", imported.len().to_string()), ("path", path.display().to_string())];
+                self.say("ui.msg.imported", &args, false);
+            }
+            Err(e) => self.rt.message = (e.to_string(), true),
+        }
+    }
+
+    /// A preset draft from the timeline, starting at the selected event (or the first); ours become Send steps,
+    /// the peer's Expect steps, with seq/ack as expressions. It becomes the current (unsaved) preset.
+    pub fn draft_preset(&mut self) {
+        let from = self.rt.selected.unwrap_or(0);
+        let segs: Vec<wire::Segment> = self.rt.events.iter().skip(from).filter_map(|e| e.segment.clone()).collect();
+        match crate::pcap::draft::preset_from(&segs, "draft") {
+            Some(p) => {
+                let n = p.steps.len();
+                self.load_preset(p, None);
+                self.say("ui.msg.draft_loaded", &[("n", n.to_string())], false);
+            }
+            None => self.say("ui.msg.nothing_to_draft", &[], true),
+        }
+    }
+
+    /// Starts a sweep from the tab's inputs (probe and lab host from its preset), or shows why it cannot start.
+    pub fn start_sweep(&mut self) {
+        let t = &self.rt.sweep;
+        match SweepJob::new(&t.preset, &t.targets, &t.ports, t.rate, self.state.link) {
+            Ok(job) => {
+                self.rt.sweep.error = None;
+                self.rt.sweep.results.clear();
+                self.rt.sweep.progress = None;
+                self.start(Job::Sweep(Box::new(job)), false);
+            }
+            Err(e) => self.rt.sweep.error = Some(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Where the panels go: the top bar, the status bar, then either the Sweep tab or the library (left), the
+//! timeline (right) and the editor with the bytes below it (centre). Panels only draw and push [`Action`]s.
+
+use egui::{Color32, RichText, Ui};
+
+use super::{Tab, TcpcraftApp};
+use crate::i18n::{self, t, tf, Lang};
+use crate::preset::Step;
+use crate::ui::action::Action;
+use crate::ui::sweep::SweepAction;
+use crate::ui::timeline::TimelineView;
+use crate::ui::worker::LinkKind;
+use crate::ui::{bytes, editor, lab, library, status, step, sweep, timeline};
+use crate::wire;
+
+impl TcpcraftApp {
+    /// Draws every panel and returns what they asked for.
+    pub(super) fn layout(&mut self, ui: &mut Ui) -> Vec<Action> {
+        let ctx = ui.ctx().clone();
+        let mut actions = Vec::new();
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar(ui, &mut actions));
+        let help = egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui)).inner;
+        if help {
+            self.rt.show_privileges = true;
+        }
+        match self.rt.tab {
+            Tab::Sweep => {
+                egui::CentralPanel::default().show(ui, |ui| self.sweep_tab(ui, &mut actions));
+            }
+            Tab::Craft => {
+                egui::Panel::left("library").resizable(true).default_size(200.0).show(ui, |ui| {
+                    egui::ScrollArea::vertical().id_salt("lib-scroll").show(ui, |ui| {
+                        library::show(
+                            ui,
+                            self.state.preset.as_ref(),
+                            self.state.preset_path.as_deref(),
+                            &self.rt.users,
+                            &self.rt.verdicts,
+                            self.rt.selected_step,
+                            &mut actions,
+                        );
+                    });
+                });
+                egui::Panel::right("timeline").resizable(true).default_size(640.0).show(ui, |ui| {
+                    let view = TimelineView {
+                        events: &self.rt.events,
+                        verdicts: &self.rt.verdicts,
+                        selected: self.rt.selected,
+                        running: self.rt.running,
+                    };
+                    timeline::panel(ui, &view, &mut self.state.absolute, &mut actions);
+                });
+                egui::CentralPanel::default().show(ui, |ui| self.center(ui, &mut actions));
+            }
+        }
+        let mut open = self.rt.show_privileges;
+        status::privileges_window(&ctx, &mut open, &self.rt.raw_help);
+        self.rt.show_privileges = open;
+        actions
+    }
+
+    /// The status bar; returns whether its privileges button was clicked.
+    fn status_bar(&self, ui: &mut Ui) -> bool {
+        let link = if self.rt.link_desc.is_empty() { self.link_label() } else { self.rt.link_desc.clone() };
+        status::bar(
+            ui,
+            &status::StatusInfo {
+                link: &link,
+                privileges: &self.rt.privileges,
+                running: self.rt.running,
+                events: self.rt.events.len(),
+                dropped: self.rt.dropped,
+                message: &self.rt.message.0,
+                is_error: self.rt.message.1,
+            },
+        )
+    }
+
+    fn sweep_tab(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        match sweep::show(ui, &mut self.rt.sweep, self.rt.running) {
+            Some(SweepAction::Start) => out.push(Action::StartSweep),
+            Some(SweepAction::Stop) => out.push(Action::Stop),
+            Some(SweepAction::ExportCsv) => out.push(Action::ExportCsv),
+            None => {}
+        }
+    }
+
+    fn link_label(&self) -> String {
+        match self.state.link {
+            LinkKind::Sim => t("ui.link.sim").to_string(),
+            LinkKind::Raw => {
+                let iface = self.state.iface.trim();
+                let iface = if iface.is_empty() { t("ui.link.route_iface") } else { iface };
+                tf("ui.link.raw_on", &[("iface", iface)])
+            }
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("tcpcraft").strong().size(16.0));
+            ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
+            ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
+            ui.separator();
+            ui.label(t("ui.top.target"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.state.target)
+                    .desired_width(150.0)
+                    .hint_text(t("ui.top.target_hint")),
+            )
+            .on_hover_text(t("ui.top.target_tip"));
+            // A fixed id: the label changes with the language, the open state must not.
+            egui::ComboBox::new("link", t("ui.top.link")).selected_text(self.link_label()).show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.state.link, LinkKind::Sim, t("ui.link.sim"));
+                let raw = ui.add_enabled(
+                    self.rt.privileges.raw,
+                    egui::Button::selectable(self.state.link == LinkKind::Raw, t("ui.link.raw_socket")),
+                );
+                if raw.clicked() {
+                    self.state.link = LinkKind::Raw;
+                }
+                if !self.rt.privileges.raw {
+                    ui.label(RichText::new(t("ui.link.raw_needs_helper")).small());
+                }
+            });
+            if self.state.link == LinkKind::Raw {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.state.iface)
+                        .desired_width(70.0)
+                        .hint_text(t("ui.top.iface_hint")),
+                );
+                ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
+            }
+            ui.separator();
+            self.run_buttons(ui, out);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| language_menu(ui, out));
+        });
+    }
+
+    fn run_buttons(&self, ui: &mut Ui, out: &mut Vec<Action>) {
+        let idle = !self.rt.running;
+        let has_preset = self.state.preset.is_some();
+        let run = ui.add_enabled(idle && has_preset, egui::Button::new(t("ui.top.run")));
+        if run.on_hover_text(t("ui.top.run_tip")).clicked() {
+            out.push(Action::Run { step: false });
+        }
+        let step = ui.add_enabled(idle && has_preset, egui::Button::new(t("ui.top.step")));
+        if step.on_hover_text(t("ui.top.step_tip")).clicked() {
+            out.push(Action::Run { step: true });
+        }
+        if ui.add_enabled(self.rt.paused.is_some(), egui::Button::new(t("ui.top.next"))).clicked() {
+            out.push(Action::Next);
+        }
+        if ui.add_enabled(self.rt.running, egui::Button::new(t("ui.top.stop"))).clicked() {
+            out.push(Action::Stop);
+        }
+        let buildable = self.built().is_ok() && !self.rt.editor.bufs.has_errors();
+        let send = ui.add_enabled(idle && buildable, egui::Button::new(t("ui.top.send_one")));
+        if send.on_hover_text(t("ui.top.send_one_tip")).clicked() {
+            out.push(Action::SendOne);
+        }
+    }
+
+    fn center(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        if let Some((i, spec)) = &self.rt.paused {
+            let preset = self.state.preset.as_ref();
+            if step::paused(ui, *i, spec, preset, &self.rt.verdicts, &self.rt.events) {
+                out.push(Action::Next);
+            }
+        }
+        let bytes_h = 190.0;
+        egui::ScrollArea::vertical()
+            .id_salt("editor-scroll")
+            .max_height((ui.available_height() - bytes_h).max(120.0))
+            .show(ui, |ui| {
+                if let Some(ex) = self.state.preset.as_ref().and_then(|p| p.exercise.as_ref()) {
+                    let finished = !self.rt.running && !self.rt.events.is_empty();
+                    let graded = finished.then(|| lab::grade(ex, &self.rt.events, &self.rt.verdicts));
+                    lab::show(ui, ex, &mut self.rt.lab, graded.as_ref());
+                    ui.add_space(6.0);
+                }
+                let step = self.rt.selected_step;
+                let template = step.and_then(|i| match self.state.preset.as_mut().and_then(|p| p.steps.get_mut(i)) {
+                    Some(Step::Send(t)) => Some(t),
+                    _ => None,
+                });
+                match (template, step) {
+                    (Some(tpl), Some(i)) => {
+                        if ui.button(t("ui.editor.back")).clicked() {
+                            out.push(Action::UnselectStep);
+                        }
+                        editor::template_editor(ui, tpl, &mut self.rt.editor, i);
+                    }
+                    _ => {
+                        ui.heading(t("ui.editor.heading"));
+                        editor::show(ui, &mut self.state.spec, &mut self.rt.editor, self.rt.bytes_hover);
+                    }
+                }
+            });
+        ui.separator();
+        ui.label(RichText::new(t("ui.bytes.heading")).strong());
+        egui::ScrollArea::vertical().id_salt("bytes-scroll").show(ui, |ui| match self.built() {
+            Ok(b) => {
+                let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
+                ui.label(tf("ui.bytes.count", &[("n", &b.len().to_string())]));
+                let hl = self.rt.editor.hovered.or(self.rt.bytes_hover);
+                self.rt.bytes_hover = bytes::show(ui, &b, &fields, hl);
+            }
+            Err(e) => {
+                ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xef, 0x47, 0x6f)));
+            }
+        });
+    }
+}
+
+/// The language menu: every language by its own name; a choice becomes [`Action::SetLang`].
+fn language_menu(ui: &mut Ui, out: &mut Vec<Action>) {
+    let current = i18n::current();
+    let mut chosen = current;
+    // A fixed id: the label is translated, and the menu must stay open across the switch.
+    egui::ComboBox::new("lang", t("ui.top.language")).selected_text(current.native_name()).show_ui(ui, |ui| {
+        for lang in Lang::ALL {
+            ui.selectable_value(&mut chosen, lang, lang.native_name());
+        }
+    });
+    if chosen != current {
+        out.push(Action::SetLang(chosen));
+    }
+}
