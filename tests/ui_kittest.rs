@@ -184,6 +184,10 @@ fn the_sweep_tab_runs_and_filters() {
     assert!(h.query_by_label_contains("open (3)").is_some());
     assert!(h.query_by_label_contains("closed (5)").is_some());
     assert!(tcpcraft::ui::sweep::csv(r).lines().count() == 9);
+    // The summary stays in the status bar, and the bar shows the sweep's last progress.
+    assert_eq!(h.state().rt.message.0, "sweep done: 8 ports, 3 open");
+    let p = h.state().rt.sweep.progress.unwrap();
+    assert_eq!((p.sent, p.total, p.replies), (8, 8, 8), "{p:?}");
 }
 
 #[test]

@@ -373,19 +373,26 @@ pub fn sweep(
 fn run_sweep(job: &SweepJob, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
     let mut last = Instant::now();
     let mut stopped = false;
+    // The latest progress not yet shown: the last one of a sweep always reaches the UI.
+    let mut unsent = None;
     let link = format!("{:?}", job.kind).to_lowercase();
     let result = {
         // Both closures report through the outbox, one after the other.
         let out = RefCell::new(&mut *out);
         sweep(job, &mut |src| out.borrow_mut().send(Msg::Started { link: link.clone(), src }), &mut |p| {
+            unsent = Some(p);
             if last.elapsed() >= TICK {
                 last = Instant::now();
+                unsent = None;
                 out.borrow_mut().send(Msg::SweepProgress(p));
             }
             stopped = stopped || stop_asked(cmds);
             !stopped
         })
     };
+    if let Some(p) = unsent {
+        out.send(Msg::SweepProgress(p));
+    }
     match result {
         Ok(r) => {
             out.send(Msg::SweepDone(r));

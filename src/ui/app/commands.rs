@@ -35,6 +35,7 @@ impl TcpcraftApp {
         self.rt.paused = None;
         self.rt.dropped = 0;
         self.rt.step_mode = step;
+        self.rt.sweeping = matches!(job, Job::Sweep(_));
         match &mut self.rt.worker {
             Some(w) => {
                 w.start(job);

@@ -58,12 +58,15 @@ impl TcpcraftApp {
         }
     }
 
-    /// The status line for a job that ended: stopped, a lab's grade, or the run's own verdict.
+    /// The status line for a job that ended: stopped, a sweep's summary (already on show), a lab's grade, or the
+    /// run's own verdict.
     fn finished(&mut self, pass: bool, stopped: bool) {
         let lab = self.state.preset.as_ref().and_then(|p| p.exercise.as_ref());
         let grade = lab.map(|ex| crate::ui::lab::grade(ex, &self.rt.events, &self.rt.verdicts));
         if stopped {
             self.say("ui.msg.stopped", &[], false);
+        } else if self.rt.sweeping {
+            // The sweep's summary came with its results; "done: 0 events" would hide it.
         } else if let Some(g) = grade {
             // A lab's run is judged by its goals, not only by its Expect steps.
             let left = g.goals.iter().filter(|g| !g.met).count().to_string();

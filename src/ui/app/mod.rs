@@ -36,6 +36,8 @@ pub struct Runtime {
     /// The step-through pause: the segment about to go out.
     pub paused: Option<(usize, SegmentSpec)>,
     step_mode: bool,
+    /// The current job is a sweep (its end keeps the sweep's summary in the status bar).
+    sweeping: bool,
     link_desc: String,
     /// Latest status message and whether it is an error.
     pub message: (String, bool),
@@ -120,6 +122,7 @@ impl TcpcraftApp {
                 running: false,
                 paused: None,
                 step_mode: false,
+                sweeping: false,
                 link_desc: String::new(),
                 message: (String::new(), false),
                 said: None,
