@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::netns;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use tcpcraft::exchange::sweep::ProbeLink;
 use tcpcraft::link::raw::{RawLink, RawOptions, RawProbes};
-use tcpcraft::link::{Captured, Flow, Link, Origin};
+use tcpcraft::link::{Captured, Flow, Link, Origin, ProbeLink};
 use tcpcraft::wire::{self, IpSpec, Ipv4Spec, Ipv6Spec, SegmentSpec, TcpFlags};
 
 const SECRET: &[u8] = b"correct-horse-battery-staple";

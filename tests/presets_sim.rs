@@ -6,6 +6,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::{Command, Output};
 
+use tcpcraft::exchange::session::sim_config;
 use tcpcraft::exchange::{self, Control, Dir, Observer, RunOptions, Silent};
 use tcpcraft::link::sim::{SimConfig, SimLink, SIM_US};
 use tcpcraft::link::Origin;
@@ -34,7 +35,7 @@ fn every_bundled_preset_passes_on_the_simulated_host() {
     assert!(names.len() >= 10);
     for name in names {
         let p = resolve(name).unwrap();
-        let mut link = SimLink::new(p.sim.clone().unwrap_or_default());
+        let mut link = SimLink::new(sim_config(&p.sim.clone().unwrap_or_default()));
         let r = exchange::run(&p, &mut link, &sim_opts(p.port), &mut Silent).unwrap();
         assert!(r.timeline.pass(), "{name}: {:?}", r.timeline.verdicts);
         assert_eq!(r.steps_run, p.steps.len(), "{name}");

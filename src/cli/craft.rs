@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use clap::{ArgAction, ArgMatches, Args};
 
 use super::error::CliError;
-use super::values;
+use crate::wire::text as values;
 use crate::wire::{
     Auto, Checksum, IpSpec, Ipv4Spec, Ipv6Spec, Padding, Payload, SegmentSpec, TcpFlags, TcpOption, TcpSpec,
 };

@@ -8,8 +8,6 @@ use serde_json::json;
 
 use super::error::CliError;
 use super::ladder;
-use crate::exchange::Timeline;
-use crate::link::{Captured, Origin};
 use crate::pcap;
 
 /// Arguments of `tcpcraft import`.
@@ -25,26 +23,8 @@ pub struct ImportArgs {
     pub draft: Option<PathBuf>,
 }
 
-/// The capture as a timeline: the first segment's sender is our side.
-pub fn timeline_of(imported: &[pcap::Imported]) -> Timeline {
-    let Some(first) = imported.first() else { return Timeline::default() };
-    let us = (first.segment.src(), first.segment.tcp.sport);
-    let t0 = first.time;
-    let mut tl = Timeline::new(0);
-    for i in imported {
-        let ours = (i.segment.src(), i.segment.tcp.sport) == us;
-        let t = u64::try_from(i.time.saturating_sub(t0).as_micros()).unwrap_or(u64::MAX);
-        let c = Captured {
-            t,
-            bytes: i.bytes.clone(),
-            origin: if ours { Origin::Crafted } else { Origin::Peer },
-            segment: Some(i.segment.clone()),
-            icmp: None,
-        };
-        tl.push(c, None);
-    }
-    tl
-}
+/// Moved to [`crate::pcap::timeline_of`]; this path stays until the GUI has switched.
+pub use crate::pcap::timeline_of;
 
 /// Reads the capture and renders it.
 pub fn run(args: &ImportArgs) -> Result<String, CliError> {
@@ -64,7 +44,7 @@ pub fn run(args: &ImportArgs) -> Result<String, CliError> {
         let p = pcap::draft::preset_from(&conv, &name).ok_or_else(|| CliError::input("FILE", "no segments"))?;
         crate::preset::io::save(out, &p).map_err(|e| CliError::Preset(e.to_string()))?;
     }
-    let tl = timeline_of(&imported);
+    let tl = pcap::timeline_of(&imported);
     if args.json {
         let mut ev = super::run::events_json(&tl);
         for (v, i) in ev.iter_mut().zip(&imported) {

@@ -11,7 +11,9 @@ pub mod presets;
 pub mod run;
 pub mod send;
 pub mod sweep;
-pub mod values;
+
+/// Moved to [`crate::wire::text`]; this path stays until the GUI has switched.
+pub use crate::wire::text as values;
 
 use std::process::ExitCode;
 

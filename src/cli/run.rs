@@ -2,7 +2,6 @@
 //! ladder diagram or JSON. Exit codes: 0 pass, 1 an expectation not met, 2 bad input or preset, 3 link unavailable.
 
 use std::io::{BufRead, Write};
-use std::net::IpAddr;
 
 use clap::{ArgAction, Args};
 use serde_json::{json, Value};
@@ -10,12 +9,9 @@ use serde_json::{json, Value};
 use super::error::CliError;
 use super::events::event_json;
 use super::ladder;
-use super::send::{split_target, LinkChoice};
+use super::send::LinkChoice;
+use crate::exchange::session::{self, FlowRequest, Target};
 use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
-use crate::link::helper;
-use crate::link::raw::RawOptions;
-use crate::link::sim::{our_address, SimLink};
-use crate::link::{privileges, route, Link};
 use crate::preset::{self, Preset};
 use crate::wire::SegmentSpec;
 
@@ -92,31 +88,29 @@ impl Observer for Stepper {
     }
 }
 
-/// Chooses the target address and port from the flag, the preset, or the lab host.
-fn target(args: &RunArgs, p: &Preset) -> Result<(Option<IpAddr>, u16), CliError> {
-    let Some(t) = args.target.as_ref().or(p.target.as_ref()) else { return Ok((None, p.port)) };
-    let (host, port) = split_target(t)?;
-    Ok((Some(route::resolve(&host, false)?), port.unwrap_or(p.port)))
+/// The link request: the target from the flag, else the preset's, else the lab host.
+fn request(args: &RunArgs, p: &Preset) -> FlowRequest {
+    FlowRequest {
+        target: args.target.as_ref().or(p.target.as_ref()).map_or(Target::Lab, |t| Target::Text(t.clone())),
+        v6: false,
+        choice: args.link.into(),
+        iface: args.iface.clone(),
+        guard: if args.no_guard { false } else { args.guard || p.guard },
+        layer2: false,
+        lab: p.sim.clone().unwrap_or_default(),
+        in_process: true,
+        fallback_to_sim: false,
+    }
 }
 
 /// Runs the preset and renders the result.
 pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     let preset = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
-    let (dst, dport) = target(args, &preset)?;
-    let sim_cfg = preset.sim.clone().unwrap_or_default();
-    let dst = dst.unwrap_or(IpAddr::V4(sim_cfg.host));
-    let lab = dst == IpAddr::V4(sim_cfg.host) || dst == IpAddr::V6(sim_cfg.host_v6);
-    let use_raw = match args.link {
-        LinkChoice::Raw => true,
-        LinkChoice::Sim => false,
-        LinkChoice::Auto => !lab && privileges::check().raw,
-    };
-    let guard = if args.no_guard { false } else { args.guard || preset.guard };
-    let (mut link, src): (Box<dyn Link>, IpAddr) = if use_raw {
-        helper::open_flow(dst, &RawOptions { iface: args.iface.clone(), guard, layer2: false }, true)?
-    } else {
-        (Box::new(SimLink::new(sim_cfg.at(dst))), our_address(dst))
-    };
+    let req = request(args, &preset);
+    let opened = session::open_flow(&req)?;
+    let (dst, dport, src, use_raw, guard) =
+        (opened.dst, opened.port.unwrap_or(preset.port), opened.src, opened.raw, req.guard);
+    let mut link = opened.link;
     let opts = RunOptions {
         target: dst,
         dport,

@@ -8,10 +8,9 @@ use serde_json::json;
 use super::craft::CraftArgs;
 use super::error::CliError;
 use super::events::{event_json, event_line};
-use crate::link::helper;
-use crate::link::raw::RawOptions;
-use crate::link::sim::{our_address, SimConfig, SimLink};
-use crate::link::{privileges, route, Flow, Link};
+use crate::exchange::session::{self, FlowRequest, Target};
+use crate::link::Flow;
+use crate::preset::LabHost;
 use crate::wire::{self, IpSpec};
 
 /// Which link carries the segment.
@@ -23,6 +22,16 @@ pub enum LinkChoice {
     Raw,
     /// The simulated lab host (smoltcp, in this process; no privileges needed).
     Sim,
+}
+
+impl From<LinkChoice> for session::LinkChoice {
+    fn from(c: LinkChoice) -> Self {
+        match c {
+            LinkChoice::Auto => session::LinkChoice::Auto,
+            LinkChoice::Raw => session::LinkChoice::Raw,
+            LinkChoice::Sim => session::LinkChoice::Sim,
+        }
+    }
 }
 
 /// Arguments of `tcpcraft send`.
@@ -58,66 +67,39 @@ pub struct SendArgs {
     pub craft: CraftArgs,
 }
 
-/// Splits `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
-pub fn split_target(t: &str) -> Result<(String, Option<u16>), CliError> {
-    let bad_port = |p: &str| CliError::input("DST[:PORT]", format!("'{p}' is not a port (0-65535)"));
-    if let Some(rest) = t.strip_prefix('[') {
-        let (host, tail) = rest.split_once(']').ok_or_else(|| CliError::input("DST[:PORT]", "missing ']'"))?;
-        let port = match tail.strip_prefix(':') {
-            Some(p) => Some(p.parse().map_err(|_| bad_port(p))?),
-            None if tail.is_empty() => None,
-            None => return Err(CliError::input("DST[:PORT]", format!("unexpected '{tail}' after ']'"))),
-        };
-        return Ok((host.to_string(), port));
-    }
-    if t.parse::<IpAddr>().is_ok() || t.matches(':').count() > 1 {
-        return Ok((t.to_string(), None));
-    }
-    match t.split_once(':') {
-        Some((h, p)) => Ok((h.to_string(), Some(p.parse().map_err(|_| bad_port(p))?))),
-        None => Ok((t.to_string(), None)),
-    }
-}
-
-/// Whether `dst` is the default simulated lab host.
-fn is_sim_host(dst: IpAddr) -> bool {
-    let d = SimConfig::default();
-    dst == IpAddr::V4(d.host) || dst == IpAddr::V6(d.host_v6)
-}
+/// Moved to [`crate::link::route::split_target`]; this path stays until the GUI has switched.
+pub use crate::link::route::split_target;
 
 /// Sends the segment, collects replies until `--wait` runs out, renders them.
 pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
-    let (host, port) = split_target(&args.target)?;
-    let dst = route::resolve(&host, args.craft.ipv6)?;
+    let lab = LabHost::default();
+    // Resolved before the segment is built, so a bad field never opens a link (or installs a guard).
+    let target = session::resolve(&Target::Text(args.target.clone()), &lab, args.craft.ipv6)?;
+    let dst = target.addr;
     let mut craft = args.craft.clone();
-    if let Some(p) = port {
+    if let Some(p) = target.port {
         craft.dport = p;
     }
     let mut spec = craft.to_spec(dst, m)?;
-    let use_raw = match args.link {
-        LinkChoice::Raw => true,
-        LinkChoice::Sim => false,
-        LinkChoice::Auto => {
-            let raw = !is_sim_host(dst) && privileges::check().raw;
-            if !raw && !args.json {
-                eprintln!("note: using the simulated lab host (no raw privileges, or a lab address)");
-            }
-            raw
-        }
+    let req = FlowRequest {
+        target: Target::Addr(dst),
+        v6: args.craft.ipv6,
+        choice: args.link.into(),
+        iface: args.iface.clone(),
+        guard: args.guard,
+        layer2: args.l2,
+        lab,
+        in_process: true,
+        fallback_to_sim: false,
     };
-    let mut link: Box<dyn Link> = if use_raw {
-        let opts = RawOptions { iface: args.iface.clone(), guard: args.guard, layer2: args.l2 };
-        let (raw, src) = helper::open_flow(dst, &opts, true)?;
-        if args.craft.src.is_none() {
-            set_src(&mut spec, src);
-        }
-        raw
-    } else {
-        if args.craft.src.is_none() {
-            set_src(&mut spec, our_address(dst));
-        }
-        Box::new(SimLink::new(SimConfig::default().at(dst)))
-    };
+    let opened = session::open_flow(&req)?;
+    if args.link == LinkChoice::Auto && !opened.raw && !args.json {
+        eprintln!("note: using the simulated lab host (no raw privileges, or a lab address)");
+    }
+    if args.craft.src.is_none() {
+        set_src(&mut spec, opened.src);
+    }
+    let mut link = opened.link;
     let bytes = wire::build(&spec)?;
     let seg = wire::parse_any_protocol(&bytes)?;
     link.watch(Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(dst, seg.tcp.dport) })?;
@@ -159,21 +141,5 @@ fn set_src(spec: &mut wire::SegmentSpec, src: IpAddr) {
         (IpSpec::V4(ip), IpAddr::V4(s)) => ip.src = s,
         (IpSpec::V6(ip), IpAddr::V6(s)) => ip.src = s,
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets() {
-        assert_eq!(split_target("127.0.0.1:8080").unwrap(), ("127.0.0.1".into(), Some(8080)));
-        assert_eq!(split_target("127.0.0.1").unwrap(), ("127.0.0.1".into(), None));
-        assert_eq!(split_target("::1").unwrap(), ("::1".into(), None));
-        assert_eq!(split_target("[::1]:22").unwrap(), ("::1".into(), Some(22)));
-        assert_eq!(split_target("host:80").unwrap(), ("host".into(), Some(80)));
-        assert!(split_target("host:99999").is_err());
-        assert!(split_target("[::1").is_err());
     }
 }

@@ -2,7 +2,6 @@
 //! closed, filtered or unreachable. Text, NDJSON (`--json`) or CSV (`--csv`); a progress bar on a terminal.
 
 use std::io::{IsTerminal, Write};
-use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -10,10 +9,8 @@ use serde_json::json;
 
 use super::error::CliError;
 use super::send::LinkChoice;
-use crate::exchange::sweep::{self, PortResult, ProbeLink, SweepConfig, DEFAULT_RATE};
-use crate::link::helper;
-use crate::link::privileges;
-use crate::link::sim::{our_address, SimLink};
+use crate::exchange::session::{self, ProbeRequest};
+use crate::exchange::sweep::{self, PortResult, SweepConfig, SweepError, DEFAULT_RATE};
 use crate::preset;
 
 /// Arguments of `tcpcraft sweep`.
@@ -36,7 +33,8 @@ pub struct SweepArgs {
     /// How long to wait for late replies after each pass, in ms.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub wait: u64,
-    /// The link (auto: raw when allowed, else the simulated lab host).
+    /// The link (auto: raw when this process may open raw sockets and a target is not the lab host, else the
+    /// simulated lab host). A raw sweep reaches at most 4096 addresses (tcpcraft-link's limit).
     #[arg(long, value_enum, default_value = "auto")]
     pub link: LinkChoice,
     /// Interface for the raw link.
@@ -68,27 +66,27 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
             format!("{} pps is above the {DEFAULT_RATE} pps cap; pass --yes if you mean it", args.rate),
         ));
     }
-    let first = hosts[0];
+    let Some(&first) = hosts.first() else { return Err(CliError::input("--target", "no target given")) };
     if hosts.iter().any(|h| h.is_ipv6() != first.is_ipv6()) {
         return Err(CliError::input("--target", "all targets must be of one family"));
     }
-    let use_raw = match args.link {
-        LinkChoice::Raw => true,
-        LinkChoice::Sim => false,
-        LinkChoice::Auto => privileges::check().raw,
+    // A raw sweep the helper would refuse (too many addresses) is refused here, before anything is opened.
+    let req = ProbeRequest {
+        targets: hosts.clone(),
+        sport: args.sport,
+        choice: args.link.into(),
+        iface: args.iface.clone(),
+        max_pps: args.rate,
+        lab: p.sim.clone().unwrap_or_default(),
+        in_process: true,
     };
-    let (mut link, src, desc): (Box<dyn ProbeLink>, IpAddr, String) = if use_raw {
-        let (link, src, desc) = helper::open_probes(&hosts, args.sport, args.iface.as_deref(), args.rate, true)?;
-        (link, src, desc)
-    } else {
-        let sim = p.sim.clone().unwrap_or_default();
-        (Box::new(SimLink::new(sim.at(first))), our_address(first), format!("sim {first}"))
-    };
+    let opened = session::open_probes(&req)?;
+    let (mut link, desc) = (opened.link, opened.describe);
     let cfg = SweepConfig {
         hosts,
         ports,
         probe,
-        src,
+        src: opened.src,
         sport: args.sport,
         rate: args.rate,
         retries: args.retries,
@@ -116,7 +114,10 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         }
         true
     })
-    .map_err(|e| CliError::input("sweep", e.to_string()))?;
+    .map_err(|e| match e {
+        SweepError::Link(l) => CliError::Link(l),
+        other => CliError::input("sweep", other.to_string()),
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

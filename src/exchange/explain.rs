@@ -1,10 +1,10 @@
 //! Step-through explanations: which fields of the segment about to go out were computed from the peer's replies
 //! (`ack = peer.seq + 1`), with the values that went in and why the rule is what it is.
 
-use super::expr::reply_field;
 use super::timeline::{StepVerdict, TimelineEvent};
 use crate::i18n::{self, Lang};
 use crate::link::Origin;
+use crate::preset::expr::reply_field;
 use crate::preset::schema::{SendTemplate, Step};
 use crate::wire::SegmentSpec;
 
@@ -78,8 +78,8 @@ pub fn computed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::session::{open_flow, FlowRequest, LinkChoice};
     use crate::exchange::{run, Control, Observer, RunOptions};
-    use crate::link::sim::{our_address, SimConfig, SimLink};
 
     /// Stops before the third step (the handshake's ACK) and keeps what a paused GUI would have.
     #[derive(Default)]
@@ -108,19 +108,18 @@ mod tests {
     #[test]
     fn the_handshake_ack_is_explained_from_the_syn_ack() {
         let p = crate::preset::resolve("normal-open").unwrap();
-        let target = std::net::IpAddr::V4(SimConfig::default().host);
-        let mut link = SimLink::new(SimConfig::default().at(target));
+        let mut opened = open_flow(&FlowRequest { choice: LinkChoice::Sim, ..FlowRequest::default() }).unwrap();
         let opts = RunOptions {
-            target,
+            target: opened.dst,
             dport: 80,
-            src: our_address(target),
+            src: opened.src,
             sport: None,
             isn: None,
             seed: Some(3),
             linger_ms: 0,
         };
         let mut obs = Pause::default();
-        run(&p, &mut link, &opts, &mut obs).unwrap();
+        run(&p, opened.link.as_mut(), &opts, &mut obs).unwrap();
         let spec = obs.paused.clone().unwrap();
         let Step::Send(t) = &p.steps[2] else { panic!() };
         let lookup = |n: &str| bound_value(&p.steps, &obs.verdicts, &obs.events, n);

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
+use super::session::{self, FlowRequest, LinkChoice, Target};
 use super::{run, RunError, RunOptions, Silent, StepVerdict, Timeline, TimelineEvent};
 use crate::i18n::{self, Lang};
-use crate::link::sim::{our_address, SimLink};
 use crate::link::Origin;
 use crate::preset::schema::{text_in, Check, Exercise, Preset};
 use crate::wire::TcpFlags;
@@ -91,20 +91,27 @@ pub fn check(p: &Preset, solution: bool, lang: Lang, seed: u64) -> Option<Result
     let ex = p.exercise.as_ref()?;
     let steps = if solution { ex.solution.clone() } else { p.steps.clone() };
     let preset = Preset { steps, ..p.clone() };
-    let sim = p.sim.clone().unwrap_or_default();
-    let target = std::net::IpAddr::V4(sim.host);
-    let mut link = SimLink::new(sim.at(target));
+    let req = FlowRequest {
+        target: Target::Lab,
+        choice: LinkChoice::Sim,
+        lab: p.sim.clone().unwrap_or_default(),
+        ..FlowRequest::default()
+    };
+    let mut opened = match session::open_flow(&req) {
+        Ok(o) => o,
+        Err(e) => return Some(Err(RunError::Link(e))),
+    };
     let opts = RunOptions {
-        target,
+        target: opened.dst,
         dport: p.port,
-        src: our_address(target),
+        src: opened.src,
         sport: None,
         isn: None,
         seed: Some(seed),
         linger_ms: 50,
     };
     Some(
-        run(&preset, &mut link, &opts, &mut Silent)
+        run(&preset, opened.link.as_mut(), &opts, &mut Silent)
             .map(|r| (grade(ex, &r.timeline.events, &r.timeline.verdicts, lang), r.timeline)),
     )
 }

@@ -1,13 +1,15 @@
-//! The exchange: the preset runner over any link, the expression language of templates, and the timeline model
-//! (relative numbers, RTT, notes, verdicts).
+//! The exchange: the one place links are chosen and opened ([`session`]), the preset runner over any link, the
+//! timeline model (relative numbers, RTT, notes, verdicts), sweeps and lab grading.
 
 pub mod explain;
-pub mod expr;
 pub mod lab;
 pub mod notes;
 pub mod runner;
+pub mod session;
 pub mod sweep;
 pub mod timeline;
 
+/// Moved to [`crate::preset::expr`]; this path stays until the GUI has switched.
+pub use crate::preset::expr;
 pub use runner::{run, Control, Observer, RunError, RunOptions, RunResult, Silent};
 pub use timeline::{Dir, StepVerdict, Timeline, TimelineEvent};

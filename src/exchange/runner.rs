@@ -7,9 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use thiserror::Error;
 
-use super::expr::{Expr, ExprError, Scope};
 use super::timeline::{StepVerdict, Timeline, TimelineEvent};
 use crate::link::{Captured, Flow, Link, LinkError, Origin};
+use crate::preset::expr::{self, Expr, ExprError, Scope};
 use crate::preset::schema::{ExpectStep, SendTemplate};
 use crate::preset::{Preset, Step};
 use crate::wire::seq::next_seq;
@@ -122,7 +122,7 @@ impl Scope for State {
             "dport" => Some(self.dport.into()),
             _ => {
                 let (b, field) = name.split_once('.')?;
-                super::expr::reply_field(self.bound.get(b)?, field, self.peer_isn)
+                expr::reply_field(self.bound.get(b)?, field, self.peer_isn)
             }
         }
     }

@@ -43,7 +43,7 @@ pub enum Pulled {
 impl Pulled {
     /// The IP datagram inside an Ethernet frame, or [`Pulled::NotIp`].
     pub fn from_ethernet(frame: &[u8]) -> Pulled {
-        strip_ethernet(frame).map_or(Pulled::NotIp, |d| Pulled::Datagram(d.to_vec()))
+        crate::wire::ethernet::strip(frame).map_or(Pulled::NotIp, |d| Pulled::Datagram(d.to_vec()))
     }
 }
 
@@ -223,20 +223,6 @@ impl Dedup {
     }
 }
 
-/// The IP datagram inside an Ethernet frame (with or without one 802.1Q tag), if it carries IPv4 or IPv6.
-pub fn strip_ethernet(frame: &[u8]) -> Option<&[u8]> {
-    let mut off = 12;
-    let mut ethertype = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
-    if ethertype == 0x8100 {
-        off += 4;
-        ethertype = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
-    }
-    match ethertype {
-        0x0800 | 0x86DD => frame.get(off + 2..),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,19 +325,5 @@ mod tests {
         assert!(d.is_new(&f(1, 1)), "a third copy is a real retransmission");
         assert!(d.is_new(&f(2, 20)));
         assert!(d.is_new(&f(1, 30)), "outside the window");
-    }
-
-    #[test]
-    fn ethernet_and_vlan() {
-        let mut frame = vec![0u8; 12];
-        frame.extend_from_slice(&[0x08, 0x00, 0x45]);
-        assert_eq!(strip_ethernet(&frame), Some(&[0x45][..]));
-        let mut tagged = vec![0u8; 12];
-        tagged.extend_from_slice(&[0x81, 0x00, 0, 5, 0x86, 0xdd, 0x60]);
-        assert_eq!(strip_ethernet(&tagged), Some(&[0x60][..]));
-        assert_eq!(strip_ethernet(&[0u8; 13]), None);
-        let mut arp = vec![0u8; 12];
-        arp.extend_from_slice(&[0x08, 0x06, 0]);
-        assert_eq!(strip_ethernet(&arp), None);
     }
 }

@@ -9,6 +9,7 @@ use pnet_packet::ipv6::Ipv6Packet;
 use serde::{Deserialize, Serialize};
 
 use super::Flow;
+use crate::wire::field::{self, icmp, ipv6, tcp};
 use crate::wire::{self, Segment};
 
 /// Who sent a captured datagram.
@@ -157,7 +158,7 @@ fn icmp_error(datagram: &[u8]) -> Option<IcmpError> {
         4 => {
             let ip = Ipv4Packet::new(datagram)?;
             let body = datagram.get(usize::from(ip.get_header_length()) * 4..)?;
-            let (t, c) = (*body.first()?, *body.get(1)?);
+            let (t, c) = (*body.get(icmp::TYPE)?, *body.get(icmp::CODE)?);
             (ip.get_next_level_protocol().0 == 1 && matches!(t, 3 | 11 | 12)).then_some(IcmpError {
                 from: ip.get_source().into(),
                 icmp_type: t,
@@ -168,8 +169,8 @@ fn icmp_error(datagram: &[u8]) -> Option<IcmpError> {
         }
         6 => {
             let ip = Ipv6Packet::new(datagram)?;
-            let body = datagram.get(40..)?;
-            let (t, c) = (*body.first()?, *body.get(1)?);
+            let body = datagram.get(ipv6::HEADER_LEN..)?;
+            let (t, c) = (*body.get(icmp::TYPE)?, *body.get(icmp::CODE)?);
             (ip.get_next_header().0 == 58 && (1..=4).contains(&t)).then_some(IcmpError {
                 from: ip.get_source().into(),
                 icmp_type: t,
@@ -185,26 +186,28 @@ fn icmp_error(datagram: &[u8]) -> Option<IcmpError> {
 /// The TCP endpoints (and sequence number, if quoted) of the datagram an ICMP error quotes.
 fn quoted_flow(datagram: &[u8]) -> Option<(SocketAddr, SocketAddr, Option<u32>)> {
     let v4 = datagram.first()? >> 4 == 4;
-    let outer_len = if v4 { usize::from(datagram.first()? & 0x0F) * 4 } else { 40 };
+    let outer_len = if v4 { usize::from(datagram.first()? & 0x0F) * 4 } else { ipv6::HEADER_LEN };
     // ICMP header: type, code, checksum, 4 bytes of rest-of-header; then the quoted datagram.
-    let inner = datagram.get(outer_len + 8..)?;
-    let (src, dst, tcp) = if v4 {
+    let inner = datagram.get(outer_len + icmp::HEADER_LEN..)?;
+    let (src, dst, quoted) = if v4 {
         let ip = Ipv4Packet::new(inner)?;
         if ip.get_next_level_protocol().0 != wire::parse::PROTO_TCP {
             return None;
         }
-        let tcp = inner.get(usize::from(ip.get_header_length()) * 4..)?;
-        (IpAddr::from(ip.get_source()), IpAddr::from(ip.get_destination()), tcp)
+        let quoted = inner.get(usize::from(ip.get_header_length()) * 4..)?;
+        (IpAddr::from(ip.get_source()), IpAddr::from(ip.get_destination()), quoted)
     } else {
         let ip = Ipv6Packet::new(inner)?;
         if ip.get_next_header().0 != wire::parse::PROTO_TCP {
             return None;
         }
-        (IpAddr::from(ip.get_source()), IpAddr::from(ip.get_destination()), inner.get(40..)?)
+        (IpAddr::from(ip.get_source()), IpAddr::from(ip.get_destination()), inner.get(ipv6::HEADER_LEN..)?)
     };
-    let port = |i: usize| Some(u16::from_be_bytes([*tcp.get(i)?, *tcp.get(i + 1)?]));
-    let seq = tcp.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-    Some((SocketAddr::new(src, port(0)?), SocketAddr::new(dst, port(2)?), seq))
+    // An ICMP error must quote at least 8 bytes of the datagram: the ports, and the sequence number if it fits.
+    let sport = field::get_u16(quoted, tcp::SRC_PORT)?;
+    let dport = field::get_u16(quoted, tcp::DST_PORT)?;
+    let seq = field::get_u32(quoted, tcp::SEQ);
+    Some((SocketAddr::new(src, sport), SocketAddr::new(dst, dport), seq))
 }
 
 #[cfg(test)]

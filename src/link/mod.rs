@@ -1,6 +1,6 @@
 //! Links: where crafted datagrams go out and captured segments come back. Every link (the raw socket, the
-//! simulated smoltcp peer) has the same shape, [`Link`], and time is always the link's own clock, so the
-//! simulated one can be deterministic.
+//! simulated smoltcp peer, the helper) has the same shapes, [`Link`] for one flow and [`ProbeLink`] for a sweep,
+//! and time is always the link's own clock, so the simulated one can be deterministic.
 
 pub mod bpf;
 pub mod capture;
@@ -72,4 +72,18 @@ pub trait Link: Send {
     fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError>;
     /// Datagrams lost because the capture ring was full.
     fn dropped(&self) -> u64;
+}
+
+/// A link as a sweep uses it: send datagrams (no flow to watch), take whatever was captured.
+pub trait ProbeLink {
+    /// Sends one datagram.
+    fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError>;
+    /// Sends a batch (one system call where the platform has one).
+    fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        datagrams.iter().try_for_each(|d| self.send(d))
+    }
+    /// Everything captured within `wait` from now.
+    fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>>;
+    /// Whether sending must be paced (a real wire) or can run flat out (the simulated host).
+    fn paced(&self) -> bool;
 }

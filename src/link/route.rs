@@ -31,6 +31,29 @@ pub fn resolve(host: &str, v6: bool) -> Result<IpAddr, LinkError> {
         .ok_or_else(|| LinkError::Target { target: host.into(), reason: "resolves to no address".into() })
 }
 
+/// Splits `host`, `host:port`, `[v6]:port` or a bare IPv6 address into the host and the port, if one is given.
+/// Nothing is resolved; a malformed target or port is a [`LinkError::Target`].
+pub fn split_target(t: &str) -> Result<(String, Option<u16>), LinkError> {
+    let bad = |reason: String| LinkError::Target { target: t.to_string(), reason };
+    let port = |p: &str| p.parse::<u16>().map_err(|_| bad(format!("'{p}' is not a port (0-65535)")));
+    if let Some(rest) = t.strip_prefix('[') {
+        let (host, tail) = rest.split_once(']').ok_or_else(|| bad("missing ']'".into()))?;
+        let p = match tail.strip_prefix(':') {
+            Some(p) => Some(port(p)?),
+            None if tail.is_empty() => None,
+            None => return Err(bad(format!("unexpected '{tail}' after ']'"))),
+        };
+        return Ok((host.to_string(), p));
+    }
+    if t.parse::<IpAddr>().is_ok() || t.matches(':').count() > 1 {
+        return Ok((t.to_string(), None));
+    }
+    match t.split_once(':') {
+        Some((h, p)) => Ok((h.to_string(), Some(port(p)?))),
+        None => Ok((t.to_string(), None)),
+    }
+}
+
 /// The route to `dst`, or through `iface` when one is forced.
 pub fn route_to(dst: IpAddr, iface: Option<&str>) -> Result<Route, LinkError> {
     imp::route_to(dst, iface)
@@ -158,6 +181,20 @@ pub fn local_broadcasts() -> Vec<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_split_into_host_and_port() {
+        assert_eq!(split_target("127.0.0.1:8080").unwrap(), ("127.0.0.1".into(), Some(8080)));
+        assert_eq!(split_target("127.0.0.1").unwrap(), ("127.0.0.1".into(), None));
+        assert_eq!(split_target("::1").unwrap(), ("::1".into(), None));
+        assert_eq!(split_target("[::1]:22").unwrap(), ("::1".into(), Some(22)));
+        assert_eq!(split_target("host:80").unwrap(), ("host".into(), Some(80)));
+        assert_eq!(split_target("").unwrap(), (String::new(), None));
+        for bad in ["host:99999", "[::1", "[::1]x", "[::1]:http"] {
+            assert!(matches!(split_target(bad), Err(LinkError::Target { .. })), "{bad}");
+        }
+        assert!(split_target("host:99999").unwrap_err().to_string().contains("'99999' is not a port"));
+    }
 
     #[test]
     fn literals_resolve_without_lookup() {

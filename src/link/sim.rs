@@ -346,7 +346,7 @@ impl SimLink {
     }
 }
 
-impl crate::exchange::sweep::ProbeLink for SimLink {
+impl super::ProbeLink for SimLink {
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
         Link::send(self, datagram).map(|_| ())
     }

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use crate::exchange::expr::Expr;
+use crate::preset::expr::Expr;
 use crate::preset::schema::{ExpectStep, FlagAlt, FlagPattern, Flags, SendTemplate, VERSION};
 use crate::preset::{Preset, Step};
 use crate::wire::seq::next_seq;
@@ -102,17 +102,18 @@ mod tests {
         let Step::Send(data) = &p.steps[3] else { panic!() };
         assert_eq!(data.payload, Some(Payload::Text("GET / HTTP/1.0\r\n\r\n".into())));
         // And it replays against the simulated host (ports moved to the lab's HTTP port).
-        let mut link = crate::link::sim::SimLink::new(Default::default());
+        use crate::exchange::session::{open_flow, FlowRequest, LinkChoice};
+        let mut opened = open_flow(&FlowRequest { choice: LinkChoice::Sim, ..FlowRequest::default() }).unwrap();
         let opts = crate::exchange::RunOptions {
-            target: std::net::IpAddr::V4(crate::link::sim::SimConfig::default().host),
+            target: opened.dst,
             dport: 80,
-            src: crate::link::sim::SIM_US.into(),
+            src: opened.src,
             sport: None,
             isn: None,
             seed: Some(1),
             linger_ms: 10,
         };
-        let r = crate::exchange::run(&p, &mut link, &opts, &mut crate::exchange::Silent).unwrap();
+        let r = crate::exchange::run(&p, opened.link.as_mut(), &opts, &mut crate::exchange::Silent).unwrap();
         assert!(r.timeline.verdicts[0].pass, "{:?}", r.timeline.verdicts);
     }
 }

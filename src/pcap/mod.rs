@@ -12,6 +12,8 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, TsResolution};
 use thiserror::Error;
 
+use crate::exchange::Timeline;
+use crate::link::{Captured, Origin};
 use crate::wire::{self, Segment};
 
 /// What can go wrong with a capture file.
@@ -111,7 +113,7 @@ fn ip_payload(link: DataLink, frame: &[u8]) -> Option<&[u8]> {
     }
     match link {
         DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => ip(frame),
-        DataLink::ETHERNET => crate::link::capture::strip_ethernet(frame),
+        DataLink::ETHERNET => wire::ethernet::strip(frame),
         // Linux cooked capture v1: 16-byte header, protocol in its last two bytes.
         DataLink::LINUX_SLL => match u16::from_be_bytes([*frame.get(14)?, *frame.get(15)?]) {
             0x0800 | 0x86DD => frame.get(16..),
@@ -200,6 +202,27 @@ pub fn read_bytes(data: &[u8], name: &str, limit: usize) -> Result<Vec<Imported>
         return Err(PcapIoError::NoTcp { path: name, packets: count });
     }
     Ok(out)
+}
+
+/// The capture as a timeline: the first segment's sender is our side.
+pub fn timeline_of(imported: &[Imported]) -> Timeline {
+    let Some(first) = imported.first() else { return Timeline::default() };
+    let us = (first.segment.src(), first.segment.tcp.sport);
+    let t0 = first.time;
+    let mut tl = Timeline::new(0);
+    for i in imported {
+        let ours = (i.segment.src(), i.segment.tcp.sport) == us;
+        let t = u64::try_from(i.time.saturating_sub(t0).as_micros()).unwrap_or(u64::MAX);
+        let c = Captured {
+            t,
+            bytes: i.bytes.clone(),
+            origin: if ours { Origin::Crafted } else { Origin::Peer },
+            segment: Some(i.segment.clone()),
+            icmp: None,
+        };
+        tl.push(c, None);
+    }
+    tl
 }
 
 /// The `index`-th TCP segment (1-based) of a file.

@@ -106,3 +106,29 @@ pub fn save(path: &Path, p: &Preset) -> Result<(), PresetError> {
     write_atomic(path, |f| f.write_all(text.as_bytes()))
         .map_err(|e| PresetError::whole_file(&name, format!("cannot write: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WITH_SIM: &str = "(\n    version: 1,\n    name: \"lab-host\",\n    sim: (\n        filtered: [81],\n        rtt_ms: 5,\n    ),\n    steps: [Send((flags: \"S\"))],\n)\n";
+
+    /// A misspelt field of the lab-host section is refused where it is written, not silently ignored.
+    #[test]
+    fn a_misspelt_lab_host_field_is_an_error_at_its_line() {
+        let e = load_str(WITH_SIM, "lab.ron").unwrap_err();
+        let text = e.to_string();
+        assert_eq!((e.path.as_str(), e.line), ("lab.ron", 6), "{text}");
+        assert!(text.starts_with("lab.ron:6:"), "{text}");
+        assert!(text.contains("rtt_ms"), "{text}");
+    }
+
+    /// The section's fields are all optional; those given replace the defaults.
+    #[test]
+    fn the_lab_host_section_keeps_defaults_for_fields_not_given() {
+        let p = load_str(&WITH_SIM.replace("rtt_ms", "rtt_us"), "lab.ron").unwrap();
+        let sim = p.sim.unwrap();
+        assert_eq!((sim.filtered, sim.rtt_us), (vec![81], 5));
+        assert_eq!(sim.open, crate::preset::LabHost::default().open);
+    }
+}

@@ -3,13 +3,16 @@
 
 pub mod builtin;
 pub mod error;
+pub mod expr;
 pub mod io;
+pub mod lab_host;
 pub mod schema;
 pub mod validate;
 
 use std::path::Path;
 
 pub use error::PresetError;
+pub use lab_host::LabHost;
 pub use schema::{ExpectStep, FlagPattern, Flags, Preset, SendTemplate, Step};
 
 /// A preset by path (anything with a `/` or ending in `.ron`, or an existing file) or by built-in name.

@@ -20,8 +20,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::exchange::expr::Expr;
-use crate::link::sim::SimConfig;
+use super::expr::Expr;
+use super::lab_host::LabHost;
 use crate::wire::{Payload, SegmentSpec, TcpFlags, TcpOption};
 
 /// The preset format version this build reads and writes.
@@ -50,9 +50,9 @@ pub struct Preset {
     /// Whether a raw run needs the kernel-RST guard (because we complete handshakes ourselves).
     #[serde(default)]
     pub guard: bool,
-    /// Settings of the simulated lab host for this preset.
+    /// Settings of the simulated lab host for this preset (the `sim` section).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sim: Option<SimConfig>,
+    pub sim: Option<LabHost>,
     /// The steps, in order. In a lab exercise these are the student's starting point.
     pub steps: Vec<Step>,
     /// Makes the preset a graded lab exercise.

@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
+use super::expr::{Expr, OWN_NAMES};
 use super::schema::{Preset, Step, VERSION};
-use crate::exchange::expr::{Expr, OWN_NAMES};
 
 /// The longest wait a step may ask for.
 pub const MAX_WAIT_MS: u64 = 600_000;

@@ -4,6 +4,8 @@
 pub mod build;
 pub mod checksum;
 pub mod error;
+pub mod ethernet;
+pub mod field;
 pub mod fields;
 pub mod flags;
 pub mod options;
@@ -12,6 +14,7 @@ pub mod seq;
 pub mod spec;
 #[cfg(test)]
 mod testdata;
+pub mod text;
 mod to_spec;
 
 pub use build::build;

@@ -8,9 +8,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::protocol::{self, Bytes, Mode, Refusal, Reply, Request, VERSION};
-use crate::exchange::sweep::ProbeLink;
 use crate::link::raw::RawOptions;
-use crate::link::{Captured, Flow, Link, LinkError, Micros, Origin};
+use crate::link::{Captured, Flow, Link, LinkError, Micros, Origin, ProbeLink};
 use crate::wire;
 
 /// A running helper process and its pipes.

@@ -5,11 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::config::Config;
-use crate::exchange::sweep::ProbeLink;
 use crate::link::raw::{RawLink, RawOptions, RawProbes};
 use crate::link::route::Route;
 use crate::link::sim::{our_address, SimConfig, SimLink};
-use crate::link::{Link, LinkError};
+use crate::link::{Link, LinkError, ProbeLink};
 
 /// A probe link the helper can own.
 pub type Probes = Box<dyn ProbeLink + Send>;

@@ -130,7 +130,7 @@ pub fn open_probes(
     iface: Option<&str>,
     max_pps: u64,
     in_process: bool,
-) -> Result<(Box<dyn crate::exchange::sweep::ProbeLink + Send>, IpAddr, String), LinkError> {
+) -> Result<(Box<dyn super::ProbeLink + Send>, IpAddr, String), LinkError> {
     let Some(&first) = targets.first() else { return Err(LinkError::Helper("no target".into())) };
     if in_process && super::privileges::check().raw {
         let raw = super::raw::RawProbes::open_restricted(first, iface, &[sport])?;

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::protocol::{Bytes, Mode};
 use crate::link::{Flow, Micros};
+use crate::wire::field::{self, ipv4, ipv6, ipv6_ext, tcp};
+use crate::wire::parse::PROTO_TCP;
 
 /// Most destinations one session may declare (a /20 sweep).
 pub const MAX_TARGETS: usize = 4096;
@@ -48,17 +50,18 @@ pub struct Tuple {
 /// Why a request is refused.
 pub type Verdict = Result<(), String>;
 
-/// A unicast address we may send to: not unspecified, multicast or broadcast.
+/// A unicast address we may send to: not unspecified, multicast or broadcast. The helper checks every declared
+/// target with it, and the sweep every address it parses, so both refuse the same addresses for the same reason.
 pub fn check_target(a: IpAddr) -> Verdict {
-    let bad = match a {
-        IpAddr::V4(v4) => v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
-        IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast(),
+    let why = match a {
+        IpAddr::V4(v4) if v4.is_unspecified() => "the unspecified address is not a host",
+        IpAddr::V4(v4) if v4.is_broadcast() => "the broadcast address is refused",
+        IpAddr::V4(v4) if v4.is_multicast() => "multicast addresses are refused",
+        IpAddr::V6(v6) if v6.is_unspecified() => "the unspecified address is not a host",
+        IpAddr::V6(v6) if v6.is_multicast() => "multicast addresses are refused",
+        _ => return Ok(()),
     };
-    if bad {
-        Err(format!("{a} is not a unicast address"))
-    } else {
-        Ok(())
-    }
+    Err(format!("{a} is not a unicast address: {why}"))
 }
 
 /// An interface name as the kernel allows it: 1 to 15 characters of `[A-Za-z0-9._:@-]`.
@@ -77,14 +80,10 @@ pub fn destination(d: &[u8]) -> Result<IpAddr, String> {
     if d.len() > usize::from(u16::MAX) + 40 {
         return Err(format!("datagram of {} bytes is longer than IP allows", d.len()));
     }
+    let short = |v: u8| format!("IPv{v} datagram of {} bytes is shorter than its header", d.len());
     match d.first().map(|b| b >> 4) {
-        Some(4) if d.len() >= 20 => Ok(IpAddr::from([d[16], d[17], d[18], d[19]])),
-        Some(6) if d.len() >= 40 => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&d[24..40]);
-            Ok(IpAddr::from(a))
-        }
-        Some(v @ (4 | 6)) => Err(format!("IPv{v} datagram of {} bytes is shorter than its header", d.len())),
+        Some(4) => field::get_4(d, ipv4::DST).map(IpAddr::from).ok_or_else(|| short(4)),
+        Some(6) => field::get_16(d, ipv6::DST).map(IpAddr::from).ok_or_else(|| short(6)),
         Some(v) => Err(format!("IP version {v}: only 4 and 6 can be sent")),
         None => Err("empty datagram".into()),
     }
@@ -96,52 +95,59 @@ pub fn destination(d: &[u8]) -> Result<IpAddr, String> {
 pub fn tcp_tuple(d: &[u8]) -> Result<Tuple, String> {
     let dst = destination(d)?;
     let too_short = || format!("a datagram of {} bytes ends before its TCP ports", d.len());
+    // `destination` checked that the fixed header is all there.
+    let header = || format!("a datagram of {} bytes ends inside its IP header", d.len());
     let (src, at) = if dst.is_ipv4() {
-        let ihl = usize::from(d[0] & 0x0f) * 4;
-        if ihl < 20 {
-            return Err(format!("IPv4 header length {ihl} is below 20 bytes"));
+        let ihl = usize::from(d[ipv4::VER_IHL] & 0x0f) * 4;
+        if ihl < ipv4::HEADER_LEN {
+            return Err(format!("IPv4 header length {ihl} is below {} bytes", ipv4::HEADER_LEN));
         }
-        if d[9] != 6 {
-            return Err(format!("IP protocol {}: only TCP (6) goes through tcpcraft-link", d[9]));
+        if d[ipv4::PROTOCOL] != PROTO_TCP {
+            return Err(format!("IP protocol {}: only TCP (6) goes through tcpcraft-link", d[ipv4::PROTOCOL]));
         }
-        if u16::from_be_bytes([d[6] & 0x1f, d[7]]) != 0 {
+        if field::get_u16(d, ipv4::FRAG).ok_or_else(header)? & ipv4::FRAG_OFFSET_MASK != 0 {
             return Err("a fragment past the first carries no TCP ports: tcpcraft-link sends whole segments".into());
         }
-        (IpAddr::from([d[12], d[13], d[14], d[15]]), ihl)
+        (IpAddr::from(field::get_4(d, ipv4::SRC).ok_or_else(header)?), ihl)
     } else {
-        let mut src = [0u8; 16];
-        src.copy_from_slice(&d[8..24]);
-        (IpAddr::from(src), ipv6_tcp_offset(d)?)
+        (IpAddr::from(field::get_16(d, ipv6::SRC).ok_or_else(header)?), ipv6_tcp_offset(d)?)
     };
-    let p = d.get(at..at + 4).ok_or_else(too_short)?;
-    let (sport, dport) = (u16::from_be_bytes([p[0], p[1]]), u16::from_be_bytes([p[2], p[3]]));
+    let sport = field::get_u16(d, field::at(at, tcp::SRC_PORT)).ok_or_else(too_short)?;
+    let dport = field::get_u16(d, field::at(at, tcp::DST_PORT)).ok_or_else(too_short)?;
     Ok(Tuple { src: SocketAddr::new(src, sport), dst: SocketAddr::new(dst, dport) })
 }
 
 /// Where the TCP header starts in an IPv6 datagram, after its extension headers.
 fn ipv6_tcp_offset(d: &[u8]) -> Result<usize, String> {
-    let (mut next, mut at) = (d[6], 40usize);
+    let next_and_len = |at: usize| -> Result<(u8, usize), String> {
+        let cut = || "an IPv6 extension header is cut off".to_string();
+        let next = *d.get(at + ipv6_ext::NEXT_HEADER).ok_or_else(cut)?;
+        Ok((next, usize::from(*d.get(at + ipv6_ext::LENGTH).ok_or_else(cut)?)))
+    };
+    let mut next = *d.get(ipv6::NEXT_HEADER).ok_or("an IPv6 header is cut off")?;
+    let mut at = ipv6::HEADER_LEN;
     for _ in 0..16 {
         match next {
-            6 => return Ok(at),
+            PROTO_TCP => return Ok(at),
             // Hop-by-hop, routing, destination options: (length + 1) * 8 bytes.
             0 | 43 | 60 => {
-                let h = d.get(at..at + 2).ok_or("an IPv6 extension header is cut off")?;
-                (next, at) = (h[0], at + (usize::from(h[1]) + 1) * 8);
+                let (n, len) = next_and_len(at)?;
+                (next, at) = (n, at + (len + 1) * 8);
             }
             // Authentication header: (length + 2) * 4 bytes.
             51 => {
-                let h = d.get(at..at + 2).ok_or("an IPv6 extension header is cut off")?;
-                (next, at) = (h[0], at + (usize::from(h[1]) + 2) * 4);
+                let (n, len) = next_and_len(at)?;
+                (next, at) = (n, at + (len + 2) * 4);
             }
             44 => {
-                let h = d.get(at..at + 4).ok_or("an IPv6 fragment header is cut off")?;
-                if u16::from_be_bytes([h[2], h[3]]) >> 3 != 0 {
+                let offset = field::get_u16(d, field::at(at, ipv6_ext::FRAG_OFFSET))
+                    .ok_or("an IPv6 fragment header is cut off")?;
+                if offset >> 3 != 0 {
                     return Err(
                         "a fragment past the first carries no TCP ports: tcpcraft-link sends whole segments".into()
                     );
                 }
-                (next, at) = (h[0], at + 8);
+                (next, at) = (d[at + ipv6_ext::NEXT_HEADER], at + ipv6_ext::FRAGMENT_LEN);
             }
             n => return Err(format!("IPv6 next header {n}: only TCP (6) goes through tcpcraft-link")),
         }
@@ -327,13 +333,12 @@ mod tests {
     /// An IPv4 TCP datagram from `src:40000` to `dst:80`, `len` bytes long.
     fn v4(src: [u8; 4], dst: [u8; 4], len: usize) -> Vec<u8> {
         let mut d = vec![0u8; len];
-        d[0] = 0x45;
-        d[9] = 6;
-        d[12..16].copy_from_slice(&src);
-        d[16..20].copy_from_slice(&dst);
-        if len >= 24 {
-            d[20..24].copy_from_slice(&[0x9c, 0x40, 0, 80]);
-        }
+        d[ipv4::VER_IHL] = 0x45;
+        d[ipv4::PROTOCOL] = PROTO_TCP;
+        d[ipv4::SRC].copy_from_slice(&src);
+        d[ipv4::DST].copy_from_slice(&dst);
+        field::set_u16(&mut d, field::at(ipv4::HEADER_LEN, tcp::SRC_PORT), 40000);
+        field::set_u16(&mut d, field::at(ipv4::HEADER_LEN, tcp::DST_PORT), 80);
         d
     }
 
@@ -386,7 +391,7 @@ mod tests {
         assert!(p.datagram(&[]).is_err());
         assert!(p.datagram(&v4(LO, LO, 70_000)).is_err(), "too long");
         let mut other_port = v4(LO, LO, 40);
-        other_port[20..22].copy_from_slice(&9000u16.to_be_bytes());
+        field::set_u16(&mut other_port, field::at(ipv4::HEADER_LEN, tcp::SRC_PORT), 9000);
         let e = p.datagram(&other_port).unwrap_err();
         assert!(e.contains("source port 127.0.0.1:9000 is not owned"), "{e}");
         assert!(policy(Mode::Flow).datagram(&v4(LO, LO, 40)).is_err(), "nothing is owned before a watch");
@@ -397,7 +402,7 @@ mod tests {
         let p = owning(Mode::Flow);
         for proto in [1u8, 17, 47] {
             let mut d = v4(LO, LO, 40);
-            d[9] = proto;
+            d[ipv4::PROTOCOL] = proto;
             let e = p.datagram(&d).unwrap_err();
             assert!(e.contains(&format!("IP protocol {proto}: only TCP")), "{e}");
         }
@@ -405,13 +410,14 @@ mod tests {
         assert!(e.contains("source 198.51.100.7 is not an address of the outgoing interface"), "{e}");
         assert!(e.contains("allow_spoofed_source"), "{e}");
         let mut frag = v4(LO, LO, 40);
-        frag[7] = 1;
+        field::set_u16(&mut frag, ipv4::FRAG, 1);
         assert!(p.datagram(&frag).unwrap_err().contains("fragment"));
         // The ports are read where the receiver reads them: after the IPv4 options that IHL announces.
         let mut opts = v4(LO, LO, 44);
         opts[0] = 0x46;
-        opts[24..28].copy_from_slice(&[0x9c, 0x40, 0, 80]);
-        opts[20..24].copy_from_slice(&[1, 1, 1, 1]);
+        field::set_u16(&mut opts, field::at(24, tcp::SRC_PORT), 40000);
+        field::set_u16(&mut opts, field::at(24, tcp::DST_PORT), 80);
+        opts[20..24].copy_from_slice(&[1, 1, 1, 1]); // the option word
         assert!(p.datagram(&opts).is_ok());
         let mut bad_ihl = v4(LO, LO, 40);
         bad_ihl[0] = 0x44;
@@ -428,19 +434,21 @@ mod tests {
     #[test]
     fn ipv6_extension_headers_are_walked_to_tcp() {
         let mut d = vec![0u8; 40 + 8 + 8 + 20];
+        let (hop, frag, tcp_at) = (ipv6::HEADER_LEN, ipv6::HEADER_LEN + 8, ipv6::HEADER_LEN + 16);
         d[0] = 0x60;
-        d[6] = 0; // hop-by-hop
-        d[23] = 1; // src ::1
-        d[39] = 1; // dst ::1
-        d[40] = 44; // then a fragment header
-        d[48] = 6; // then TCP
-        d[56..60].copy_from_slice(&[0x9c, 0x40, 0, 80]);
+        d[ipv6::NEXT_HEADER] = 0; // hop-by-hop
+        d[ipv6::SRC.end - 1] = 1; // src ::1
+        d[ipv6::DST.end - 1] = 1; // dst ::1
+        d[hop + ipv6_ext::NEXT_HEADER] = 44; // then a fragment header
+        d[frag + ipv6_ext::NEXT_HEADER] = PROTO_TCP; // then TCP
+        field::set_u16(&mut d, field::at(tcp_at, tcp::SRC_PORT), 40000);
+        field::set_u16(&mut d, field::at(tcp_at, tcp::DST_PORT), 80);
         let t = tcp_tuple(&d).unwrap();
         assert_eq!((t.src.port(), t.dst.port()), (40000, 80));
-        d[48] = 17;
+        d[frag + ipv6_ext::NEXT_HEADER] = 17;
         assert!(tcp_tuple(&d).unwrap_err().contains("next header 17"));
-        d[48] = 6;
-        d[51] = 8; // fragment offset 1
+        d[frag + ipv6_ext::NEXT_HEADER] = PROTO_TCP;
+        field::set_u16(&mut d, field::at(frag, ipv6_ext::FRAG_OFFSET), 1 << 3); // fragment offset 1
         assert!(tcp_tuple(&d).unwrap_err().contains("fragment"));
         let mut loops = vec![0u8; 40 + 17 * 8];
         loops[0] = 0x60;

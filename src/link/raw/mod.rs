@@ -258,7 +258,7 @@ impl RawProbes {
     }
 }
 
-impl crate::exchange::sweep::ProbeLink for RawProbes {
+impl super::ProbeLink for RawProbes {
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
         self.sender.send(datagram)
     }

@@ -1,7 +1,8 @@
-//! Parsers for command-line values (ports, numbers in decimal or hex, checksums, SACK blocks, raw options).
-//! Each returns a message that clap prints after the flag's name, so every error names its field.
+//! Text forms of field values: numbers in decimal or hex, checksums, hex bytes, SACK blocks, timestamps and raw
+//! options, as the CLI's flags and the GUI's fields take them. Each error is a message that states the rule, so the
+//! caller can put the field's name in front of it (clap prints it after the flag).
 
-use crate::wire::{Checksum, SackBlock, TcpOption};
+use super::{Checksum, SackBlock, TcpOption};
 
 /// An unsigned number in decimal, or hex with `0x`, checked against the field's width (the GUI's fields too).
 pub fn number(s: &str, max: u64) -> Result<u64, String> {

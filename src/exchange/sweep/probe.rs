@@ -1,0 +1,189 @@
+//! One probe, many times: the template built once per host (only port, sequence number and checksum change per
+//! probe), the keyed cookies that let replies be matched without per-port state, and the tally that turns
+//! captured replies into verdicts.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::net::IpAddr;
+
+use super::{PortResult, SweepError, Verdict};
+use crate::link::classify::{self, IcmpError};
+use crate::preset::{Preset, Step};
+use crate::wire::field::{self, tcp};
+use crate::wire::{self, SegmentSpec, TcpFlags};
+
+/// The probe a preset describes: its first Send step, with numbers left to the sweep.
+pub fn probe_of(p: &Preset) -> Result<SegmentSpec, SweepError> {
+    let Some(Step::Send(t)) = p.steps.first() else { return Err(SweepError::NotAProbe(p.name.clone())) };
+    let mut spec = t.spec.as_deref().cloned().unwrap_or_default();
+    spec.tcp.flags = t.flags.0;
+    spec.tcp.options = t.options.clone();
+    if let Some(pl) = &t.payload {
+        spec.payload = pl.clone();
+    }
+    Ok(spec)
+}
+
+/// Keyed cookies: the sequence number of a probe encodes its destination, so replies need no state.
+pub struct Cookies(RandomState);
+
+impl Default for Cookies {
+    fn default() -> Self {
+        Cookies(RandomState::new())
+    }
+}
+
+impl Cookies {
+    /// The cookie (our sequence number) for a probe to `host:port` from `sport`.
+    pub fn cookie(&self, host: IpAddr, port: u16, sport: u16) -> u32 {
+        (self.0.hash_one((host, port, sport)) & 0xFFFF_FFFF) as u32
+    }
+}
+
+/// Builds probes from one template: addresses fixed per host; port, seq, ack and the TCP checksum patched.
+pub struct ProbeBuilder {
+    template: Vec<u8>,
+    tcp_offset: usize,
+    flags: TcpFlags,
+    host: IpAddr,
+    src: IpAddr,
+}
+
+impl ProbeBuilder {
+    /// A template from the probe spec, addressed from `src:sport` to `host`.
+    pub fn new(probe: &SegmentSpec, src: IpAddr, sport: u16, host: IpAddr) -> Result<ProbeBuilder, SweepError> {
+        let mut spec = probe.clone();
+        spec.ip = spec
+            .ip
+            .addressed(src, host)
+            .ok_or_else(|| SweepError::Build(format!("source {src} and target {host} are of different families")))?;
+        spec.tcp.sport = sport;
+        let template = wire::build(&spec).map_err(|e| SweepError::Build(e.to_string()))?;
+        let tcp_offset = wire::parse_any_protocol(&template).map_err(|e| SweepError::Build(e.to_string()))?.tcp_offset;
+        if template.len() < tcp_offset + tcp::HEADER_LEN {
+            return Err(SweepError::Build(format!(
+                "the template ends inside its TCP header ({} bytes)",
+                template.len()
+            )));
+        }
+        Ok(ProbeBuilder { template, tcp_offset, flags: spec.tcp.flags, host, src })
+    }
+
+    /// The probe to `port` carrying `cookie` (as seq, and as ack for ACK probes), with a correct checksum.
+    pub fn probe(&self, port: u16, cookie: u32, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.template);
+        // The template parsed as a whole TCP header at `tcp_offset`, so every field below is inside `out`.
+        let t = self.tcp_offset;
+        out[field::at(t, tcp::DST_PORT)].copy_from_slice(&port.to_be_bytes());
+        out[field::at(t, tcp::SEQ)].copy_from_slice(&cookie.to_be_bytes());
+        if self.flags.ack {
+            out[field::at(t, tcp::ACK)].copy_from_slice(&cookie.to_be_bytes());
+        }
+        let sum = match (self.src, self.host) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => wire::checksum::tcp_v4(&out[t..], s, d, None),
+            (IpAddr::V6(s), IpAddr::V6(d)) => wire::checksum::tcp_v6(&out[t..], s, d),
+            _ => 0,
+        };
+        out[field::at(t, tcp::CHECKSUM)].copy_from_slice(&sum.to_be_bytes());
+    }
+}
+
+/// Matches captured datagrams to probes and keeps the results.
+pub struct Tally {
+    cookies: Cookies,
+    sport: u16,
+    results: HashMap<(IpAddr, u16), (Verdict, String)>,
+    /// Replies matched so far.
+    pub replies: u64,
+}
+
+impl Tally {
+    /// A tally for probes sent from `sport` with these cookies.
+    pub fn new(cookies: Cookies, sport: u16) -> Tally {
+        Tally { cookies, sport, results: HashMap::new(), replies: 0 }
+    }
+
+    /// The cookie for a probe.
+    pub fn cookie(&self, host: IpAddr, port: u16) -> u32 {
+        self.cookies.cookie(host, port, self.sport)
+    }
+
+    /// Whether this port already has an answer.
+    pub fn answered(&self, host: IpAddr, port: u16) -> bool {
+        self.results.contains_key(&(host, port))
+    }
+
+    /// Looks at one captured datagram; records it when it answers one of our probes.
+    pub fn observe(&mut self, datagram: &[u8]) {
+        if let Ok(s) = wire::parse(datagram) {
+            if s.tcp.dport != self.sport {
+                return;
+            }
+            let (host, port) = (s.src(), s.tcp.sport);
+            let c = self.cookie(host, port);
+            let f = s.tcp.flags;
+            // SYN-ACK/RST-ACK acknowledge seq + 1 (or + length); an RST to an ACK probe carries our ack as seq.
+            let ours = s.tcp.ack.wrapping_sub(c) <= 2 || (f.rst && s.tcp.seq == c);
+            if !ours {
+                return;
+            }
+            let verdict = if f.rst { Verdict::Closed } else { Verdict::Open };
+            self.record(host, port, verdict, f.letters());
+            return;
+        }
+        if let Some((icmp, host, port, sport)) = quoted_probe(datagram) {
+            if sport == self.sport {
+                self.record(
+                    host,
+                    port,
+                    Verdict::Unreachable,
+                    format!("icmp {}/{} {}", icmp.icmp_type, icmp.code, icmp.describe()),
+                );
+            }
+        }
+    }
+
+    fn record(&mut self, host: IpAddr, port: u16, v: Verdict, reply: String) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.results.entry((host, port)) {
+            e.insert((v, reply));
+            self.replies += 1;
+        }
+    }
+
+    /// Every target's result in host and port order; ports without an answer are filtered.
+    pub fn results(&self, hosts: &[IpAddr], ports: &[u16]) -> Vec<PortResult> {
+        let mut out = Vec::with_capacity(hosts.len() * ports.len());
+        for &host in hosts {
+            for &port in ports {
+                let (verdict, reply) =
+                    self.results.get(&(host, port)).cloned().unwrap_or((Verdict::Filtered, String::new()));
+                out.push(PortResult { host, port, verdict, reply });
+            }
+        }
+        out
+    }
+}
+
+/// An ICMP error quoting one of our probes: the error, the probe's destination host and port, and its source port.
+fn quoted_probe(datagram: &[u8]) -> Option<(IcmpError, IpAddr, u16, u16)> {
+    let (icmp, src, dst) = classify::icmp_quote(datagram)?;
+    Some((icmp, dst.ip(), dst.port(), src.port()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_carry_the_cookie_and_a_correct_checksum() {
+        let p = probe_of(&crate::preset::resolve("half-open").unwrap()).unwrap();
+        let (src, host) = ("192.0.2.1".parse().unwrap(), "192.0.2.10".parse().unwrap());
+        let b = ProbeBuilder::new(&p, src, 40000, host).unwrap();
+        let mut out = Vec::new();
+        b.probe(8080, 0xdeadbeef, &mut out);
+        let s = wire::parse(&out).unwrap();
+        assert_eq!((s.tcp.dport, s.tcp.seq, s.tcp.flags), (8080, 0xdeadbeef, TcpFlags::SYN));
+        assert!(s.tcp_checksum_ok() && s.ip_checksum_ok());
+    }
+}
