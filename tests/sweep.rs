@@ -103,3 +103,28 @@ fn refused_targets_and_rates_exit_2() {
     let out = tcpcraft(&["sweep", "normal-open", "--target", "192.0.2.10", "--ports", "80", "--link", "sim"]);
     assert!(out.status.success(), "the first Send of any preset is a probe");
 }
+
+/// A raw sweep of more addresses than tcpcraft-link accepts per session (4096) is refused as bad input before
+/// any link is opened: nothing is spawned (a stand-in helper would leave a mark) and nothing is sent.
+#[test]
+fn a_raw_sweep_beyond_the_helper_limit_is_refused_before_anything_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("spawned");
+    let helper = dir.path().join("tcpcraft-link");
+    std::fs::write(&helper, format!("#!/bin/sh\ntouch '{}'\nexit 3\n", mark.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["sweep", "half-open", "--target", "10.0.0.0/19", "--ports", "80", "--link", "raw", "--json"])
+        .env("TCPCRAFT_LINK", &helper)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("4096") && err.contains("8192"), "names the limit and the count: {err}");
+    assert!(out.stdout.is_empty(), "no progress, nothing swept: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(!mark.exists(), "the helper was spawned");
+}
