@@ -332,7 +332,7 @@ fn the_cli_and_the_gui_sweep_a_presets_lab_host_alike() {
     for name in ["half-open", "null-scan"] {
         let text = tcpcraft::preset::builtin::builtin(name).unwrap().unwrap();
         let preset = tcpcraft::preset::Preset {
-            sim: Some(tcpcraft::link::sim::SimConfig { filtered: vec![81], ..Default::default() }),
+            sim: Some(tcpcraft::preset::LabHost { filtered: vec![81], ..Default::default() }),
             ..text
         };
         let path = dir.path().join(format!("{name}.ron"));

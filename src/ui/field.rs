@@ -6,8 +6,9 @@ use std::net::IpAddr;
 
 use egui::{Color32, Response, RichText, TextEdit, Ui};
 
-use crate::cli::values;
 use crate::i18n::{t, tf};
+use crate::preset::expr::Expr;
+use crate::wire::text as wire_text;
 use crate::wire::{Auto, Checksum};
 
 /// The typed text and the error of every field, by key.
@@ -74,7 +75,7 @@ impl Buffers {
     where
         T: Copy + Into<u64> + TryFrom<u64>,
     {
-        let (resp, parsed) = self.text_field(ui, key, (*value).into().to_string(), 90.0, |s| values::number(s, max));
+        let (resp, parsed) = self.text_field(ui, key, (*value).into().to_string(), 90.0, |s| wire_text::number(s, max));
         if let Some(v) = parsed.and_then(|v| T::try_from(v).ok()) {
             *value = v;
         }
@@ -165,7 +166,7 @@ impl Buffers {
             ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0).hint_text(t("ui.value.hex_hint")))
         };
         if resp.changed() {
-            match values::hex_vec(text) {
+            match wire_text::hex_vec(text) {
                 Ok(b) => {
                     *value = b;
                     self.errors.remove(key);
@@ -182,13 +183,13 @@ impl Buffers {
     }
 
     /// An expression field for preset templates (`peer.seq + 1`), checked as it is typed.
-    pub fn expr(&mut self, ui: &mut Ui, key: &str, value: &mut Option<crate::exchange::expr::Expr>) -> Response {
+    pub fn expr(&mut self, ui: &mut Ui, key: &str, value: &mut Option<Expr>) -> Response {
         let current = value.as_ref().map(|e| e.text().to_string()).unwrap_or_default();
         let (resp, parsed) = self.text_field(ui, key, current, 140.0, |s| {
             if s.is_empty() {
                 Ok(None)
             } else {
-                crate::exchange::expr::Expr::parse(s).map(Some).map_err(|e| e.to_string())
+                Expr::parse(s).map(Some).map_err(|e| e.to_string())
             }
         });
         if let Some(p) = parsed {

@@ -5,25 +5,25 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::TcpcraftApp;
+use crate::exchange::session::Target;
 use crate::preset;
 use crate::ui::action::Action;
 use crate::ui::dialogs::Purpose;
 use crate::ui::library;
-use crate::ui::worker::{Job, LinkKind, LinkSetup, Peer, SweepJob};
+use crate::ui::worker::{Job, LinkKind, LinkSetup, SweepJob};
 use crate::wire;
 
 impl TcpcraftApp {
     /// The link setup for the current target text and link choice. Nothing is resolved here: the worker looks the
     /// name up when the job starts, so a slow resolver never holds up a frame.
     fn setup(&self) -> LinkSetup {
-        let sim = self.state.preset.as_ref().and_then(|p| p.sim.clone()).unwrap_or_default();
-        let port = self.state.preset.as_ref().map_or(80, |p| p.port);
         LinkSetup {
             kind: self.state.link,
-            peer: Peer::Typed { text: self.state.target.trim().to_string(), port },
+            target: Target::Text(self.state.target.trim().to_string()),
+            port: self.state.preset.as_ref().map_or(80, |p| p.port),
             iface: (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string()),
             guard: self.state.guard,
-            sim,
+            lab: self.state.preset.as_ref().and_then(|p| p.sim.clone()).unwrap_or_default(),
         }
     }
 
@@ -75,7 +75,7 @@ impl TcpcraftApp {
                     let mut setup = self.setup();
                     // The segment's own destination is the peer (the lab host answers there too).
                     if let Ok(seg) = wire::parse_any_protocol(&bytes) {
-                        setup.peer = Peer::Known(seg.dst(), seg.tcp.dport);
+                        (setup.target, setup.port) = (Target::Addr(seg.dst()), seg.tcp.dport);
                     }
                     let (spec, wait_ms) = (Box::new(self.state.spec.clone()), self.state.wait_ms);
                     self.start(Job::SendOne { spec, setup, wait_ms }, false);
@@ -202,7 +202,7 @@ impl TcpcraftApp {
     pub fn import_pcap(&mut self, path: &Path) {
         match crate::pcap::read(path, 1_000_000) {
             Ok(imported) => {
-                let tl = crate::cli::import::timeline_of(&imported);
+                let tl = crate::pcap::timeline_of(&imported);
                 self.rt.events = tl.events;
                 self.rt.verdicts.clear();
                 self.rt.selected = None;

@@ -1,24 +1,24 @@
-//! The worker thread: links and runs live here, never on the UI thread. Commands go in over a channel; results
-//! come back in batches (one message per tick, not per packet), tagged with a generation id so the UI drops
+//! The worker thread: name lookups, links and runs live here, never on the UI thread. Links are opened through
+//! [`crate::exchange::session`], the one place that chooses and opens them (the Sweep tab's job is in `sweep`).
+//! Commands go in over a channel; results come back in batches (one message per tick, not per packet), tagged with a generation id so the UI drops
 //! anything from a run it has already abandoned. The worker asks egui to repaint when it has news, and exits when
 //! the UI's end of the channel closes.
 
-use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::cli::send::split_target;
-use crate::exchange::sweep::{self, PortResult, ProbeLink, Progress, SweepConfig, SweepError};
+use crate::exchange::session::{self, FlowRequest, LinkChoice, Target};
+use crate::exchange::sweep::{PortResult, Progress};
 use crate::exchange::{self, Control, Observer, RunOptions, StepVerdict, Timeline, TimelineEvent};
-use crate::link::helper;
-use crate::link::raw::RawOptions;
-use crate::link::route::resolve;
-use crate::link::sim::{our_address, SimConfig, SimLink};
 use crate::link::{Flow, Link};
-use crate::preset::Preset;
+use crate::preset::{LabHost, Preset};
 use crate::wire::{self, SegmentSpec};
+
+mod sweep;
+
+pub use sweep::{sweep, SweepJob, SweepJobError};
 
 /// Which link a job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,19 +29,14 @@ pub enum LinkKind {
     Raw,
 }
 
-/// The peer of a job: as the user typed it (resolved on the worker, never on the UI thread), or already known.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Peer {
-    /// `host`, `host:port`, `[v6]:port` or a bare address; an empty host is the lab host. `port` is used when the
-    /// text names none.
-    Typed {
-        /// The text from the target box.
-        text: String,
-        /// The port when the text has none (the preset's).
-        port: u16,
-    },
-    /// A known address and port (Send one: the segment's own destination).
-    Known(IpAddr, u16),
+impl LinkKind {
+    /// The session's link choice for this kind (the GUI never picks automatically).
+    pub fn choice(self) -> LinkChoice {
+        match self {
+            LinkKind::Sim => LinkChoice::Sim,
+            LinkKind::Raw => LinkChoice::Raw,
+        }
+    }
 }
 
 /// Where a job goes and over what.
@@ -49,14 +44,16 @@ pub enum Peer {
 pub struct LinkSetup {
     /// Simulated or raw.
     pub kind: LinkKind,
-    /// The peer, resolved by the worker when the job starts.
-    pub peer: Peer,
+    /// The peer: the target box's text (resolved on the worker, never on the UI thread), or a known address.
+    pub target: Target,
+    /// The peer's port when the target names none (the preset's, or the segment's own).
+    pub port: u16,
     /// Interface for the raw link.
     pub iface: Option<String>,
     /// Kernel-RST guard on the raw link.
     pub guard: bool,
-    /// Lab host settings for the simulated link.
-    pub sim: SimConfig,
+    /// The preset's lab host, for the simulated link.
+    pub lab: LabHost,
 }
 
 /// Work for the worker.
@@ -262,146 +259,6 @@ impl Observer for UiObserver<'_, '_> {
     }
 }
 
-/// Why a job could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    /// The target text is not `host[:port]`.
-    #[error("{0}")]
-    TargetText(String),
-    /// The host name did not resolve.
-    #[error(transparent)]
-    Resolve(#[from] crate::link::LinkError),
-    /// The sweep's preset did not load.
-    #[error(transparent)]
-    Preset(#[from] crate::preset::PresetError),
-    /// The sweep's preset, targets or ports were refused.
-    #[error(transparent)]
-    Sweep(#[from] SweepError),
-    /// Raw mode is not available; the text says why and how to enable it.
-    #[error("{0}")]
-    Unavailable(String),
-}
-
-/// The peer's address and port. Runs on the worker: a host name is looked up here (as slowly as the system's
-/// resolver answers), never on the UI thread. An empty host is the lab host of `sim`.
-pub fn resolve_peer(peer: &Peer, sim: &SimConfig) -> Result<(IpAddr, u16), JobError> {
-    match peer {
-        Peer::Known(ip, port) => Ok((*ip, *port)),
-        Peer::Typed { text, port } => {
-            let (host, typed_port) = split_target(text.trim()).map_err(|e| JobError::TargetText(e.to_string()))?;
-            let ip = if host.is_empty() { IpAddr::V4(sim.host) } else { resolve(&host, false)? };
-            Ok((ip, typed_port.unwrap_or(*port)))
-        }
-    }
-}
-
-/// A sweep as the Sweep tab asks for it. The probe and the lab host (its `sim:` section) come from the chosen
-/// preset, as in `tcpcraft sweep`.
-#[derive(Clone, Debug)]
-pub struct SweepJob {
-    /// The sweep (its `src` is filled in from the link).
-    pub cfg: SweepConfig,
-    /// Simulated or raw; the first host decides the route.
-    pub kind: LinkKind,
-    /// The preset's lab host, for the simulated link.
-    pub sim: SimConfig,
-}
-
-impl SweepJob {
-    /// The sweep of `preset` (a bundled name or a file) over `targets` (addresses or CIDR blocks) and `ports`, at
-    /// most `rate` probes per second, with the same retries and wait as the CLI's defaults.
-    pub fn new(preset: &str, targets: &str, ports: &str, rate: u64, kind: LinkKind) -> Result<SweepJob, JobError> {
-        let p = crate::preset::resolve(preset)?;
-        let cfg = SweepConfig {
-            src: crate::link::sim::SIM_US.into(),
-            probe: sweep::probe_of(&p)?,
-            hosts: sweep::parse_targets(targets, false)?,
-            ports: sweep::parse_ports(ports)?,
-            sport: 47_000,
-            rate: rate.clamp(1, sweep::DEFAULT_RATE),
-            retries: 1,
-            wait: Duration::from_millis(500),
-        };
-        Ok(SweepJob { cfg, kind, sim: p.sim.unwrap_or_default() })
-    }
-}
-
-/// Opens the link a setup asks for, to `target`; returns it with our source address. The GUI never opens raw
-/// sockets itself: raw mode goes through the `tcpcraft-link` helper, and when that fails the job falls back to
-/// the simulated lab host with a message that says how to enable raw mode.
-fn open(setup: &LinkSetup, target: IpAddr, out: &mut Outbox<'_>) -> (Box<dyn Link>, IpAddr) {
-    if setup.kind == LinkKind::Raw {
-        let opts = RawOptions { iface: setup.iface.clone(), guard: setup.guard, layer2: false };
-        match helper::open_flow(target, &opts, false) {
-            Ok(l) => return l,
-            Err(e) => out.send(Msg::Fallback(helper::fallback_message(&e))),
-        }
-    }
-    let cfg = setup.sim.clone().at(target);
-    (Box::new(SimLink::new(cfg)), our_address(target))
-}
-
-/// Opens the probe link of a sweep: the helper's for raw mode (no fallback: a sweep of the lab host is not what
-/// was asked for), else the preset's lab host at the first target. Returns it with our address.
-fn open_probes(job: &SweepJob) -> Result<(Box<dyn ProbeLink>, IpAddr), JobError> {
-    let Some(&first) = job.cfg.hosts.first() else {
-        return Err(SweepError::Refused(String::new(), "no target given".into()).into());
-    };
-    match job.kind {
-        LinkKind::Raw => match helper::open_probes(&job.cfg.hosts, job.cfg.sport, None, job.cfg.rate, false) {
-            Ok((link, src, _)) => Ok((link, src)),
-            Err(e) => Err(JobError::Unavailable(helper::unavailable_message(&e))),
-        },
-        LinkKind::Sim => Ok((Box::new(SimLink::new(job.sim.clone().at(first))), our_address(first))),
-    }
-}
-
-/// Runs a sweep to its end on the calling thread, exactly as the worker does: opens the probe link, tells
-/// `opened` our address, and reports progress to `progress` (which stops the sweep by returning `false`).
-pub fn sweep(
-    job: &SweepJob,
-    opened: &mut dyn FnMut(IpAddr),
-    progress: &mut dyn FnMut(Progress) -> bool,
-) -> Result<Vec<PortResult>, JobError> {
-    let (mut link, src) = open_probes(job)?;
-    opened(src);
-    let cfg = SweepConfig { src, ..job.cfg.clone() };
-    Ok(sweep::run(&cfg, link.as_mut(), progress)?)
-}
-
-/// Runs a sweep on the worker, reporting progress at most once per tick; Stop ends it early.
-fn run_sweep(job: &SweepJob, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
-    let mut last = Instant::now();
-    let mut stopped = false;
-    // The latest progress not yet shown: the last one of a sweep always reaches the UI.
-    let mut unsent = None;
-    let link = format!("{:?}", job.kind).to_lowercase();
-    let result = {
-        // Both closures report through the outbox, one after the other.
-        let out = RefCell::new(&mut *out);
-        sweep(job, &mut |src| out.borrow_mut().send(Msg::Started { link: link.clone(), src }), &mut |p| {
-            unsent = Some(p);
-            if last.elapsed() >= TICK {
-                last = Instant::now();
-                unsent = None;
-                out.borrow_mut().send(Msg::SweepProgress(p));
-            }
-            stopped = stopped || stop_asked(cmds);
-            !stopped
-        })
-    };
-    if let Some(p) = unsent {
-        out.send(Msg::SweepProgress(p));
-    }
-    match result {
-        Ok(r) => {
-            out.send(Msg::SweepDone(r));
-            out.send(Msg::Finished { pass: true, stopped, dropped: 0 });
-        }
-        Err(e) => out.send(Msg::Failed(e.to_string())),
-    }
-}
-
 /// Whether the UI asked the current job to end (Stop, or a new job, which always comes after a Stop).
 fn stop_asked(cmds: &Receiver<Cmd>) -> bool {
     matches!(cmds.try_recv(), Ok(Cmd::Stop) | Ok(Cmd::Start(..)))
@@ -410,28 +267,31 @@ fn stop_asked(cmds: &Receiver<Cmd>) -> bool {
 fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
     let setup = match &job {
         Job::Run { setup, .. } | Job::SendOne { setup, .. } => setup.clone(),
-        Job::Sweep(sweep) => return run_sweep(sweep, cmds, out),
+        Job::Sweep(job) => return sweep::run_sweep(job, cmds, out),
     };
-    // The name is looked up here, on the worker: a slow resolver holds up this job, never a frame.
-    let (target, dport) = match resolve_peer(&setup.peer, &setup.sim) {
-        Ok(peer) => peer,
+    let opened = match open(&setup) {
+        Ok(o) => o,
         Err(e) => return out.send(Msg::BadTarget(e.to_string())),
     };
+    if let Some(why) = opened.fallback {
+        out.send(Msg::Fallback(why));
+    }
     if stop_asked(cmds) {
+        // Stopped while the name was being looked up.
         return out.send(Msg::Finished { pass: false, stopped: true, dropped: 0 });
     }
-    let (mut link, src) = open(&setup, target, out);
-    out.send(Msg::Started { link: link.describe(), src });
+    let (mut link, src, raw) = (opened.link, opened.src, opened.raw);
+    out.send(Msg::Started { link: opened.describe, src });
     match job {
         Job::Run { preset, step_through, .. } => {
             let opts = RunOptions {
-                target,
-                dport,
+                target: opened.dst,
+                dport: opened.port.unwrap_or(setup.port),
                 src,
                 sport: None,
                 isn: None,
                 seed: None,
-                linger_ms: if setup.kind == LinkKind::Raw { 100 } else { 50 },
+                linger_ms: if raw { 100 } else { 50 },
             };
             let mut obs = UiObserver { out, cmds, step_through, stopped: false };
             let result = exchange::run(&preset, link.as_mut(), &opts, &mut obs);
@@ -454,6 +314,24 @@ fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
             }
         }
     }
+}
+
+/// Opens the flow link a setup asks for, through the session (the one place links are opened). This resolves
+/// the target's name, so it runs on the worker. The GUI never opens raw sockets itself: raw mode goes through the
+/// `tcpcraft-link` helper, and when that fails the job falls back to the simulated lab host, with a message that
+/// says how to enable raw mode. The only errors left are about the target.
+pub fn open(setup: &LinkSetup) -> Result<session::Opened, crate::link::LinkError> {
+    session::open_flow(&FlowRequest {
+        target: setup.target.clone(),
+        v6: false,
+        choice: setup.kind.choice(),
+        iface: setup.iface.clone(),
+        guard: setup.guard,
+        layer2: false,
+        lab: setup.lab.clone(),
+        in_process: false,
+        fallback_to_sim: true,
+    })
 }
 
 /// Sends one segment exactly as edited and collects the flow for `wait_ms`. Returns whether it was stopped.
@@ -493,37 +371,18 @@ fn send_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::helper;
 
-    /// Raw mode without a usable helper (in a unit test there is none next to the test binary): the run falls
-    /// back to the simulated lab host, says why, and says how to enable raw mode.
-    #[test]
-    fn raw_without_the_helper_falls_back_to_the_lab_host_and_explains() {
-        if std::env::var_os(helper::HELPER_ENV).is_some() {
-            return; // someone pointed us at a real helper; the netns tests cover that case
-        }
-        let mut w = Worker::spawn(|| {}).unwrap();
-        let setup = LinkSetup {
-            kind: LinkKind::Raw,
-            peer: Peer::Typed { text: "192.0.2.10".into(), port: 80 },
+    /// The setup of a run to `target` (as typed) over `kind`, on the default lab host.
+    fn setup(kind: LinkKind, target: &str) -> LinkSetup {
+        LinkSetup {
+            kind,
+            target: Target::Text(target.into()),
+            port: 80,
             iface: None,
-            guard: true,
-            sim: SimConfig::default(),
-        };
-        let preset = crate::preset::resolve("normal-open").unwrap();
-        w.start(Job::Run { preset: Box::new(preset), setup, step_through: false });
-        let until = Instant::now() + Duration::from_secs(10);
-        let mut msgs = Vec::new();
-        while Instant::now() < until && !msgs.iter().any(|m| matches!(m, Msg::Finished { .. } | Msg::Failed(_))) {
-            msgs.extend(w.drain());
-            std::thread::sleep(Duration::from_millis(5));
+            guard: kind == LinkKind::Raw,
+            lab: LabHost::default(),
         }
-        let why = msgs.iter().find_map(|m| if let Msg::Fallback(w) = m { Some(w.clone()) } else { None });
-        let why = why.unwrap_or_else(|| panic!("no fallback message: {msgs:?}"));
-        assert!(why.contains("Raw mode is not available"), "{why}");
-        assert!(why.contains("Running on the simulated lab host instead"), "{why}");
-        assert!(why.contains("tcpcraft-link") && why.contains("Install the tcpcraft package"), "{why}");
-        assert!(msgs.iter().any(|m| matches!(m, Msg::Started { link, .. } if link.starts_with("sim"))), "{msgs:?}");
-        assert!(msgs.iter().any(|m| matches!(m, Msg::Finished { pass: true, .. })), "the lab run passes: {msgs:?}");
     }
 
     /// Messages of the current job until it ends (at most 30 s).
@@ -538,21 +397,39 @@ mod tests {
         msgs
     }
 
+    /// Raw mode without a usable helper (in a unit test there is none next to the test binary): the run falls
+    /// back to the simulated lab host, says why, and says how to enable raw mode.
+    #[test]
+    fn raw_without_the_helper_falls_back_to_the_lab_host_and_explains() {
+        if std::env::var_os(helper::HELPER_ENV).is_some() {
+            return; // someone pointed us at a real helper; the netns tests cover that case
+        }
+        let mut w = Worker::spawn(|| {}).unwrap();
+        let preset = crate::preset::resolve("normal-open").unwrap();
+        w.start(Job::Run { preset: Box::new(preset), setup: setup(LinkKind::Raw, "192.0.2.10"), step_through: false });
+        let msgs = until_done(&w);
+        let why = msgs.iter().find_map(|m| if let Msg::Fallback(w) = m { Some(w.clone()) } else { None });
+        let why = why.unwrap_or_else(|| panic!("no fallback message: {msgs:?}"));
+        assert!(why.contains("Raw mode is not available"), "{why}");
+        assert!(why.contains("Running on the simulated lab host instead"), "{why}");
+        assert!(why.contains("tcpcraft-link") && why.contains("Install the tcpcraft package"), "{why}");
+        assert!(msgs.iter().any(|m| matches!(m, Msg::Started { link, .. } if link.starts_with("sim"))), "{msgs:?}");
+        assert!(msgs.iter().any(|m| matches!(m, Msg::Finished { pass: true, .. })), "the lab run passes: {msgs:?}");
+    }
+
     /// A host name that never resolves (`.invalid`, RFC 6761): `start` returns at once, the name is looked up on
     /// the worker, and its failure comes back as a message naming the host.
     #[test]
     fn an_unresolvable_name_is_reported_by_the_worker() {
         let mut w = Worker::spawn(|| {}).unwrap();
-        let setup = LinkSetup {
-            kind: LinkKind::Sim,
-            peer: Peer::Typed { text: "no-such-host.invalid:80".into(), port: 80 },
-            iface: None,
-            guard: false,
-            sim: SimConfig::default(),
-        };
         let preset = crate::preset::resolve("normal-open").unwrap();
+        let job = Job::Run {
+            preset: Box::new(preset),
+            setup: setup(LinkKind::Sim, "no-such-host.invalid:80"),
+            step_through: false,
+        };
         let t0 = Instant::now();
-        w.start(Job::Run { preset: Box::new(preset), setup, step_through: false });
+        w.start(job);
         assert!(t0.elapsed() < Duration::from_millis(50), "start only queues the job: {:?}", t0.elapsed());
         let msgs = until_done(&w);
         let why = msgs.iter().find_map(|m| if let Msg::BadTarget(w) = m { Some(w.clone()) } else { None });
@@ -561,34 +438,17 @@ mod tests {
         assert!(!msgs.iter().any(|m| matches!(m, Msg::Started { .. })), "no link was opened: {msgs:?}");
     }
 
+    /// A target without a port takes the setup's (the preset's); one with a port keeps it; an empty one is the
+    /// preset's lab host.
     #[test]
-    fn typed_peers_take_the_port_from_the_text_or_the_preset_and_an_empty_host_is_the_lab_host() {
-        let sim = SimConfig::default();
-        let typed = |text: &str| Peer::Typed { text: text.into(), port: 8080 };
-        assert_eq!(resolve_peer(&typed("192.0.2.7:22"), &sim).unwrap(), ("192.0.2.7".parse().unwrap(), 22));
-        assert_eq!(resolve_peer(&typed(" [2001:db8::1]:443 "), &sim).unwrap(), ("2001:db8::1".parse().unwrap(), 443));
-        assert_eq!(resolve_peer(&typed("192.0.2.7"), &sim).unwrap().1, 8080);
-        assert_eq!(resolve_peer(&typed(""), &sim).unwrap(), (IpAddr::V4(sim.host), 8080));
-        assert!(matches!(resolve_peer(&typed("192.0.2.7:http"), &sim), Err(JobError::TargetText(_))));
-        let known = Peer::Known("198.51.100.1".parse().unwrap(), 7);
-        assert_eq!(resolve_peer(&known, &sim).unwrap(), ("198.51.100.1".parse().unwrap(), 7));
-    }
-
-    /// The GUI sweep uses the chosen preset's lab host: a port that preset filters stays silent.
-    #[test]
-    fn a_sweep_uses_the_presets_lab_host() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("filtered.ron");
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/half-open.ron")).unwrap();
-        let text = text.replacen("guard: false,", "guard: false,\n    sim: (filtered: [81]),", 1);
-        std::fs::write(&path, text).unwrap();
-        let job = SweepJob::new(&path.display().to_string(), "192.0.2.10", "80-82", 10_000, LinkKind::Sim).unwrap();
-        assert_eq!(job.sim.filtered, vec![81]);
-        let r = sweep(&job, &mut |_| {}, &mut |_| true).unwrap();
-        let verdicts: Vec<(u16, sweep::Verdict)> = r.iter().map(|r| (r.port, r.verdict)).collect();
-        assert_eq!(
-            verdicts,
-            vec![(80, sweep::Verdict::Open), (81, sweep::Verdict::Filtered), (82, sweep::Verdict::Closed)]
-        );
+    fn the_port_comes_from_the_target_text_or_else_the_setup() {
+        let lab = LabHost { host: "192.0.2.77".parse().unwrap(), ..LabHost::default() };
+        let with = |text: &str| LinkSetup { lab: lab.clone(), port: 8080, ..setup(LinkKind::Sim, text) };
+        let o = open(&with("192.0.2.7:22")).unwrap();
+        assert_eq!((o.dst, o.port.unwrap_or(8080)), ("192.0.2.7".parse().unwrap(), 22));
+        let o = open(&with("192.0.2.7")).unwrap();
+        assert_eq!(o.port.unwrap_or(8080), 8080);
+        assert_eq!(open(&with("")).unwrap().dst, IpAddr::V4(lab.host));
+        assert!(open(&with("192.0.2.7:http")).is_err());
     }
 }
