@@ -363,7 +363,7 @@ fn the_cli_and_the_gui_sweep_a_presets_lab_host_alike() {
             })
             .collect();
         let job = SweepJob::new(&path, "192.0.2.10", ports, 10_000, LinkKind::Sim).unwrap();
-        let gui = tcpcraft::ui::worker::sweep(&job, &mut |_| {}, &mut |_| true).unwrap();
+        let gui = tcpcraft::ui::worker::sweep(&job, &mut |_, _| {}, &mut |_| true).unwrap();
         let gui: Vec<(u16, String)> = gui.iter().map(|r| (r.port, r.verdict.as_str().to_string())).collect();
         assert_eq!(cli, gui, "{name}");
         let p81 = gui.iter().find(|(p, _)| *p == 81).unwrap();

@@ -79,14 +79,14 @@ fn open_probes(job: &SweepJob) -> Result<OpenedProbes, SweepJobError> {
 }
 
 /// Runs a sweep to its end on the calling thread, exactly as the worker does: opens the probe link, tells
-/// `opened` our address, and reports progress to `progress` (which stops the sweep by returning `false`).
+/// `opened` its description and our address, and reports progress to `progress` (which stops the sweep by returning `false`).
 pub fn sweep(
     job: &SweepJob,
-    opened: &mut dyn FnMut(IpAddr),
+    opened: &mut dyn FnMut(&str, IpAddr),
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Vec<PortResult>, SweepJobError> {
     let mut link = open_probes(job)?;
-    opened(link.src);
+    opened(&link.describe, link.src);
     let cfg = SweepConfig { src: link.src, ..job.cfg.clone() };
     Ok(sweep::run(&cfg, link.link.as_mut(), progress)?)
 }
@@ -98,11 +98,11 @@ pub(super) fn run_sweep(job: &SweepJob, cmds: &Receiver<Cmd>, out: &mut Outbox<'
     let mut stopped = false;
     // The latest progress not yet shown: the last one of a sweep always reaches the UI.
     let mut unsent = None;
-    let link = format!("{:?}", job.kind).to_lowercase();
     let result = {
         // Both closures report through the outbox, one after the other.
         let out = RefCell::new(&mut *out);
-        sweep(job, &mut |src| out.borrow_mut().send(Msg::Started { link: link.clone(), src }), &mut |p| {
+        let started = &mut |link: &str, src| out.borrow_mut().send(Msg::Started { link: link.to_string(), src });
+        sweep(job, started, &mut |p| {
             unsent = Some(p);
             if last.elapsed() >= TICK {
                 last = Instant::now();
@@ -140,9 +140,10 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let job = SweepJob::new(&path.display().to_string(), "192.0.2.10", "80-82", 10_000, LinkKind::Sim).unwrap();
         assert_eq!(job.lab.filtered, vec![81]);
-        let mut src = None;
-        let r = sweep(&job, &mut |s| src = Some(s), &mut |_| true).unwrap();
-        assert_eq!(src, Some(crate::link::sim::our_address("192.0.2.10".parse().unwrap())));
+        let mut opened = None;
+        let r = sweep(&job, &mut |l, s| opened = Some((l.to_string(), s)), &mut |_| true).unwrap();
+        let us = crate::link::sim::our_address("192.0.2.10".parse().unwrap());
+        assert_eq!(opened, Some(("sim 192.0.2.10".to_string(), us)));
         let verdicts: Vec<(u16, Verdict)> = r.iter().map(|r| (r.port, r.verdict)).collect();
         assert_eq!(verdicts, vec![(80, Verdict::Open), (81, Verdict::Filtered), (82, Verdict::Closed)]);
     }
@@ -151,7 +152,7 @@ mod tests {
     #[test]
     fn a_raw_sweep_of_too_many_addresses_is_refused_up_front() {
         let job = SweepJob::new("half-open", "10.0.0.0/19", "80", 100, LinkKind::Raw).unwrap();
-        let e = sweep(&job, &mut |_| panic!("no link opens"), &mut |_| true).unwrap_err();
+        let e = sweep(&job, &mut |_, _| panic!("no link opens"), &mut |_| true).unwrap_err();
         assert!(matches!(e, SweepJobError::Target(_)), "{e}");
         assert!(e.to_string().contains("4096"), "{e}");
     }
