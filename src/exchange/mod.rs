@@ -9,7 +9,5 @@ pub mod session;
 pub mod sweep;
 pub mod timeline;
 
-/// Moved to [`crate::preset::expr`]; this path stays until the GUI has switched.
-pub use crate::preset::expr;
 pub use runner::{run, Control, Observer, RunError, RunOptions, RunResult, Silent};
 pub use timeline::{Dir, StepVerdict, Timeline, TimelineEvent};

@@ -1,6 +1,7 @@
 //! pcap in and out (with the `pcap-file` crate): runs and sweeps are written as nanosecond pcap with the raw-IP
 //! link type, which Wireshark and tshark open directly; pcap and pcapng files are read back as TCP segments
-//! (Ethernet, Linux cooked v1/v2, BSD loopback and raw IP link types), to show, craft from, or turn into a preset.
+//! (Ethernet, Linux cooked v1/v2, BSD loopback and raw IP link types), to show as a timeline ([`timeline_of`]),
+//! craft from, or turn into a preset.
 
 pub mod draft;
 

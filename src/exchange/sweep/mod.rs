@@ -18,12 +18,7 @@ use thiserror::Error;
 pub use probe::{probe_of, Cookies, ProbeBuilder, Tally};
 pub use targets::{parse_ports, parse_targets};
 
-/// Moved to [`crate::link::ProbeLink`]; this path stays only until the GUI's worker has switched to
-/// [`super::session`] (the final cleanup removes it).
-#[doc(hidden)]
-pub use crate::link::ProbeLink;
-
-use crate::link::LinkError;
+use crate::link::{LinkError, ProbeLink};
 use crate::wire::SegmentSpec;
 
 /// The default and the ceiling of the send rate without `--yes`-style overrides (packets per second).
