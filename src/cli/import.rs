@@ -23,9 +23,6 @@ pub struct ImportArgs {
     pub draft: Option<PathBuf>,
 }
 
-/// Moved to [`crate::pcap::timeline_of`]; this path stays until the GUI has switched.
-pub use crate::pcap::timeline_of;
-
 /// Reads the capture and renders it.
 pub fn run(args: &ImportArgs) -> Result<String, CliError> {
     let imported = pcap::read(&args.file, 1_000_000).map_err(|e| CliError::input("FILE", e.to_string()))?;

@@ -12,9 +12,6 @@ pub mod run;
 pub mod send;
 pub mod sweep;
 
-/// Moved to [`crate::wire::text`]; this path stays until the GUI has switched.
-pub use crate::wire::text as values;
-
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

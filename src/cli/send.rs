@@ -67,9 +67,6 @@ pub struct SendArgs {
     pub craft: CraftArgs,
 }
 
-/// Moved to [`crate::link::route::split_target`]; this path stays until the GUI has switched.
-pub use crate::link::route::split_target;
-
 /// Sends the segment, collects replies until `--wait` runs out, renders them.
 pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     let lab = LabHost::default();
