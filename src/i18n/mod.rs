@@ -49,6 +49,15 @@ impl Lang {
             .map_or(Lang::En, |v| Lang::from_locale(&v))
     }
 
+    /// The plural category of `n` (CLDR's names): English has `one` and `other`; Korean has no plural, so every
+    /// count is `other`. A counted text is stored under `key_one` / `key_other`.
+    pub fn plural(self, n: u64) -> &'static str {
+        match self {
+            Lang::En if n == 1 => "one",
+            Lang::En | Lang::Ko => "other",
+        }
+    }
+
     fn catalog(self) -> &'static BTreeMap<String, String> {
         static EN: OnceLock<BTreeMap<String, String>> = OnceLock::new();
         static KO: OnceLock<BTreeMap<String, String>> = OnceLock::new();
@@ -118,6 +127,18 @@ pub fn tf(key: &str, args: &[(&str, &str)]) -> String {
     fill(t(key), args)
 }
 
+/// The counted text for `key` in the current language: `key_one` or `key_other` as the language's plural rule
+/// says for `n`, with `{n}` and the other placeholders filled in ("1 event", "2 events"; Korean "이벤트 1개").
+pub fn tn(key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let lang = current();
+    let form = format!("{key}_{}", lang.plural(n));
+    let template = get_in(lang, &form).or_else(|| get_in(lang, &format!("{key}_other"))).unwrap_or(key);
+    let count = n.to_string();
+    let mut all = vec![("n", count.as_str())];
+    all.extend_from_slice(args);
+    fill(template, &all)
+}
+
 /// Fills `{name}` placeholders in a template.
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
@@ -157,11 +178,15 @@ mod tests {
     fn every_key_exists_in_both_languages_with_the_same_placeholders() {
         let en = all(&EN_FILES);
         let ko = all(&KO_FILES);
-        let missing_ko: Vec<_> = en.keys().filter(|k| !ko.contains_key(*k)).collect();
+        // Korean has one plural form: it needs a counted text's `_other` only (`tn` never asks it for `_one`). A
+        // counted text is a `key_one` with a `key_other` beside it (`ui.top.send_one` is no such thing).
+        let counted = |k: &str| k.strip_suffix("_one").is_some_and(|b| en.contains_key(&format!("{b}_other")));
+        let ko_needs = |k: &&String| !(counted(k) && Lang::Ko.plural(1) == "other");
+        let missing_ko: Vec<_> = en.keys().filter(ko_needs).filter(|k| !ko.contains_key(*k)).collect();
         let missing_en: Vec<_> = ko.keys().filter(|k| !en.contains_key(*k)).collect();
         assert!(missing_ko.is_empty(), "keys missing from ko.ron: {missing_ko:?}");
         assert!(missing_en.is_empty(), "keys in ko.ron that en.ron lacks: {missing_en:?}");
-        for (k, e) in &en {
+        for (k, e) in en.iter().filter(|(k, _)| ko.contains_key(*k)) {
             assert_eq!(placeholders(e), placeholders(&ko[k]), "placeholders of {k} differ");
             assert!(!ko[k].trim().is_empty(), "{k} is empty in ko.ron");
         }
@@ -181,6 +206,8 @@ mod tests {
         assert_eq!(Lang::from_locale("C"), Lang::En);
         assert_eq!(get_in(Lang::Ko, "no.such.key"), None);
         assert_eq!(fill("a {x} b {x}", &[("x", "1")]), "a 1 b 1");
+        assert_eq!((Lang::En.plural(1), Lang::En.plural(0), Lang::En.plural(2)), ("one", "other", "other"));
+        assert_eq!(Lang::Ko.plural(1), "other");
     }
 
     /// Every source file under `src/`, with its text.
@@ -208,7 +235,11 @@ mod tests {
         let unused: Vec<&String> = en
             .keys()
             .filter(|k| !computed.iter().any(|p| k.starts_with(p)))
-            .filter(|k| !source.contains(&format!("\"{k}\"")))
+            // A counted text (`key_one`, `key_other`) is written as its base key, in a `tn("key", …)` call.
+            .filter(|k| {
+                let base = k.strip_suffix("_one").or_else(|| k.strip_suffix("_other"));
+                !source.contains(&format!("\"{k}\"")) && !base.is_some_and(|b| source.contains(&format!("\"{b}\"")))
+            })
             .collect();
         assert!(unused.is_empty(), "keys no code uses: {unused:?}");
     }
@@ -219,7 +250,7 @@ mod tests {
         let en = all(&EN_FILES);
         let mut missing = Vec::new();
         for (p, text) in sources() {
-            for call in ["t(\"", "tf(\""] {
+            for call in ["t(\"", "tf(\"", "tn(\""] {
                 for (at, _) in text.match_indices(call) {
                     let before = text[..at].chars().next_back();
                     if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
@@ -229,7 +260,9 @@ mod tests {
                     let Some((key, _)) = rest.split_once('"') else { continue };
                     let is_key =
                         key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || "._0123456789".contains(c));
-                    if is_key && !en.contains_key(key) {
+                    // A counted text must have its `other` form.
+                    let key = if call == "tn(\"" { format!("{key}_other") } else { key.to_string() };
+                    if is_key && !en.contains_key(&key) {
                         missing.push(format!("{}: {key}", p.display()));
                     }
                 }

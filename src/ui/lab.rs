@@ -5,7 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use crate::exchange::lab;
 use crate::exchange::{StepVerdict, TimelineEvent};
-use crate::i18n::{self, t, tf};
+use crate::i18n::{self, t, tf, tn};
 use crate::preset::schema::{text_in, Exercise};
 
 const GOOD: Color32 = Color32::from_rgb(0x06, 0xd6, 0xa0);
@@ -23,7 +23,8 @@ pub fn grade(ex: &Exercise, events: &[TimelineEvent], verdicts: &[StepVerdict]) 
     lab::grade(ex, events, verdicts, i18n::current())
 }
 
-/// Draws the panel; `graded` is the grade of the last finished run, if any.
+/// Draws the panel; `graded` is the grade of this lab's last finished run, if it has one (before that, and after
+/// another preset or lab is chosen, the goals show without ✔ or ✖).
 pub fn show(ui: &mut Ui, ex: &Exercise, view: &mut LabView, graded: Option<&lab::Grade>) {
     let lang = i18n::current();
     egui::Frame::group(ui.style()).fill(ui.visuals().faint_bg_color).show(ui, |ui| {
@@ -54,8 +55,8 @@ pub fn show(ui: &mut Ui, ex: &Exercise, view: &mut LabView, graded: Option<&lab:
                         ui.label(RichText::new(format!("      {f}")).italics().color(color));
                     }
                 }
-                let left = grade.goals.iter().filter(|g| !g.met).count().to_string();
-                let verdict = if grade.pass { t("lab.passed").to_string() } else { tf("lab.failed", &[("n", &left)]) };
+                let left = grade.goals.iter().filter(|g| !g.met).count() as u64;
+                let verdict = if grade.pass { t("lab.passed").to_string() } else { tn("lab.not_yet", left, &[]) };
                 ui.label(RichText::new(verdict).strong().color(if grade.pass { GOOD } else { BAD }));
             }
         }

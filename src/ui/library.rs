@@ -19,26 +19,48 @@ pub struct UserPreset {
     pub loaded: Result<String, String>,
 }
 
-/// The directory for the user's presets.
-pub fn user_dir() -> Option<PathBuf> {
-    eframe::storage_dir("tcpcraft").map(|d| d.join("presets"))
+/// The user's presets ("Mine"): the folder they live in and what it held at the last look.
+#[derive(Clone, Debug, Default)]
+pub struct UserPresets {
+    /// The folder (`None`: the platform has no config directory).
+    pub dir: Option<PathBuf>,
+    /// The `.ron` files found there, by path.
+    pub list: Vec<UserPreset>,
+    /// Why the folder could not be read (a folder not made yet is not an error).
+    pub error: Option<String>,
 }
 
-/// Reads the user's preset directory (small files only; errors are shown, not hidden).
-pub fn scan_user_presets() -> Vec<UserPreset> {
-    let Some(dir) = user_dir() else { return Vec::new() };
-    let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut v: Vec<UserPreset> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .map(|path| {
-            let loaded = crate::preset::io::load(&path).map(|p| p.name).map_err(|e| e.to_string());
-            UserPreset { path, loaded }
-        })
-        .collect();
-    v.sort_by(|a, b| a.path.cmp(&b.path));
-    v
+impl UserPresets {
+    /// Reads `dir` (small files only; a file that does not load is listed with its error, not hidden).
+    pub fn scan(dir: Option<PathBuf>) -> UserPresets {
+        let Some(d) = &dir else { return UserPresets::default() };
+        let rd = match std::fs::read_dir(d) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return UserPresets { dir, ..Default::default() },
+            Err(e) => return UserPresets { error: Some(format!("{}: {e}", d.display())), dir, list: Vec::new() },
+        };
+        let mut list: Vec<UserPreset> = rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+            .map(|path| {
+                let loaded = crate::preset::io::load(&path).map(|p| p.name).map_err(|e| e.to_string());
+                UserPreset { path, loaded }
+            })
+            .collect();
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        UserPresets { dir, list, error: None }
+    }
+
+    /// Reads the folder again (after a save).
+    pub fn rescan(&mut self) {
+        *self = UserPresets::scan(self.dir.take());
+    }
+}
+
+/// The default folder for the user's presets (in the platform's config directory).
+pub fn user_dir() -> Option<PathBuf> {
+    eframe::storage_dir("tcpcraft").map(|d| d.join("presets"))
 }
 
 /// Draws the library; actions go into `out`.
@@ -46,7 +68,7 @@ pub fn show(
     ui: &mut Ui,
     current: Option<&Preset>,
     path: Option<&str>,
-    users: &[UserPreset],
+    users: &UserPresets,
     verdicts: &[StepVerdict],
     selected_step: Option<usize>,
     out: &mut Vec<Action>,
@@ -81,11 +103,13 @@ pub fn show(
         }
     }
     ui.label(RichText::new(t("ui.library.mine")).strong());
-    if users.is_empty() {
-        let dir = user_dir().map(|d| d.display().to_string()).unwrap_or_default();
+    if let Some(e) = &users.error {
+        ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xef, 0x47, 0x6f)).small());
+    } else if users.list.is_empty() {
+        let dir = users.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
         ui.label(RichText::new(tf("ui.library.none_yet", &[("dir", &dir)])).weak().small());
     }
-    for (i, u) in users.iter().enumerate() {
+    for (i, u) in users.list.iter().enumerate() {
         match &u.loaded {
             Ok(name) => {
                 let on = path.is_some_and(|p| std::path::Path::new(p) == u.path);

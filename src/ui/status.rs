@@ -4,20 +4,20 @@ use std::path::{Path, PathBuf};
 
 use egui::{Color32, RichText, Ui};
 
-use crate::i18n::{t, tf};
+use crate::i18n::{t, tf, tn};
 use crate::link::helper::access::{self, Access};
 use crate::link::privileges::RawPrivileges;
 
-/// What the status bar shows.
+/// What the status bar of one tab shows (each tab has its own line).
 pub struct StatusInfo<'a> {
-    /// The link in use or chosen.
-    pub link: &'a str,
+    /// The link the tab's last job used, or the one chosen.
+    pub link: String,
     /// Privileges found at start.
     pub privileges: &'a RawPrivileges,
-    /// A run is going.
+    /// The tab's own job is going.
     pub running: bool,
-    /// Events in the timeline.
-    pub events: usize,
+    /// Events in the tab's timeline (`None`: the tab has none).
+    pub events: Option<usize>,
     /// Capture drops reported by the link.
     pub dropped: u64,
     /// The latest message (errors in red).
@@ -33,7 +33,7 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
         if s.running {
             ui.spinner();
         }
-        ui.label(tf("ui.status.link", &[("link", s.link)]));
+        ui.label(tf("ui.status.link", &[("link", &s.link)]));
         ui.separator();
         if s.privileges.raw {
             ui.label(RichText::new(t("ui.status.raw_available")).color(Color32::from_rgb(0x06, 0xd6, 0xa0)));
@@ -41,8 +41,10 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
             ui.label(RichText::new(t("ui.status.raw_unavailable")).color(Color32::from_rgb(0xff, 0xd1, 0x66)));
             help = ui.link(t("ui.status.how_to_raw")).clicked();
         }
-        ui.separator();
-        ui.label(tf("ui.status.events", &[("n", &s.events.to_string())]));
+        if let Some(n) = s.events {
+            ui.separator();
+            ui.label(tn("ui.status.events", n as u64, &[]));
+        }
         if s.dropped > 0 {
             ui.label(
                 RichText::new(tf("ui.status.dropped", &[("n", &s.dropped.to_string())]))

@@ -4,12 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::TcpcraftApp;
+use super::{JobKind, Tab, TcpcraftApp};
 use crate::exchange::session::Target;
 use crate::preset;
 use crate::ui::action::Action;
 use crate::ui::dialogs::Purpose;
-use crate::ui::library;
 use crate::ui::worker::{Job, LinkKind, LinkSetup, SweepJob};
 use crate::wire;
 
@@ -27,22 +26,33 @@ impl TcpcraftApp {
         }
     }
 
+    /// Starts a job on the worker. Only the view the job belongs to is cleared: a sweep leaves the Craft tab's
+    /// timeline, verdicts and lab grade as they were, and a run leaves the sweep table.
     fn start(&mut self, job: Job, step: bool) {
-        self.rt.started = Some(SystemTime::now());
-        self.rt.events.clear();
-        self.rt.verdicts.clear();
-        self.rt.selected = None;
+        let kind = match &job {
+            Job::Run { .. } => JobKind::Run,
+            Job::SendOne { .. } => JobKind::SendOne,
+            Job::Sweep(_) => JobKind::Sweep,
+        };
+        let tab = kind.tab();
+        if self.rt.worker.is_none() {
+            return self.say_in(tab, "ui.msg.no_worker", None, &[], true);
+        }
+        if tab == Tab::Craft {
+            self.rt.started = Some(SystemTime::now());
+            self.rt.events.clear();
+            self.rt.verdicts.clear();
+            self.rt.ran_preset = false;
+            self.rt.selected = None;
+            self.rt.dropped = 0;
+        }
         self.rt.paused = None;
-        self.rt.dropped = 0;
         self.rt.step_mode = step;
-        self.rt.sweeping = matches!(job, Job::Sweep(_));
-        match &mut self.rt.worker {
-            Some(w) => {
-                w.start(job);
-                self.rt.running = true;
-                self.say("ui.msg.running", &[], false);
-            }
-            None => self.say("ui.msg.no_worker", &[], true),
+        self.rt.job = Some(kind);
+        if let Some(w) = &mut self.rt.worker {
+            w.start(job);
+            self.rt.running = true;
+            self.say_in(tab, "ui.msg.running", None, &[], false);
         }
     }
 
@@ -68,7 +78,8 @@ impl TcpcraftApp {
                 }
                 self.rt.running = false;
                 self.rt.paused = None;
-                self.say("ui.msg.stopped", &[], false);
+                let tab = self.rt.job.map_or(Tab::Craft, JobKind::tab);
+                self.say_in(tab, "ui.msg.stopped", None, &[], false);
             }
             Action::SendOne => match self.built() {
                 Ok(bytes) => {
@@ -88,29 +99,43 @@ impl TcpcraftApp {
                 None => {}
             },
             Action::LoadUser(i) => {
-                if let Some(u) = self.rt.users.get(i) {
+                if let Some(u) = self.rt.users.list.get(i) {
                     let path = u.path.clone();
                     self.open_file(path);
                 }
             }
-            Action::OpenDialog => self.rt.dialogs.show(ctx, Purpose::OpenPreset, library::user_dir(), None),
+            Action::OpenDialog => {
+                let dir = self.rt.users.dir.clone().filter(|d| d.is_dir());
+                self.rt.dialogs.show(ctx, Purpose::OpenPreset, dir, None);
+            }
+            Action::ExportPcap if self.rt.events.is_empty() => self.say("ui.msg.nothing_to_export", &[], true),
             Action::ExportPcap => self.rt.dialogs.show(ctx, Purpose::SavePcap, None, Some("tcpcraft.pcap".into())),
             Action::ImportPcap => self.rt.dialogs.show(ctx, Purpose::OpenPcap, None, None),
+            Action::ExportCsv if self.rt.sweep.results.is_empty() => {
+                self.say_in(Tab::Sweep, "ui.msg.nothing_to_export", None, &[], true);
+            }
             Action::ExportCsv => self.rt.dialogs.show(ctx, Purpose::SaveCsv, None, Some("sweep.csv".into())),
             Action::DraftPreset => self.draft_preset(),
             Action::Save { as_new } => {
                 let Some(p) = &self.state.preset else { return };
+                let name = format!("{}.ron", p.name);
                 match (&self.state.preset_path, as_new) {
                     (Some(path), false) => {
                         let path = PathBuf::from(path);
                         self.save_to(path);
                     }
                     _ => {
-                        let dir = library::user_dir();
+                        // The dialog starts in the presets folder, made first; if it cannot be made, the
+                        // dialog starts elsewhere and the reason is on show.
+                        let mut dir = self.rt.users.dir.clone();
                         if let Some(d) = &dir {
-                            let _ = std::fs::create_dir_all(d);
+                            if let Err(e) = std::fs::create_dir_all(d) {
+                                let args = [("dir", d.display().to_string()), ("error", e.to_string())];
+                                self.say("ui.msg.cannot_create_dir", &args, true);
+                                dir = None;
+                            }
                         }
-                        self.rt.dialogs.show(ctx, Purpose::SavePreset, dir, Some(format!("{}.ron", p.name)));
+                        self.rt.dialogs.show(ctx, Purpose::SavePreset, dir, Some(name));
                     }
                 }
             }
@@ -152,8 +177,12 @@ impl TcpcraftApp {
         }
     }
 
+    /// Makes `p` the preset on show. Its steps have not run: the old run's verdict marks and lab grade go (the
+    /// timeline stays, to craft or draft from).
     fn load_preset(&mut self, p: preset::Preset, path: Option<String>) {
         self.rt.lab = crate::ui::lab::LabView::default();
+        self.rt.verdicts.clear();
+        self.rt.ran_preset = false;
         self.say("ui.msg.preset_loaded", &[("name", p.name.clone())], false);
         if let Some(t) = &p.target {
             self.state.target = format!("{t}:{}", p.port);
@@ -181,7 +210,7 @@ impl TcpcraftApp {
             Ok(()) => {
                 self.say("ui.msg.saved", &[("path", path.display().to_string())], false);
                 self.state.preset_path = Some(path.display().to_string());
-                self.rt.users = library::scan_user_presets();
+                self.rt.users.rescan();
             }
             Err(e) => self.rt.message = (e.to_string(), true),
         }
@@ -192,7 +221,8 @@ impl TcpcraftApp {
         let start = self.rt.started.unwrap_or_else(SystemTime::now);
         match crate::pcap::write(path, start, self.rt.events.iter().map(|e| (e.t_us, &e.bytes[..]))) {
             Ok(n) => {
-                self.say("ui.msg.pcap_written", &[("n", n.to_string()), ("path", path.display().to_string())], false)
+                let args = [("path", path.display().to_string())];
+                self.say_in(Tab::Craft, "ui.msg.pcap_written", Some(n as u64), &args, false);
             }
             Err(e) => self.rt.message = (e.to_string(), true),
         }
@@ -205,9 +235,10 @@ impl TcpcraftApp {
                 let tl = crate::pcap::timeline_of(&imported);
                 self.rt.events = tl.events;
                 self.rt.verdicts.clear();
+                self.rt.ran_preset = false;
                 self.rt.selected = None;
-                let args = [("n", imported.len().to_string()), ("path", path.display().to_string())];
-                self.say("ui.msg.imported", &args, false);
+                let args = [("path", path.display().to_string())];
+                self.say_in(Tab::Craft, "ui.msg.imported", Some(imported.len() as u64), &args, false);
             }
             Err(e) => self.rt.message = (e.to_string(), true),
         }
@@ -220,9 +251,9 @@ impl TcpcraftApp {
         let segs: Vec<wire::Segment> = self.rt.events.iter().skip(from).filter_map(|e| e.segment.clone()).collect();
         match crate::pcap::draft::preset_from(&segs, "draft") {
             Some(p) => {
-                let n = p.steps.len();
+                let n = p.steps.len() as u64;
                 self.load_preset(p, None);
-                self.say("ui.msg.draft_loaded", &[("n", n.to_string())], false);
+                self.say_in(Tab::Craft, "ui.msg.draft_loaded", Some(n), &[], false);
             }
             None => self.say("ui.msg.nothing_to_draft", &[], true),
         }
@@ -238,7 +269,11 @@ impl TcpcraftApp {
                 self.rt.sweep.progress = None;
                 self.start(Job::Sweep(Box::new(job)), false);
             }
-            Err(e) => self.rt.sweep.error = Some(e.to_string()),
+            Err(e) => {
+                // Both where the inputs are and on the tab's status line.
+                self.rt.sweep.error = Some(e.to_string());
+                self.rt.sweep_message = (e.to_string(), true);
+            }
         }
     }
 }

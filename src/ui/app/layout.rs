@@ -59,21 +59,10 @@ impl TcpcraftApp {
         actions
     }
 
-    /// The status bar; returns whether its privileges button was clicked.
+    /// The status bar of the tab on show (each tab has its own line); returns whether its privileges button was
+    /// clicked.
     fn status_bar(&self, ui: &mut Ui) -> bool {
-        let link = if self.rt.link_desc.is_empty() { self.link_label() } else { self.rt.link_desc.clone() };
-        status::bar(
-            ui,
-            &status::StatusInfo {
-                link: &link,
-                privileges: &self.rt.privileges,
-                running: self.rt.running,
-                events: self.rt.events.len(),
-                dropped: self.rt.dropped,
-                message: &self.rt.message.0,
-                is_error: self.rt.message.1,
-            },
-        )
+        status::bar(ui, &self.status_info(self.link_label()))
     }
 
     fn sweep_tab(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
@@ -174,8 +163,8 @@ impl TcpcraftApp {
             .max_height((ui.available_height() - bytes_h).max(120.0))
             .show(ui, |ui| {
                 if let Some(ex) = self.state.preset.as_ref().and_then(|p| p.exercise.as_ref()) {
-                    let finished = !self.rt.running && !self.rt.events.is_empty();
-                    let graded = finished.then(|| lab::grade(ex, &self.rt.events, &self.rt.verdicts));
+                    // Graded only after a run of this very lab (not a sweep's, another preset's or an import).
+                    let graded = self.lab_grade();
                     lab::show(ui, ex, &mut self.rt.lab, graded.as_ref());
                     ui.add_space(6.0);
                 }

@@ -2,6 +2,9 @@
 //! and the runtime handles ([`Runtime`]); `commands` applies the [`Action`](super::action::Action)s panels emit at the end of the frame;
 //! `logic` takes in the worker's news and the dialogs' results; `layout` places the panels. Runs happen on the
 //! worker thread, and names are resolved there too: the UI never blocks.
+//!
+//! Each view owns its state: the Craft tab its timeline, verdicts, lab grade and status line; the Sweep tab its
+//! table and status line. A job of one never clears the other's.
 
 mod commands;
 mod layout;
@@ -11,11 +14,11 @@ use egui::Ui;
 
 use super::dialogs::Dialogs;
 use super::editor::EditorState;
-use super::library::{self, UserPreset};
+use super::library::{self, UserPresets};
 use super::state::{PersistedState, STATE_KEY};
 use super::worker::{LinkKind, Worker};
 use crate::exchange::{StepVerdict, TimelineEvent};
-use crate::i18n::{self, tf, Lang};
+use crate::i18n::{self, tf, tn, Lang};
 use crate::link::helper;
 use crate::link::privileges::RawPrivileges;
 use crate::wire::{self, SegmentSpec};
@@ -27,22 +30,29 @@ pub struct Runtime {
     pub privileges: RawPrivileges,
     /// Why raw mode is unavailable and how to enable it (empty when it is available).
     pub raw_help: String,
-    /// Timeline events of the current job.
+    /// The Craft tab's timeline: events of its last run, send or import (a sweep leaves it alone).
     pub events: Vec<TimelineEvent>,
-    /// Verdicts of the current job.
+    /// Verdicts of the Craft tab's last run (cleared when another preset is chosen).
     pub verdicts: Vec<StepVerdict>,
-    /// A job is going.
+    /// The Craft timeline and verdicts are a finished run of the preset on show: only then is a lab graded.
+    pub ran_preset: bool,
+    /// A job is going (one at a time: the worker runs one).
     pub running: bool,
+    /// What the job going (or the last one) is.
+    pub job: Option<JobKind>,
     /// The step-through pause: the segment about to go out.
     pub paused: Option<(usize, SegmentSpec)>,
     step_mode: bool,
-    /// The current job is a sweep (its end keeps the sweep's summary in the status bar).
-    sweeping: bool,
+    /// The link the Craft tab's last job used, as the session described it.
     link_desc: String,
-    /// Latest status message and whether it is an error.
+    /// The link the Sweep tab's last sweep used.
+    sweep_link: String,
+    /// The Craft tab's status line: its latest message and whether it is an error.
     pub message: (String, bool),
-    /// How `message` was composed, so a language switch can compose it again.
-    said: Option<Said>,
+    /// The Sweep tab's status line.
+    pub sweep_message: (String, bool),
+    /// How each line was composed, so a language switch can compose it again: [Craft, Sweep].
+    said: [Option<Said>; 2],
     /// The selected timeline event.
     pub selected: Option<usize>,
     /// The selected preset step (its template is edited).
@@ -51,7 +61,8 @@ pub struct Runtime {
     pub editor: EditorState,
     bytes_hover: Option<&'static str>,
     dialogs: Dialogs,
-    users: Vec<UserPreset>,
+    /// The user's presets ("Mine") and their folder.
+    pub users: UserPresets,
     show_privileges: bool,
     dropped: u64,
     /// Which tab the centre shows.
@@ -64,20 +75,52 @@ pub struct Runtime {
     pub lab: super::lab::LabView,
 }
 
-/// A status message as its catalog key and arguments, and the text it gave.
+/// A status message as its catalog key, count and arguments, and the text it gave.
 struct Said {
     key: &'static str,
+    count: Option<u64>,
     args: Vec<(&'static str, String)>,
     text: String,
+}
+
+impl Said {
+    fn compose(&self) -> String {
+        let pairs: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match self.count {
+            Some(n) => tn(self.key, n, &pairs),
+            None => tf(self.key, &pairs),
+        }
+    }
+}
+
+/// What a job is: it tells which view its news belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// A preset run (Craft tab).
+    Run,
+    /// The edited segment sent once (Craft tab).
+    SendOne,
+    /// A sweep (Sweep tab).
+    Sweep,
+}
+
+impl JobKind {
+    /// The tab whose view the job fills.
+    pub fn tab(self) -> Tab {
+        match self {
+            JobKind::Run | JobKind::SendOne => Tab::Craft,
+            JobKind::Sweep => Tab::Sweep,
+        }
+    }
 }
 
 /// The two faces of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
     /// Craft segments and run presets.
-    Craft,
+    Craft = 0,
     /// Sweep ports.
-    Sweep,
+    Sweep = 1,
 }
 
 /// The app.
@@ -119,19 +162,22 @@ impl TcpcraftApp {
                 raw_help,
                 events: Vec::new(),
                 verdicts: Vec::new(),
+                ran_preset: false,
                 running: false,
+                job: None,
                 paused: None,
                 step_mode: false,
-                sweeping: false,
                 link_desc: String::new(),
+                sweep_link: String::new(),
                 message: (String::new(), false),
-                said: None,
+                sweep_message: (String::new(), false),
+                said: [None, None],
                 selected: None,
                 selected_step: None,
                 editor: EditorState::default(),
                 bytes_hover: None,
                 dialogs: Dialogs::default(),
-                users: library::scan_user_presets(),
+                users: UserPresets::scan(library::user_dir()),
                 show_privileges: false,
                 dropped: 0,
                 tab: Tab::Craft,
@@ -140,15 +186,17 @@ impl TcpcraftApp {
                 lab: super::lab::LabView::default(),
             },
         };
-        app.say("ui.msg.ready", &[], false);
-        if switched {
-            app.say("ui.msg.raw_unavailable_switched", &[], true);
-        }
-        if let Some(w) = warning {
-            app.rt.message = (w, true);
-        }
-        if let Some(e) = worker_err {
-            app.say("ui.msg.worker_failed", &[("error", e)], true);
+        for tab in [Tab::Craft, Tab::Sweep] {
+            app.say_in(tab, "ui.msg.ready", None, &[], false);
+            if switched {
+                app.say_in(tab, "ui.msg.raw_unavailable_switched", None, &[], true);
+            }
+            if let Some(w) = &warning {
+                *app.line_mut(tab) = (w.clone(), true);
+            }
+            if let Some(e) = &worker_err {
+                app.say_in(tab, "ui.msg.worker_failed", None, &[("error", e.clone())], true);
+            }
         }
         app
     }
@@ -169,12 +217,55 @@ impl TcpcraftApp {
         TcpcraftApp::with_state(state, Some(cc.egui_ctx.clone()), warning)
     }
 
-    /// Shows a status message composed from the catalog (it follows a language switch).
+    /// Shows a message composed from the catalog on the Craft tab's status line (it follows a language switch).
     pub fn say(&mut self, key: &'static str, args: &[(&'static str, String)], error: bool) {
-        let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let text = tf(key, &pairs);
-        self.rt.message = (text.clone(), error);
-        self.rt.said = Some(Said { key, args: args.to_vec(), text });
+        self.say_in(Tab::Craft, key, None, args, error);
+    }
+
+    /// Shows a message on `tab`'s status line; with a `count`, the key is a counted text (`key_one`/`key_other`,
+    /// `{n}` filled in).
+    pub fn say_in(
+        &mut self,
+        tab: Tab,
+        key: &'static str,
+        count: Option<u64>,
+        args: &[(&'static str, String)],
+        error: bool,
+    ) {
+        let mut said = Said { key, count, args: args.to_vec(), text: String::new() };
+        said.text = said.compose();
+        *self.line_mut(tab) = (said.text.clone(), error);
+        self.rt.said[tab as usize] = Some(said);
+    }
+
+    /// A tab's status line: its message and whether it is an error.
+    pub fn line(&self, tab: Tab) -> &(String, bool) {
+        match tab {
+            Tab::Craft => &self.rt.message,
+            Tab::Sweep => &self.rt.sweep_message,
+        }
+    }
+
+    fn line_mut(&mut self, tab: Tab) -> &mut (String, bool) {
+        match tab {
+            Tab::Craft => &mut self.rt.message,
+            Tab::Sweep => &mut self.rt.sweep_message,
+        }
+    }
+
+    /// Uses tcpcraft's own file dialog from now on, never the system's (tests; the fallback path).
+    pub fn use_in_app_dialogs(&mut self) {
+        self.rt.dialogs = Dialogs::in_app_only();
+    }
+
+    /// The file dialogs (where they start, whether one is open).
+    pub fn dialogs(&mut self) -> &mut Dialogs {
+        &mut self.rt.dialogs
+    }
+
+    /// Keeps the user's presets ("Mine") in `dir` instead of the config directory, and lists them.
+    pub fn set_preset_dir(&mut self, dir: std::path::PathBuf) {
+        self.rt.users = UserPresets::scan(Some(dir));
     }
 
     /// Switches the language of the whole window; `remember` keeps the choice for the next start (the menu
@@ -184,13 +275,14 @@ impl TcpcraftApp {
         if remember {
             self.state.lang = Some(lang);
         }
-        if let Some(s) = &mut self.rt.said {
+        for tab in [Tab::Craft, Tab::Sweep] {
+            let Some(mut s) = self.rt.said[tab as usize].take() else { continue };
             // Only while the message on show is still the one composed from the catalog.
-            if self.rt.message.0 == s.text {
-                let pairs: Vec<(&str, &str)> = s.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                s.text = tf(s.key, &pairs);
-                self.rt.message.0 = s.text.clone();
+            if self.line(tab).0 == s.text {
+                s.text = s.compose();
+                self.line_mut(tab).0 = s.text.clone();
             }
+            self.rt.said[tab as usize] = Some(s);
         }
     }
 
@@ -204,8 +296,9 @@ impl TcpcraftApp {
     pub fn ui_root(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         self.drain_worker();
-        self.take_dialogs();
         let actions = self.layout(ui);
+        self.rt.dialogs.ui(&ctx);
+        self.take_dialogs();
         for a in actions {
             self.apply(a, &ctx);
         }
