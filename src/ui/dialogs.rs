@@ -119,7 +119,8 @@ pub struct Dialogs {
     in_app: Option<(Purpose, FileDialog)>,
     /// A chosen file that exists, waiting for "Replace".
     replace: Option<(Purpose, PathBuf)>,
-    /// Where the last chosen file was: the next dialog starts there.
+    /// Where the last chosen capture or CSV was: the next such dialog starts there (preset dialogs start in the
+    /// presets folder).
     last_dir: Option<PathBuf>,
     done: Vec<Chosen>,
 }
@@ -273,7 +274,9 @@ impl Dialogs {
     /// A path was chosen: saving over an existing file asks first, unless the system dialog already asked.
     fn chose(&mut self, purpose: Purpose, path: PathBuf, asked: bool) {
         let path = purpose.with_extension(path);
-        self.last_dir = path.parent().map(Path::to_path_buf);
+        if !matches!(purpose, Purpose::OpenPreset | Purpose::SavePreset) {
+            self.last_dir = path.parent().map(Path::to_path_buf);
+        }
         if purpose.saves() && path.exists() && !asked {
             self.replace = Some((purpose, path));
         } else {

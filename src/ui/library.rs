@@ -113,7 +113,10 @@ pub fn show(
         match &u.loaded {
             Ok(name) => {
                 let on = path.is_some_and(|p| std::path::Path::new(p) == u.path);
-                if ui.selectable_label(on, name).on_hover_text(u.path.display().to_string()).clicked() {
+                // The file's name too when it differs from the preset's, so two files of one preset tell apart.
+                let file = u.path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+                let label = if file == name.as_str() { name.clone() } else { format!("{name} ({file}.ron)") };
+                if ui.selectable_label(on, label).on_hover_text(u.path.display().to_string()).clicked() {
                     out.push(Action::LoadUser(i));
                 }
             }

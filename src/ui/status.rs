@@ -53,7 +53,9 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
         }
         ui.separator();
         let msg = RichText::new(if s.message.is_empty() { t("ui.msg.ready") } else { s.message });
-        ui.label(if s.is_error { msg.color(Color32::from_rgb(0xef, 0x47, 0x6f)) } else { msg });
+        let msg = if s.is_error { msg.color(Color32::from_rgb(0xef, 0x47, 0x6f)) } else { msg };
+        // Wrapped in the width left, so a long message (a path, a reason) is read whole, never cut off.
+        ui.add(egui::Label::new(msg).wrap());
     });
     help
 }
