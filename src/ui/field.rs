@@ -1,5 +1,7 @@
-//! Form fields that never replace a bad value silently: each keeps the text the user typed, and when it does not
-//! parse or does not fit, the field turns red and says why, while the last good value stays in the segment.
+//! Form fields that never replace a bad value silently: each keeps the text the user typed in its own buffer, checks
+//! it on every keystroke (red, with the reason, when it does not parse or does not fit), and writes it into the
+//! segment only when the user leaves the field (Enter, Tab, a click elsewhere) with a fully valid value. A half-typed
+//! value ("30" on the way to "300") therefore never reaches the bytes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -10,6 +12,9 @@ use crate::i18n::{t, tf};
 use crate::preset::expr::Expr;
 use crate::wire::text as wire_text;
 use crate::wire::{Auto, Checksum};
+
+/// The colour of a field that holds unusable text, and of its reason.
+const ERROR: Color32 = Color32::from_rgb(0xff, 0x60, 0x60);
 
 /// The typed text and the error of every field, by key.
 #[derive(Default, Debug)]
@@ -35,7 +40,45 @@ impl Buffers {
         !self.errors.is_empty()
     }
 
-    /// A text field bound to `current`: calls `parse` on every edit, and stores a message when it fails.
+    /// Checks the typed `text` of `key` after an edit: records or clears its error.
+    fn check<T>(&mut self, key: &str, text: &str, parse: impl Fn(&str) -> Result<T, String>) {
+        match parse(text) {
+            Ok(_) => {
+                self.errors.remove(key);
+            }
+            Err(e) => {
+                self.errors.insert(key.to_string(), e);
+            }
+        }
+    }
+
+    /// After the field was drawn: the value to write into the segment (only when the user left the field and the
+    /// text is valid), and the marks beside the field (the error, or ↩ (Enter) for a valid edit not applied yet).
+    fn settle<T>(
+        &mut self,
+        ui: &mut Ui,
+        key: &str,
+        resp: &Response,
+        current: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.texts.get(key).map(|t| t.trim().to_string()).unwrap_or_default();
+        if resp.changed() {
+            self.check(key, &text, &parse);
+        }
+        // Leaving the field (Enter, Tab, a click elsewhere: egui surrenders the focus in the same frame, before
+        // the clicked button's action is applied) is what commits the value; typing alone never does.
+        let out = if resp.lost_focus() && !self.errors.contains_key(key) { parse(&text).ok() } else { None };
+        if let Some(e) = self.errors.get(key) {
+            ui.label(RichText::new(format!("⚠ {e}")).color(ERROR).small());
+        } else if resp.has_focus() && text != current.trim() {
+            ui.label(RichText::new("↩").weak());
+        }
+        out
+    }
+
+    /// A text field bound to `current`: its text is checked on every edit (and marked red with the reason when it
+    /// fails), and the parsed value is returned only when the user leaves the field with a valid text.
     fn text_field<T>(
         &mut self,
         ui: &mut Ui,
@@ -44,29 +87,15 @@ impl Buffers {
         width: f32,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> (Response, Option<T>) {
-        let text = self.texts.entry(key.to_string()).or_insert(current);
         let err = self.errors.contains_key(key);
+        let text = self.texts.entry(key.to_string()).or_insert_with(|| current.clone());
         // The key doubles as the accessible name (and shows only while the field is empty).
         let mut edit = TextEdit::singleline(text).desired_width(width).hint_text(key);
         if err {
-            edit = edit.text_color(Color32::from_rgb(0xff, 0x60, 0x60));
+            edit = edit.text_color(ERROR);
         }
         let resp = ui.add(edit);
-        let mut out = None;
-        if resp.changed() {
-            match parse(text.trim()) {
-                Ok(v) => {
-                    self.errors.remove(key);
-                    out = Some(v);
-                }
-                Err(e) => {
-                    self.errors.insert(key.to_string(), e);
-                }
-            }
-        }
-        if let Some(e) = self.errors.get(key) {
-            ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xff, 0x60, 0x60)).small());
-        }
+        let out = self.settle(ui, key, &resp, &current, parse);
         (resp, out)
     }
 
@@ -151,33 +180,23 @@ impl Buffers {
         resp
     }
 
-    /// Bytes as hex (spaces allowed).
+    /// Bytes as hex (spaces allowed); like every field, applied when the user leaves it with valid hex.
     pub fn hex(&mut self, ui: &mut Ui, key: &str, value: &mut Vec<u8>, multiline: bool) -> Response {
-        let text = self.texts.entry(key.to_string()).or_insert_with(|| hex::encode(&value[..]));
-        let resp = if multiline {
-            ui.add(
-                TextEdit::multiline(text)
-                    .code_editor()
-                    .desired_rows(3)
-                    .desired_width(f32::INFINITY)
-                    .hint_text(t("ui.value.hex_hint")),
-            )
+        let current = hex::encode(&value[..]);
+        let err = self.errors.contains_key(key);
+        let text = self.texts.entry(key.to_string()).or_insert_with(|| current.clone());
+        let mut edit = if multiline {
+            TextEdit::multiline(text).desired_rows(3).desired_width(f32::INFINITY)
         } else {
-            ui.add(TextEdit::singleline(text).code_editor().desired_width(220.0).hint_text(t("ui.value.hex_hint")))
+            TextEdit::singleline(text).desired_width(220.0)
         };
-        if resp.changed() {
-            match wire_text::hex_vec(text) {
-                Ok(b) => {
-                    *value = b;
-                    self.errors.remove(key);
-                }
-                Err(e) => {
-                    self.errors.insert(key.to_string(), e);
-                }
-            }
+        edit = edit.code_editor().hint_text(t("ui.value.hex_hint"));
+        if err {
+            edit = edit.text_color(ERROR);
         }
-        if let Some(e) = self.errors.get(key) {
-            ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xff, 0x60, 0x60)).small());
+        let resp = ui.add(edit);
+        if let Some(b) = self.settle(ui, key, &resp, &current, wire_text::hex_vec) {
+            *value = b;
         }
         resp
     }

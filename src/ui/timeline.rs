@@ -226,7 +226,8 @@ pub struct TimelineView<'a> {
 /// The whole panel: buttons, legend, ladder, the selected event's details, table. `absolute` is the seq/ack
 /// toggle (persisted by the app).
 pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mut Vec<Action>) {
-    ui.horizontal(|ui| {
+    // Rows that wrap: a narrow timeline puts its buttons on two lines rather than hiding some.
+    ui.horizontal_wrapped(|ui| {
         ui.heading(t("ui.timeline.heading"));
         ui.checkbox(absolute, t("ui.timeline.absolute"));
         if ui.add_enabled(!view.events.is_empty(), egui::Button::new(t("ui.timeline.export_pcap"))).clicked() {
@@ -240,30 +241,50 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
             out.push(Action::DraftPreset);
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         for o in [Origin::Crafted, Origin::Peer, Origin::LocalKernel, Origin::Icmp] {
             ui.colored_label(origin_color(o), format!("■ {}", origin_name(o)));
         }
     });
-    let h = (ui.available_height() * 0.45).max(150.0);
+    // The height is shared out so that the ladder, the selected event's details and the table are all on show at
+    // once, each scrolling inside its own share; the table always keeps a few rows.
+    let avail = ui.available_height();
+    let selected = view.selected.and_then(|i| view.events.get(i).map(|e| (i, e)));
+    let ladder_share = if selected.is_some() { 0.38 } else { 0.45 };
+    let h = (avail * ladder_share).max(120.0);
     if let Some(i) = ladder(ui, view.events, view.verdicts, *absolute, view.selected, h) {
         out.push(Action::SelectEvent(i));
     }
     ui.separator();
-    if let Some((i, e)) = view.selected.and_then(|i| view.events.get(i).map(|e| (i, e))) {
-        details(ui, i, e, *absolute, out);
+    if let Some((i, e)) = selected {
+        egui::ScrollArea::vertical()
+            .id_salt("event-details")
+            .auto_shrink([false, true])
+            .max_height((avail * 0.32).max(100.0))
+            .show(ui, |ui| details(ui, i, e, *absolute, out));
         ui.separator();
     }
-    if let Some(i) = table(ui, view.events, *absolute, view.selected) {
+    // The table is wider than a narrow timeline: it scrolls sideways there instead of widening the panel.
+    let table_click = egui::ScrollArea::horizontal()
+        .id_salt("events-table-scroll")
+        .auto_shrink([false, false])
+        .show(ui, |ui| table(ui, view.events, *absolute, view.selected))
+        .inner;
+    if let Some(i) = table_click {
         out.push(Action::SelectEvent(i));
     }
 }
 
-/// The selected event: its note, the explanations it points to, its parsed fields and anomalies, and a button
-/// that puts its segment into the editor.
+/// The selected event: a button that puts its segment into the editor, its note, the explanations it points to,
+/// and its parsed fields and anomalies (values wrap at the panel's width).
 pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &mut Vec<Action>) {
     let title = tf("ui.timeline.event", &[("i", &i.to_string()), ("label", &label(e, absolute))]);
-    ui.label(RichText::new(title).strong());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(title).strong());
+        if e.segment.is_some() && ui.button(t("ui.timeline.craft_from")).clicked() {
+            out.push(Action::CraftFrom(i));
+        }
+    });
     ui.label(e.note.render());
     for topic in crate::exchange::notes::topics(&e.note.key) {
         egui::CollapsingHeader::new(t(&format!("explain.title.{topic}")))
@@ -272,26 +293,25 @@ pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &m
     }
     let Some(seg) = &e.segment else { return };
     egui::CollapsingHeader::new(t("ui.timeline.parsed_fields")).id_salt("event-fields").show(ui, |ui| {
-        egui::ScrollArea::vertical().id_salt("event-fields-scroll").max_height(160.0).show(ui, |ui| {
-            egui::Grid::new("event-fields-grid").striped(true).show(ui, |ui| {
+        // Values wrap at the panel's width (a 72-byte payload is one long value), and whatever still does not fit
+        // scrolls: the fields never widen the panel.
+        egui::ScrollArea::horizontal().id_salt("event-fields-scroll").auto_shrink([false, true]).show(ui, |ui| {
+            egui::Grid::new("event-fields-grid").num_columns(2).striped(true).show(ui, |ui| {
                 for f in wire::fields::fields(seg) {
                     let help = super::help::field(f.key);
                     let key = ui.monospace(f.key);
                     if !help.is_empty() {
                         key.on_hover_text(help);
                     }
-                    ui.label(f.value.to_string());
+                    ui.add(egui::Label::new(f.value.to_string()).wrap());
                     ui.end_row();
                 }
                 for a in &seg.anomalies {
                     ui.label(t("ui.timeline.anomaly"));
-                    ui.label(a.to_string());
+                    ui.add(egui::Label::new(a.to_string()).wrap());
                     ui.end_row();
                 }
             });
         });
     });
-    if ui.button(t("ui.timeline.craft_from")).clicked() {
-        out.push(Action::CraftFrom(i));
-    }
 }

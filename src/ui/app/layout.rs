@@ -1,5 +1,8 @@
-//! Where the panels go: the top bar, the status bar, then either the Sweep tab or the library (left), the
-//! timeline (right) and the editor with the bytes below it (centre). Panels only draw and push [`Action`]s.
+//! Where the panels go: the top bar, the status bar, then either the Sweep tab or the library (left), the editor
+//! with the bytes below it (middle) and the timeline (right, taking whatever width is left). Panels only draw and
+//! push [`Action`]s. No panel can squeeze another below its minimum width (`crate::ui::MIN_*_W`): each has a
+//! visible splitter whose range leaves the others their minimum, and long content wraps or scrolls inside its own
+//! panel instead of widening it. The top bar wraps onto a second row when the window is narrow.
 
 use egui::{Color32, RichText, Ui};
 
@@ -11,12 +14,14 @@ use crate::ui::sweep::SweepAction;
 use crate::ui::timeline::TimelineView;
 use crate::ui::worker::LinkKind;
 use crate::ui::{bytes, editor, lab, library, status, step, sweep, timeline};
+use crate::ui::{MIN_EDITOR_W, MIN_LIBRARY_W, MIN_TIMELINE_W};
 use crate::wire;
 
 impl TcpcraftApp {
     /// Draws every panel and returns what they asked for.
     pub(super) fn layout(&mut self, ui: &mut Ui) -> Vec<Action> {
         let ctx = ui.ctx().clone();
+        crate::ui::fit_window_once(&ctx);
         let mut actions = Vec::new();
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar(ui, &mut actions));
         let help = egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui)).inner;
@@ -27,36 +32,55 @@ impl TcpcraftApp {
             Tab::Sweep => {
                 egui::CentralPanel::default().show(ui, |ui| self.sweep_tab(ui, &mut actions));
             }
-            Tab::Craft => {
-                egui::Panel::left("library").resizable(true).default_size(200.0).show(ui, |ui| {
-                    egui::ScrollArea::vertical().id_salt("lib-scroll").show(ui, |ui| {
-                        library::show(
-                            ui,
-                            self.state.preset.as_ref(),
-                            self.state.preset_path.as_deref(),
-                            &self.rt.users,
-                            &self.rt.verdicts,
-                            self.rt.selected_step,
-                            &mut actions,
-                        );
-                    });
-                });
-                egui::Panel::right("timeline").resizable(true).default_size(640.0).show(ui, |ui| {
-                    let view = TimelineView {
-                        events: &self.rt.events,
-                        verdicts: &self.rt.verdicts,
-                        selected: self.rt.selected,
-                        running: self.rt.running,
-                    };
-                    timeline::panel(ui, &view, &mut self.state.absolute, &mut actions);
-                });
-                egui::CentralPanel::default().show(ui, |ui| self.center(ui, &mut actions));
-            }
+            Tab::Craft => self.craft_tab(ui, &mut actions),
         }
         let mut open = self.rt.show_privileges;
         status::privileges_window(&ctx, &mut open, &self.rt.raw_help);
         self.rt.show_privileges = open;
         actions
+    }
+
+    /// The Craft tab: library, editor and timeline side by side, each at least its minimum width.
+    fn craft_tab(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let full = ui.available_rect_before_wrap().width();
+        // What the library may take while the other two keep their minimum.
+        let lib_max = (full - MIN_EDITOR_W - MIN_TIMELINE_W).clamp(MIN_LIBRARY_W, 360.0);
+        let lib = egui::Panel::left("library-panel")
+            .resizable(true)
+            .show_separator_line(true)
+            .default_size((full * 0.16).clamp(MIN_LIBRARY_W, 220.0))
+            .size_range(MIN_LIBRARY_W..=lib_max)
+            .show(ui, |ui| {
+                scroll_both("lib-scroll").show(ui, |ui| {
+                    library::show(
+                        ui,
+                        self.state.preset.as_ref(),
+                        self.state.preset_path.as_deref(),
+                        &self.rt.users,
+                        &self.rt.verdicts,
+                        self.rt.selected_step,
+                        actions,
+                    );
+                });
+            });
+        // The editor, then the timeline in the central panel: the timeline takes every width left over.
+        let rest = full - lib.response.rect.width();
+        let editor_max = (rest - MIN_TIMELINE_W).max(MIN_EDITOR_W);
+        egui::Panel::left("editor-panel")
+            .resizable(true)
+            .show_separator_line(true)
+            .default_size((rest * 0.45).clamp(MIN_EDITOR_W, 560.0))
+            .size_range(MIN_EDITOR_W..=editor_max)
+            .show(ui, |ui| self.center(ui, actions));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let view = TimelineView {
+                events: &self.rt.events,
+                verdicts: &self.rt.verdicts,
+                selected: self.rt.selected,
+                running: self.rt.running,
+            };
+            timeline::panel(ui, &view, &mut self.state.absolute, actions);
+        });
     }
 
     /// The status bar of the tab on show (each tab has its own line); returns whether its privileges button was
@@ -85,45 +109,57 @@ impl TcpcraftApp {
         }
     }
 
+    /// The top bar: the language menu at the right, everything else wrapping onto more rows when the window is
+    /// too narrow for one, so no control ever sits under another.
     fn top_bar(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
-        ui.horizontal(|ui| {
-            ui.label(RichText::new("tcpcraft").strong().size(16.0));
-            ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
-            ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
-            ui.separator();
-            ui.label(t("ui.top.target"));
-            ui.add(
-                egui::TextEdit::singleline(&mut self.state.target)
-                    .desired_width(150.0)
-                    .hint_text(t("ui.top.target_hint")),
-            )
-            .on_hover_text(t("ui.top.target_tip"));
-            // A fixed id: the label changes with the language, the open state must not.
-            egui::ComboBox::new("link", t("ui.top.link")).selected_text(self.link_label()).show_ui(ui, |ui| {
-                ui.selectable_value(&mut self.state.link, LinkKind::Sim, t("ui.link.sim"));
-                let raw = ui.add_enabled(
-                    self.rt.privileges.raw,
-                    egui::Button::selectable(self.state.link == LinkKind::Raw, t("ui.link.raw_socket")),
-                );
-                if raw.clicked() {
-                    self.state.link = LinkKind::Raw;
-                }
-                if !self.rt.privileges.raw {
-                    ui.label(RichText::new(t("ui.link.raw_needs_helper")).small());
-                }
-            });
-            if self.state.link == LinkKind::Raw {
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.state.iface)
-                        .desired_width(70.0)
-                        .hint_text(t("ui.top.iface_hint")),
-                );
-                ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
+        // As egui's `Sides::shrink_left`, but the left side wraps instead of shrinking: the language menu is
+        // placed first, at the right, and the controls get the width left of it, in as many rows as they need.
+        let mut row = ui.available_rect_before_wrap();
+        row.max.y = row.min.y + ui.spacing().interact_size.y;
+        let right_to_left = egui::Layout::right_to_left(egui::Align::Center);
+        let mut right = ui.new_child(egui::UiBuilder::new().max_rect(row).layout(right_to_left));
+        language_menu(&mut right, out);
+        let right = right.min_rect();
+        let left_max = row.with_max_x((right.min.x - ui.spacing().item_spacing.x * 2.0).max(row.min.x));
+        let wrapped = egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true);
+        let mut left = ui.new_child(egui::UiBuilder::new().max_rect(left_max).layout(wrapped));
+        self.top_controls(&mut left, out);
+        ui.advance_cursor_after_rect(left.min_rect() | right);
+    }
+
+    /// The top bar's controls, left to right.
+    fn top_controls(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        ui.label(RichText::new("tcpcraft").strong().size(16.0));
+        ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
+        ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
+        ui.separator();
+        ui.label(t("ui.top.target"));
+        ui.add(
+            egui::TextEdit::singleline(&mut self.state.target).desired_width(150.0).hint_text(t("ui.top.target_hint")),
+        )
+        .on_hover_text(t("ui.top.target_tip"));
+        // A fixed id: the label changes with the language, the open state must not.
+        egui::ComboBox::new("link", t("ui.top.link")).selected_text(self.link_label()).show_ui(ui, |ui| {
+            ui.selectable_value(&mut self.state.link, LinkKind::Sim, t("ui.link.sim"));
+            let raw = ui.add_enabled(
+                self.rt.privileges.raw,
+                egui::Button::selectable(self.state.link == LinkKind::Raw, t("ui.link.raw_socket")),
+            );
+            if raw.clicked() {
+                self.state.link = LinkKind::Raw;
             }
-            ui.separator();
-            self.run_buttons(ui, out);
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| language_menu(ui, out));
+            if !self.rt.privileges.raw {
+                ui.label(RichText::new(t("ui.link.raw_needs_helper")).small());
+            }
         });
+        if self.state.link == LinkKind::Raw {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.state.iface).desired_width(70.0).hint_text(t("ui.top.iface_hint")),
+            );
+            ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
+        }
+        ui.separator();
+        self.run_buttons(ui, out);
     }
 
     fn run_buttons(&self, ui: &mut Ui, out: &mut Vec<Action>) {
@@ -158,8 +194,9 @@ impl TcpcraftApp {
             }
         }
         let bytes_h = 190.0;
-        egui::ScrollArea::vertical()
-            .id_salt("editor-scroll")
+        // Both ways: a narrow column scrolls the editor sideways instead of clipping it.
+        scroll_both("editor-scroll")
+            .auto_shrink([false, true])
             .max_height((ui.available_height() - bytes_h).max(120.0))
             .show(ui, |ui| {
                 if let Some(ex) = self.state.preset.as_ref().and_then(|p| p.exercise.as_ref()) {
@@ -188,7 +225,7 @@ impl TcpcraftApp {
             });
         ui.separator();
         ui.label(RichText::new(t("ui.bytes.heading")).strong());
-        egui::ScrollArea::vertical().id_salt("bytes-scroll").show(ui, |ui| match self.built() {
+        scroll_both("bytes-scroll").show(ui, |ui| match self.built() {
             Ok(b) => {
                 let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
                 ui.label(tf("ui.bytes.count", &[("n", &b.len().to_string())]));
@@ -200,6 +237,12 @@ impl TcpcraftApp {
             }
         });
     }
+}
+
+/// A scroll area for a panel's content: it fills the panel (so the panel keeps its width) and scrolls both ways,
+/// so content wider than the panel never widens it.
+fn scroll_both(id: &'static str) -> egui::ScrollArea {
+    egui::ScrollArea::both().id_salt(id).auto_shrink([false, false])
 }
 
 /// The language menu: every language by its own name; a choice becomes [`Action::SetLang`].
