@@ -232,3 +232,78 @@ fn saving_over_a_commented_file_keeps_a_backup() {
     assert_eq!(std::fs::read_to_string(dir.path().join("commented.ron.bak")).unwrap(), text);
     assert_eq!(io::load(&path).unwrap(), p);
 }
+
+/// The ISNs of `tcpcraft run normal-open --json` with these extra arguments: (ours, the lab host's, our port, the
+/// seed the run reports).
+fn isns(extra: &[&str]) -> (u64, u64, String, u64) {
+    let mut args = vec!["run", "normal-open", "--json"];
+    args.extend_from_slice(extra);
+    let out = tcpcraft(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (ours, peer) = (&v["events"][0], &v["events"][1]);
+    assert_eq!((ours["origin"].as_str(), peer["origin"].as_str()), (Some("crafted"), Some("peer")), "{v}");
+    (ours["seq"].as_u64().unwrap(), peer["seq"].as_u64().unwrap(), ours["src"].to_string(), v["seed"].as_u64().unwrap())
+}
+
+/// The lab host's ISN is random like a real host's: two runs, two ISNs (and two seeds, each reported).
+#[test]
+fn two_runs_give_the_lab_host_two_isns() {
+    let (_, peer_a, _, seed_a) = isns(&[]);
+    let (_, peer_b, _, seed_b) = isns(&[]);
+    assert_ne!(peer_a, peer_b, "the simulated host's ISN did not change between runs");
+    assert_ne!(seed_a, seed_b);
+}
+
+/// One seed fixes both sides: our ISN and source port and the lab host's ISN; another seed changes them; the
+/// seed a random run reports repeats it.
+#[test]
+fn the_same_seed_repeats_both_isns() {
+    let a = isns(&["--seed", "42"]);
+    assert_eq!(a, isns(&["--seed", "42"]));
+    assert_eq!(a.3, 42);
+    let b = isns(&["--seed", "43"]);
+    assert!(a.0 != b.0 && a.1 != b.1, "{a:?} {b:?}");
+    let random = isns(&[]);
+    assert_eq!(random, isns(&["--seed", &random.3.to_string()]), "the reported seed repeats the run");
+}
+
+/// A preset's `sim: (seed: N)` is used when no seed is given, and `--seed` beats it.
+#[test]
+fn a_presets_seed_is_used_unless_one_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = resolve("normal-open").unwrap();
+    p.sim = Some(tcpcraft::preset::LabHost { seed: Some(7), ..Default::default() });
+    let path = dir.path().join("seeded.ron");
+    io::save(&path, &p).unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().contains("seed: 7"));
+    let path = path.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", path.as_str(), "--json"];
+        args.extend_from_slice(extra);
+        let v: serde_json::Value = serde_json::from_slice(&tcpcraft(&args).stdout).unwrap();
+        (v["seed"].as_u64().unwrap(), v["seed_from"].as_str().unwrap().to_string(), v["events"][1]["seq"].as_u64())
+    };
+    let preset = run(&[]);
+    assert_eq!((preset.0, preset.1.as_str()), (7, "preset"));
+    assert_eq!(preset, run(&[]));
+    let given = run(&["--seed", "7"]);
+    assert_eq!((given.0, given.1.as_str(), given.2), (7, "given", preset.2), "the same seed, the same host ISN");
+    assert_eq!(run(&["--seed", "8"]).1, "given");
+}
+
+/// `send --seed` fixes the lab host's reply; `lab check --seed` names its seed in JSON.
+#[test]
+fn send_and_lab_check_take_a_seed() {
+    let send = |seed: &str| {
+        let out = tcpcraft(&["send", "-S", "192.0.2.10:80", "--link", "sim", "--json", "--seed", seed]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v["seed"].as_u64(), v["events"][1]["seq"].as_u64())
+    };
+    assert_eq!(send("5"), send("5"));
+    assert_eq!(send("5").0, Some(5));
+    assert_ne!(send("5").1, send("6").1);
+    let out = tcpcraft(&["lab", "check", "lab-04-half-open", "--solution", "--json", "--seed", "9"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["seed"].as_u64(), v["pass"].as_bool()), (Some(9), Some(true)), "{v}");
+}

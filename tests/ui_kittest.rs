@@ -355,6 +355,7 @@ fn the_cli_and_the_gui_sweep_a_presets_lab_host_alike() {
             yes: false,
             json: false,
             csv: true,
+            seed: None,
         };
         let csv = tcpcraft::cli::sweep::run(&args).unwrap();
         let cli: Vec<(u16, String)> = csv
@@ -366,7 +367,7 @@ fn the_cli_and_the_gui_sweep_a_presets_lab_host_alike() {
             })
             .collect();
         let job = SweepJob::new(&path, "192.0.2.10", ports, 10_000, LinkKind::Sim).unwrap();
-        let gui = tcpcraft::ui::worker::sweep(&job, &mut |_, _| {}, &mut |_| true).unwrap();
+        let gui = tcpcraft::ui::worker::sweep(&job, &mut |_, _, _| {}, &mut |_| true).unwrap();
         let gui: Vec<(u16, String)> = gui.iter().map(|r| (r.port, r.verdict.as_str().to_string())).collect();
         assert_eq!(cli, gui, "{name}");
         let p81 = gui.iter().find(|(p, _)| *p == 81).unwrap();
@@ -457,6 +458,16 @@ fn the_in_app_dialog_saves_a_preset_that_appears_under_mine() {
     h.run();
     assert_eq!(tcpcraft::preset::io::load(&file).unwrap().description, "changed");
     assert_eq!(h.state().rt.users.list.len(), 1);
+    // Open… through the same dialog: it starts in the presets folder and lists the file.
+    choose(&mut h, "normal-open");
+    h.get_by_label("📂 Open…").click();
+    h.run();
+    h.get_by_label("🗋 half-open.ron").click();
+    h.run();
+    h.get_by_label("Open").click();
+    h.run();
+    assert_eq!(h.state().state.preset_path.as_deref(), Some(file.display().to_string().as_str()));
+    assert_eq!(h.state().state.preset.as_ref().unwrap().description, "changed");
 }
 
 /// Export pcap… through tcpcraft's own dialog writes a capture that tshark reads.

@@ -29,9 +29,10 @@ pub struct CheckArgs {
     /// Print the grade as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Seed for the ISN and ports, for reproducible output.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed for the run's random numbers (our ISN and source port, the lab host's ISNs): the same seed repeats a
+    /// run exactly. Without one, the lab's `sim: (seed: N)` is used, else a new random seed; `--json` names it.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// The rendered grade and whether every goal was met.
@@ -61,7 +62,7 @@ pub fn check(args: &CheckArgs) -> Result<LabOutput, CliError> {
         let msg = i18n::fill(i18n::get_in(lang, "lab.not_an_exercise").unwrap_or("{name}"), &[("name", &args.file)]);
         return Err(CliError::Preset(msg));
     };
-    let (grade, timeline) = result.map_err(|e| CliError::Preset(format!("{}: {e}", args.file)))?;
+    let lab::Checked { grade, timeline, seed } = result.map_err(|e| CliError::Preset(format!("{}: {e}", args.file)))?;
     let which = i18n::t(if args.solution { "lab.solution" } else { "lab.your_steps" });
     let task = p.exercise.as_ref().map_or("", |e| text_in(&e.task, lang));
     let text = if args.json {
@@ -72,6 +73,7 @@ pub fn check(args: &CheckArgs) -> Result<LabOutput, CliError> {
             "pass": grade.pass,
             "goals": grade.goals,
             "events": timeline.events.len(),
+            "seed": seed,
         })
         .to_string()
     } else {

@@ -99,7 +99,18 @@ where
             crate::link::guard::install_cleanup_handlers();
             return graded(run::run(args).map(|o| (o.text, o.pass)));
         }
-        Some(Command::Sweep(args)) => sweep::run(args),
+        Some(Command::Sweep(args)) => {
+            sweep::install_stop_handler();
+            let result = sweep::run(args);
+            match result {
+                // What was found is printed; the code says it is not the whole sweep.
+                Ok(text) if sweep::stopped() => {
+                    print_out(&text);
+                    return ExitCode::from(EXIT_INTERRUPTED);
+                }
+                other => other,
+            }
+        }
         Some(Command::Import(args)) => import::run(args),
         Some(Command::Presets) => presets::list(),
         Some(Command::Check(args)) => presets::check(args),
@@ -134,6 +145,8 @@ fn graded(result: Result<(String, bool), CliError>) -> ExitCode {
 
 /// Exit code of `run` when an expectation was not met.
 pub const EXIT_FAILED_EXPECTATION: u8 = 1;
+/// Exit code of a sweep stopped by Ctrl-C (its results so far are printed): 128 + SIGINT, as shells report it.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Prints to stdout; a closed pipe (`| head`) is the reader's choice, not an error of ours.
 fn print_out(text: &str) {

@@ -41,7 +41,9 @@ pub struct RunArgs {
     /// Our ISN (default: random).
     #[arg(long)]
     pub isn: Option<u32>,
-    /// Seed for every random choice (makes a run repeatable on the simulated link).
+    /// Seed for every random choice: our ISN and source port, and the simulated host's ISNs. The same seed repeats
+    /// a run exactly; without one, the preset's `sim: (seed: N)` is used, else a new random seed every run. JSON
+    /// output names the seed used.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Print JSON instead of the ladder diagram.
@@ -100,6 +102,7 @@ fn request(args: &RunArgs, p: &Preset) -> FlowRequest {
         lab: p.sim.clone().unwrap_or_default(),
         in_process: true,
         fallback_to_sim: false,
+        seed: args.seed,
     }
 }
 
@@ -108,8 +111,8 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     let preset = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
     let req = request(args, &preset);
     let opened = session::open_flow(&req)?;
-    let (dst, dport, src, use_raw, guard) =
-        (opened.dst, opened.port.unwrap_or(preset.port), opened.src, opened.raw, req.guard);
+    let (dst, dport, src, use_raw, guard, seed) =
+        (opened.dst, opened.port.unwrap_or(preset.port), opened.src, opened.raw, req.guard, opened.seed);
     let mut link = opened.link;
     let opts = RunOptions {
         target: dst,
@@ -117,7 +120,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         src,
         sport: args.sport,
         isn: args.isn,
-        seed: args.seed,
+        seed: Some(seed.value),
         linger_ms: if use_raw { 100 } else { 50 },
     };
     let started = std::time::SystemTime::now();
@@ -142,6 +145,8 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
             "preset": preset.name,
             "target": target_text,
             "link": link.describe(),
+            "seed": seed.value,
+            "seed_from": seed.source,
             "verdict": if pass { "pass" } else { "fail" },
             "steps": steps_json(&preset, tl, result.steps_run),
             "events": events_json(tl),
@@ -151,9 +156,10 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     }
     let mut text = format!("{}: {}\n", preset.name, preset.description);
     text += &format!(
-        "link: {}   target: {target_text}   guard: {}\n\n",
+        "link: {}   target: {target_text}   guard: {}   seed: {}\n\n",
         link.describe(),
-        if use_raw && guard { "on" } else { "off" }
+        if use_raw && guard { "on" } else { "off" },
+        seed.value
     );
     let client = format!("client {}", opts.src);
     text += &ladder::render(tl, &client, &format!("server {target_text}"));

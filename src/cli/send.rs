@@ -62,6 +62,10 @@ pub struct SendArgs {
     /// Also write every captured datagram to this pcap file (raw IP, nanosecond timestamps).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<std::path::PathBuf>,
+    /// Seed of the simulated host's ISNs (our segment is exactly as crafted): the same seed, the same reply.
+    /// Without one, every run picks a new seed. JSON output names the seed used.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// The segment's fields.
     #[command(flatten)]
     pub craft: CraftArgs,
@@ -88,6 +92,7 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         lab,
         in_process: true,
         fallback_to_sim: false,
+        seed: args.seed,
     };
     let opened = session::open_flow(&req)?;
     if args.link == LinkChoice::Auto && !opened.raw && !args.json {
@@ -96,7 +101,7 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     if args.craft.src.is_none() {
         set_src(&mut spec, opened.src);
     }
-    let mut link = opened.link;
+    let (mut link, opened_seed) = (opened.link, opened.seed);
     let bytes = wire::build(&spec)?;
     let seg = wire::parse_any_protocol(&bytes)?;
     link.watch(Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(dst, seg.tcp.dport) })?;
@@ -119,7 +124,8 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     if args.json {
         let ev: Vec<_> =
             events.iter().map(|c| event_json(c.origin, c.t, c.segment.as_ref(), c.icmp.as_ref(), t0)).collect();
-        return Ok(json!({"link": link.describe(), "events": ev, "dropped": link.dropped()}).to_string());
+        let seed = opened_seed.value;
+        return Ok(json!({"link": link.describe(), "seed": seed, "events": ev, "dropped": link.dropped()}).to_string());
     }
     let mut out = format!("link: {}\n", link.describe());
     for c in &events {

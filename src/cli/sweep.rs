@@ -1,7 +1,10 @@
 //! `tcpcraft sweep PRESET --target HOSTS --ports LIST`: one probe across every port and host, classified open,
 //! closed, filtered or unreachable. Text, NDJSON (`--json`) or CSV (`--csv`); a progress bar on a terminal.
+//! Ctrl-C stops the sweep and prints what it found so far, naming the ports it never probed, then exits with 130
+//! (a second Ctrl-C quits at once).
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Args;
@@ -9,8 +12,9 @@ use serde_json::json;
 
 use super::error::CliError;
 use super::send::LinkChoice;
+use crate::exchange::seed::Seed;
 use crate::exchange::session::{self, ProbeRequest};
-use crate::exchange::sweep::{self, PortResult, SweepConfig, SweepError, DEFAULT_RATE};
+use crate::exchange::sweep::{self, PortResult, SweepConfig, SweepError, Verdict, DEFAULT_RATE};
 use crate::preset;
 
 /// Arguments of `tcpcraft sweep`.
@@ -52,6 +56,28 @@ pub struct SweepArgs {
     /// CSV: host,port,verdict,reply.
     #[arg(long)]
     pub csv: bool,
+    /// Seed of the sweep's random numbers (the probes' cookies, the simulated host's ISNs); the same seed sends
+    /// the same probes. Without one, the preset's `sim: (seed: N)` is used, else a new random seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Set by Ctrl-C: the running sweep stops at its next batch and reports what it has.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C stopped the sweep (its results are still printed; the exit code is 130).
+pub fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// Makes Ctrl-C stop the sweep (results so far are printed); a second Ctrl-C exits at once with 130. Call once,
+/// before [`run`], from the command line only.
+pub fn install_stop_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
 }
 
 /// Runs the sweep and renders the results.
@@ -79,9 +105,10 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         max_pps: args.rate,
         lab: p.sim.clone().unwrap_or_default(),
         in_process: true,
+        seed: args.seed,
     };
     let opened = session::open_probes(&req)?;
-    let (mut link, desc) = (opened.link, opened.describe);
+    let (mut link, desc, seed) = (opened.link, opened.describe, opened.seed);
     let cfg = SweepConfig {
         hosts,
         ports,
@@ -91,6 +118,7 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         rate: args.rate,
         retries: args.retries,
         wait: Duration::from_millis(args.wait),
+        seed: seed.value,
     };
     let total = (cfg.hosts.len() * cfg.ports.len()) as u64;
     let stdout = std::io::stdout();
@@ -104,6 +132,7 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
     });
     let started = std::time::Instant::now();
     let json = args.json;
+    let mut stopped = false;
     let results = sweep::run(&cfg, link.as_mut(), &mut |pr| {
         if let Some(b) = &bar {
             b.set_position(pr.sent.min(total));
@@ -112,7 +141,8 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         if json {
             let _ = writeln!(stdout.lock(), "{}", json!({"progress": pr}));
         }
-        true
+        stopped = stopped || STOP.load(Ordering::SeqCst);
+        !stopped
     })
     .map_err(|e| match e {
         SweepError::Link(l) => CliError::Link(l),
@@ -121,11 +151,26 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let elapsed = started.elapsed();
-    Ok(render(args, &results, &desc, elapsed))
+    let ended = Ended { link: desc, elapsed: started.elapsed(), stopped, seed };
+    Ok(render(args, &results, &ended))
 }
 
-fn render(args: &SweepArgs, results: &[PortResult], link: &str, elapsed: Duration) -> String {
+/// How the sweep ended, for the report.
+struct Ended {
+    link: String,
+    elapsed: Duration,
+    stopped: bool,
+    seed: Seed,
+}
+
+/// Ports of `v` per host as JSON: `{"192.0.2.10": "30785-65535"}`.
+fn ranges_json(results: &[PortResult], v: Verdict) -> serde_json::Value {
+    let m: serde_json::Map<String, serde_json::Value> =
+        sweep::port_ranges(results, v).into_iter().map(|(h, r)| (h.to_string(), r.into())).collect();
+    m.into()
+}
+
+fn render(args: &SweepArgs, results: &[PortResult], e: &Ended) -> String {
     let summary = sweep::summary(results);
     if args.json {
         let mut out = String::new();
@@ -133,22 +178,42 @@ fn render(args: &SweepArgs, results: &[PortResult], link: &str, elapsed: Duratio
             out += &json!({"host": r.host, "port": r.port, "verdict": r.verdict, "reply": r.reply}).to_string();
             out.push('\n');
         }
-        out += &json!({"summary": {"link": link, "ports": results.len(), "verdicts": summary, "seconds": elapsed.as_secs_f64()}}).to_string();
+        out += &json!({"summary": {
+            "link": e.link,
+            "ports": results.len(),
+            "verdicts": summary,
+            "seconds": e.elapsed.as_secs_f64(),
+            "seed": e.seed.value,
+            "stopped": e.stopped,
+            "not_probed": ranges_json(results, Verdict::NotProbed),
+            "waiting": ranges_json(results, Verdict::Waiting),
+        }})
+        .to_string();
         return out;
     }
     if args.csv {
-        let mut out = String::from("host,port,verdict,reply\n");
-        for r in results {
-            out += &format!("{},{},{},{}\n", r.host, r.port, r.verdict.as_str(), r.reply);
-        }
-        return out.trim_end().to_string();
+        return sweep::csv(results).trim_end().to_string();
     }
-    let mut out = format!("link: {link}   {} ports in {:.3} s\n", results.len(), elapsed.as_secs_f64());
-    for r in results.iter().filter(|r| r.verdict != sweep::Verdict::Filtered || results.len() <= 32) {
-        if r.verdict == sweep::Verdict::Closed && results.len() > 32 {
-            continue;
-        }
+    let big = results.len() > 32;
+    let mut out = format!(
+        "link: {}   {} ports in {:.3} s   seed: {}\n",
+        e.link,
+        results.len(),
+        e.elapsed.as_secs_f64(),
+        e.seed.value
+    );
+    // A long list shows only what answered interestingly; the rest is counted below (and folded into ranges).
+    let listed = |v: Verdict| !big || matches!(v, Verdict::Open | Verdict::Unreachable);
+    for r in results.iter().filter(|r| listed(r.verdict)) {
         out += &format!("{:<40} {:>5}  {:<12} {}\n", r.host, r.port, r.verdict.as_str(), r.reply);
+    }
+    if e.stopped {
+        out += "stopped before the end\n";
+        for (v, what) in [(Verdict::Waiting, "probed, no reply yet"), (Verdict::NotProbed, "never probed")] {
+            for (host, ports) in sweep::port_ranges(results, v) {
+                out += &format!("{} {host}: {ports} ({what})\n", v.as_str());
+            }
+        }
     }
     let counts: Vec<String> = summary.iter().map(|(k, v)| format!("{v} {k}")).collect();
     out += &format!("summary: {}", counts.join(", "));

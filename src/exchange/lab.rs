@@ -85,9 +85,21 @@ pub fn grade(ex: &Exercise, events: &[TimelineEvent], verdicts: &[StepVerdict], 
     Grade { pass: goals.iter().all(|g| g.met), goals }
 }
 
+/// A graded run: the grade, the run's timeline, and the seed it ran with (to repeat it).
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Goal by goal.
+    pub grade: Grade,
+    /// What happened.
+    pub timeline: Timeline,
+    /// The run's seed ([`super::seed`]): given, the preset's, or random.
+    pub seed: u64,
+}
+
 /// Runs the preset's steps (or, with `solution`, its exercise's reference solution) on the simulated lab host and
-/// grades the run. `None` when the preset is not an exercise.
-pub fn check(p: &Preset, solution: bool, lang: Lang, seed: u64) -> Option<Result<(Grade, Timeline), RunError>> {
+/// grades the run, seeded with `seed` (else the preset's seed, else a random one). `None` when the preset is not
+/// an exercise.
+pub fn check(p: &Preset, solution: bool, lang: Lang, seed: Option<u64>) -> Option<Result<Checked, RunError>> {
     let ex = p.exercise.as_ref()?;
     let steps = if solution { ex.solution.clone() } else { p.steps.clone() };
     let preset = Preset { steps, ..p.clone() };
@@ -95,6 +107,7 @@ pub fn check(p: &Preset, solution: bool, lang: Lang, seed: u64) -> Option<Result
         target: Target::Lab,
         choice: LinkChoice::Sim,
         lab: p.sim.clone().unwrap_or_default(),
+        seed,
         ..FlowRequest::default()
     };
     let mut opened = match session::open_flow(&req) {
@@ -107,13 +120,15 @@ pub fn check(p: &Preset, solution: bool, lang: Lang, seed: u64) -> Option<Result
         src: opened.src,
         sport: None,
         isn: None,
-        seed: Some(seed),
+        seed: Some(opened.seed.value),
         linger_ms: 50,
     };
-    Some(
-        run(&preset, opened.link.as_mut(), &opts, &mut Silent)
-            .map(|r| (grade(ex, &r.timeline.events, &r.timeline.verdicts, lang), r.timeline)),
-    )
+    let seed = opened.seed.value;
+    Some(run(&preset, opened.link.as_mut(), &opts, &mut Silent).map(|r| Checked {
+        grade: grade(ex, &r.timeline.events, &r.timeline.verdicts, lang),
+        timeline: r.timeline,
+        seed,
+    }))
 }
 
 #[cfg(test)]
@@ -127,9 +142,10 @@ mod tests {
         assert!(labs.len() >= 6, "at least six labs: {}", labs.len());
         for (name, p) in labs {
             for lang in Lang::ALL {
-                let (good, t) = check(&p, true, lang, 7).unwrap().unwrap();
+                let Checked { grade: good, timeline: t, seed } = check(&p, true, lang, Some(7)).unwrap().unwrap();
                 assert!(good.pass, "{name} ({lang:?}): the reference solution fails: {good:#?}\n{:#?}", t.events);
-                let (bad, _) = check(&p, false, lang, 7).unwrap().unwrap();
+                assert_eq!(seed, 7);
+                let bad = check(&p, false, lang, Some(7)).unwrap().unwrap().grade;
                 assert!(!bad.pass, "{name}: the starting steps already pass");
                 let ex = p.exercise.as_ref().unwrap();
                 for (g, r) in ex.goals.iter().zip(&bad.goals) {
@@ -145,6 +161,20 @@ mod tests {
                         "{name}: Korean feedback: {fb}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The grade does not depend on the seed: every bundled lab grades alike under random seeds (each run names
+    /// its seed, so a failure here can be repeated).
+    #[test]
+    fn bundled_labs_grade_alike_under_any_seed() {
+        for (name, p) in crate::preset::builtin::labs() {
+            for _ in 0..8 {
+                let good = check(&p, true, Lang::En, None).unwrap().unwrap();
+                assert!(good.grade.pass, "{name}: the solution fails with seed {}", good.seed);
+                let bad = check(&p, false, Lang::En, None).unwrap().unwrap();
+                assert!(!bad.grade.pass, "{name}: the start passes with seed {}", bad.seed);
             }
         }
     }

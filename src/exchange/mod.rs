@@ -5,6 +5,7 @@ pub mod explain;
 pub mod lab;
 pub mod notes;
 pub mod runner;
+pub mod seed;
 pub mod session;
 pub mod sweep;
 pub mod timeline;

@@ -11,11 +11,14 @@
 //! GUI calls these functions from its worker thread, never from the UI thread. Raw links come from
 //! [`helper::open_flow`] and [`helper::open_probes`] (in this process with `in_process` and raw privileges, else
 //! through `tcpcraft-link`); the simulated lab host is set up from the preset's lab-host section ([`sim_config`]).
+//! Each opening also settles the run's [`Seed`] (given, the preset's, or random; see [`super::seed`]): the
+//! simulated host is seeded from it, and callers seed our side with [`Opened::seed`].
 
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::seed::Seed;
 use crate::link::helper::{self, policy};
 use crate::link::raw::RawOptions;
 use crate::link::sim::{our_address, SimConfig, SimLink};
@@ -71,15 +74,22 @@ pub fn resolve(target: &Target, lab: &LabHost, v6: bool) -> Result<Resolved, Lin
     }
 }
 
-/// The simulated link's settings from a preset's lab-host section.
+/// The simulated link's settings from a preset's lab-host section, the host seeded from the preset's seed (the
+/// link's fixed default seed when the preset has none). Sessions use [`sim_config_seeded`] with the run's seed.
 pub fn sim_config(lab: &LabHost) -> SimConfig {
+    let seed = lab.seed.map_or(SimConfig::default().seed, |s| Seed::given(s).host());
+    SimConfig { seed, ..sim_config_seeded(lab, Seed::given(0)) }
+}
+
+/// The simulated link's settings from a preset's lab-host section, the host seeded from the run's seed.
+pub fn sim_config_seeded(lab: &LabHost, seed: Seed) -> SimConfig {
     SimConfig {
         host: lab.host,
         host_v6: lab.host_v6,
         open: lab.open.clone(),
         filtered: lab.filtered.clone(),
         rtt_us: lab.rtt_us,
-        seed: lab.seed,
+        seed: seed.host(),
     }
 }
 
@@ -105,6 +115,8 @@ pub struct FlowRequest {
     pub in_process: bool,
     /// When a raw link cannot be opened, use the lab host instead and say why in [`Opened::fallback`] (the GUI).
     pub fallback_to_sim: bool,
+    /// The seed given for this run (`--seed`, the GUI's seed field); else the preset's, else a random one.
+    pub seed: Option<u64>,
 }
 
 /// An open flow link, ready for the runner.
@@ -123,6 +135,9 @@ pub struct Opened {
     pub raw: bool,
     /// Raw was asked for but could not be opened, so this is the lab host: why, and how to enable raw mode.
     pub fallback: Option<String>,
+    /// The run's seed: the simulated host is seeded from it, and our side's random choices must be too
+    /// ([`super::RunOptions::seed`]).
+    pub seed: Seed,
 }
 
 impl std::fmt::Debug for Opened {
@@ -134,6 +149,7 @@ impl std::fmt::Debug for Opened {
             .field("describe", &self.describe)
             .field("raw", &self.raw)
             .field("fallback", &self.fallback)
+            .field("seed", &self.seed)
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +164,7 @@ fn auto_raw(lab: &LabHost, dsts: &[IpAddr]) -> bool {
 /// becomes the lab host (see [`Opened::fallback`]), so the only errors left are about the target itself.
 pub fn open_flow(req: &FlowRequest) -> Result<Opened, LinkError> {
     let Resolved { addr: dst, port } = resolve(&req.target, &req.lab, req.v6)?;
+    let seed = Seed::choose(req.seed, &req.lab);
     let raw = match req.choice {
         LinkChoice::Raw => true,
         LinkChoice::Sim => false,
@@ -159,15 +176,15 @@ pub fn open_flow(req: &FlowRequest) -> Result<Opened, LinkError> {
         match helper::open_flow(dst, &opts, req.in_process) {
             Ok((link, src)) => {
                 let describe = link.describe();
-                return Ok(Opened { link, dst, port, src, describe, raw: true, fallback: None });
+                return Ok(Opened { link, dst, port, src, describe, raw: true, fallback: None, seed });
             }
             Err(e) if req.fallback_to_sim => fallback = Some(helper::fallback_message(&e)),
             Err(e) => return Err(e),
         }
     }
-    let link = SimLink::new(sim_config(&req.lab).at(dst));
+    let link = SimLink::new(sim_config_seeded(&req.lab, seed).at(dst));
     let describe = Link::describe(&link);
-    Ok(Opened { link: Box::new(link), dst, port, src: our_address(dst), describe, raw: false, fallback })
+    Ok(Opened { link: Box::new(link), dst, port, src: our_address(dst), describe, raw: false, fallback, seed })
 }
 
 /// What [`open_probes`] needs for a sweep.
@@ -188,6 +205,8 @@ pub struct ProbeRequest {
     /// May open raw sockets in this process when it has the privileges (the CLI); `false` always goes through
     /// `tcpcraft-link` (the GUI).
     pub in_process: bool,
+    /// The seed given for this sweep; else the preset's, else a random one.
+    pub seed: Option<u64>,
 }
 
 /// An open probe link, ready for [`super::sweep::run`].
@@ -200,6 +219,8 @@ pub struct OpenedProbes {
     pub describe: String,
     /// Whether this is a raw link (else the simulated lab host).
     pub raw: bool,
+    /// The sweep's seed (the simulated host's ISNs, the probes' cookie key: [`super::sweep::SweepConfig::seed`]).
+    pub seed: Seed,
 }
 
 impl std::fmt::Debug for OpenedProbes {
@@ -208,6 +229,7 @@ impl std::fmt::Debug for OpenedProbes {
             .field("src", &self.src)
             .field("describe", &self.describe)
             .field("raw", &self.raw)
+            .field("seed", &self.seed)
             .finish_non_exhaustive()
     }
 }
@@ -245,6 +267,7 @@ pub fn open_probes(req: &ProbeRequest) -> Result<OpenedProbes, LinkError> {
     let Some(&first) = req.targets.first() else {
         return Err(LinkError::Target { target: String::new(), reason: "no target given".into() });
     };
+    let seed = Seed::choose(req.seed, &req.lab);
     let raw = match req.choice {
         LinkChoice::Raw => true,
         LinkChoice::Sim => false,
@@ -254,10 +277,11 @@ pub fn open_probes(req: &ProbeRequest) -> Result<OpenedProbes, LinkError> {
         check_raw_targets(&req.targets)?;
         let (link, src, describe) =
             helper::open_probes(&req.targets, req.sport, req.iface.as_deref(), req.max_pps, req.in_process)?;
-        return Ok(OpenedProbes { link, src, describe, raw: true });
+        return Ok(OpenedProbes { link, src, describe, raw: true, seed });
     }
-    let link = SimLink::new(sim_config(&req.lab).at(first));
-    Ok(OpenedProbes { link: Box::new(link), src: our_address(first), describe: format!("sim {first}"), raw: false })
+    let link = SimLink::new(sim_config_seeded(&req.lab, seed).at(first));
+    let describe = format!("sim {first}");
+    Ok(OpenedProbes { link: Box::new(link), src: our_address(first), describe, raw: false, seed })
 }
 
 #[cfg(test)]

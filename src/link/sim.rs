@@ -1,5 +1,7 @@
 //! The simulated lab host: a real TCP stack (smoltcp) in this process, behind a queue device. It needs no
-//! privileges, its clock is virtual and its ISNs come from a fixed seed, so every run is reproducible.
+//! privileges, its clock is virtual and its ISNs come from [`SimConfig::seed`]: the same seed, the same ISNs.
+//! Sessions give it a new seed every run unless one is asked for (`exchange::seed`), so its ISNs are as random
+//! as a real host's; [`SimConfig::default`] keeps a fixed one, for tests.
 //!
 //! By default the host is 192.0.2.10 (and 2001:db8::10), we are 192.0.2.1; ports 22, 80, 443 and 8080 are open,
 //! every other port is closed (answers RST-ACK), and ports listed as filtered drop everything silently.
@@ -32,7 +34,7 @@ pub struct SimConfig {
     pub filtered: Vec<u16>,
     /// Round-trip time of the simulated path, in microseconds.
     pub rtt_us: u64,
-    /// Seed of the host's random numbers (its ISNs).
+    /// Seed of the host's random numbers (its ISNs); the default is a fixed number.
     pub seed: u64,
 }
 
@@ -269,7 +271,8 @@ impl SimLink {
     /// Queues a datagram to be seen at `t`, keeping the queue in time order (a segment sent now must not wait
     /// behind a reply still in flight).
     fn enqueue(&mut self, t: Micros, d: Vec<u8>) {
-        let at = self.pending.iter().position(|(u, _)| *u > t).unwrap_or(self.pending.len());
+        // Mostly in order already: look from the back (a sweep queues thousands of replies).
+        let at = self.pending.iter().rposition(|(u, _)| *u <= t).map_or(0, |i| i + 1);
         self.pending.insert(at, (t, d));
     }
 

@@ -19,12 +19,15 @@ pub struct LabHost {
     pub filtered: Vec<u16>,
     /// Round-trip time of the simulated path, in microseconds.
     pub rtt_us: u64,
-    /// Seed of the host's random numbers (its ISNs).
-    pub seed: u64,
+    /// The run's seed when none is given on the command line or in the GUI: it fixes both sides' random numbers
+    /// (our ISN and source port, the lab host's ISNs). Without one, every run picks a new seed (see
+    /// `exchange::seed`). Written `seed: 42`.
+    #[serde(deserialize_with = "seed::de", serialize_with = "seed::ser", skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl Default for LabHost {
-    /// 192.0.2.10 and 2001:db8::10 (documentation addresses), ports 22, 80, 443 and 8080 open, 200 µs RTT.
+    /// 192.0.2.10 and 2001:db8::10 (documentation addresses), ports 22, 80, 443 and 8080 open, 200 µs RTT, no seed.
     fn default() -> Self {
         LabHost {
             host: Ipv4Addr::new(192, 0, 2, 10),
@@ -32,7 +35,7 @@ impl Default for LabHost {
             open: vec![22, 80, 443, 8080],
             filtered: Vec::new(),
             rtt_us: 200,
-            seed: 0x7463_7266,
+            seed: None,
         }
     }
 }
@@ -46,5 +49,71 @@ impl LabHost {
     /// The lab host's IPv4 address as an [`IpAddr`] (where a run goes when no target is given).
     pub fn addr(&self) -> IpAddr {
         IpAddr::V4(self.host)
+    }
+}
+
+/// The seed as a preset writes it: a bare number (`seed: 42`); `Some(42)` and `None` are read too.
+mod seed {
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::Serializer;
+
+    /// Writes a bare number.
+    pub fn ser<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(n) => s.serialize_u64(*n),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads a bare number, `Some(n)` or `None`.
+    pub fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        d.deserialize_any(SeedVisitor)
+    }
+
+    struct SeedVisitor;
+
+    impl<'de> Visitor<'de> for SeedVisitor {
+        type Value = Option<u64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a seed: a whole number from 0 to 18446744073709551615")
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A seed is written as a bare number and read back; `Some(n)` reads too; no seed is left out of the file.
+    #[test]
+    fn the_seed_is_a_bare_number_and_optional() {
+        let lab: LabHost = ron::from_str("(seed: 42)").unwrap();
+        assert_eq!(lab.seed, Some(42));
+        assert_eq!(ron::from_str::<LabHost>("(seed: Some(7))").unwrap().seed, Some(7));
+        assert_eq!(ron::from_str::<LabHost>("(open: [80])").unwrap().seed, None);
+        assert!(ron::from_str::<LabHost>("(seed: -1)").is_err());
+        assert!(ron::to_string(&lab).unwrap().contains("seed:42"), "{}", ron::to_string(&lab).unwrap());
+        assert!(!ron::to_string(&LabHost::default()).unwrap().contains("seed"));
     }
 }

@@ -10,6 +10,7 @@ pub mod fonts;
 pub mod help;
 pub mod lab;
 pub mod library;
+pub mod link_settings;
 pub mod state;
 pub mod status;
 pub mod step;

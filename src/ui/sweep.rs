@@ -1,5 +1,8 @@
-//! The Sweep tab: pick a one-probe preset, targets and ports; a live progress bar, then a results table that can
-//! be sorted and filtered by verdict, and exported as CSV.
+//! The Sweep tab: pick a one-probe preset, targets and ports; a live progress bar (probes, replies, time) and
+//! live counts per verdict, then a results table that can be sorted and filtered by verdict, and exported as CSV.
+//! What is shown is true at every moment: ports not yet probed are "not probed" (hidden unless asked for, and
+//! greyed), ports probed without a reply yet are "waiting", and only ports silent after every retry are
+//! "filtered"; Stop keeps every verdict reached.
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -23,8 +26,8 @@ pub struct SweepTab {
     pub progress: Option<Progress>,
     /// Results of the last sweep.
     pub results: Vec<PortResult>,
-    /// Verdicts shown in the table.
-    pub show: [bool; 4],
+    /// Verdicts shown in the table, in [`Verdict::ALL`] order.
+    pub show: [bool; 6],
     /// Sort by verdict instead of host and port.
     pub by_verdict: bool,
     /// The last input error.
@@ -40,7 +43,8 @@ impl Default for SweepTab {
             rate: crate::exchange::sweep::DEFAULT_RATE,
             progress: None,
             results: Vec::new(),
-            show: [true, false, true, true],
+            // Closed and not probed are hidden: on a big sweep they are most of the rows.
+            show: [true, false, true, true, true, false],
             by_verdict: false,
             error: None,
         }
@@ -57,7 +61,7 @@ pub enum SweepAction {
     ExportCsv,
 }
 
-const VERDICTS: [Verdict; 4] = [Verdict::Open, Verdict::Closed, Verdict::Filtered, Verdict::Unreachable];
+const VERDICTS: [Verdict; 6] = Verdict::ALL;
 
 fn color(v: Verdict) -> Color32 {
     match v {
@@ -65,6 +69,9 @@ fn color(v: Verdict) -> Color32 {
         Verdict::Closed => Color32::from_gray(170),
         Verdict::Filtered => Color32::from_rgb(0xff, 0xd1, 0x66),
         Verdict::Unreachable => Color32::from_rgb(0xef, 0x47, 0x6f),
+        Verdict::Waiting => Color32::from_rgb(0x8e, 0xc5, 0xfc),
+        // Greyed: nothing is known about these ports.
+        Verdict::NotProbed => Color32::from_gray(110),
     }
 }
 
@@ -75,16 +82,24 @@ pub fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Closed => t("ui.verdict.closed"),
         Verdict::Filtered => t("ui.verdict.filtered"),
         Verdict::Unreachable => t("ui.verdict.unreachable"),
+        Verdict::Waiting => t("ui.verdict.waiting"),
+        Verdict::NotProbed => t("ui.verdict.not_probed"),
     }
 }
 
-/// The results as CSV (`host,port,verdict,reply`).
+/// The results as CSV (`host,port,verdict,reply`), as `tcpcraft sweep --csv` writes them: a stopped sweep's
+/// never-probed ports say `not_probed`.
 pub fn csv(results: &[PortResult]) -> String {
-    let mut out = String::from("host,port,verdict,reply\n");
-    for r in results {
-        out += &format!("{},{},{},{}\n", r.host, r.port, r.verdict.as_str(), r.reply);
+    crate::exchange::sweep::csv(results)
+}
+
+/// How many ports have `v`: from the results once there are some, else live from the progress.
+fn count(tab: &SweepTab, v: Verdict) -> u64 {
+    if tab.results.is_empty() {
+        tab.progress.map_or(0, |p| p.count(v))
+    } else {
+        tab.results.iter().filter(|r| r.verdict == v).count() as u64
     }
-    out
 }
 
 /// Draws the tab.
@@ -126,16 +141,24 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
         ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xef, 0x47, 0x6f)));
     }
     if let Some(p) = tab.progress {
-        let frac = if p.total == 0 { 0.0 } else { (p.sent.min(p.total) as f32) / p.total as f32 };
+        let frac = if p.total == 0 { 0.0 } else { (p.probed.min(p.total) as f32) / p.total as f32 };
         let (sent, total, replies) = (p.sent.to_string(), p.total.to_string(), p.replies.to_string());
         let text = tf("ui.sweep.progress", &[("sent", &sent), ("total", &total), ("replies", &replies)]);
+        let secs = format!("{:.1}", p.elapsed_ms as f64 / 1000.0);
+        let text = format!("{text} · {}", tf("ui.sweep.elapsed", &[("s", &secs)]));
         ui.add(egui::ProgressBar::new(frac).text(text));
     }
+    let (waiting, not_probed) = (count(tab, Verdict::Waiting), count(tab, Verdict::NotProbed));
+    if !running && !tab.results.is_empty() && waiting + not_probed > 0 {
+        let args = [("not_probed", not_probed.to_string()), ("waiting", waiting.to_string())];
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        ui.label(RichText::new(tf("ui.sweep.stopped_note", &args)).color(color(Verdict::Filtered)));
+    }
     ui.separator();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(t("ui.sweep.show"));
         for (i, v) in VERDICTS.iter().enumerate() {
-            let n = tab.results.iter().filter(|r| r.verdict == *v).count();
+            let n = count(tab, *v);
             ui.toggle_value(&mut tab.show[i], RichText::new(format!("{} ({n})", verdict_name(*v))).color(color(*v)));
         }
         ui.checkbox(&mut tab.by_verdict, t("ui.sweep.sort_by_verdict"));
@@ -167,11 +190,14 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
         .body(|body| {
             body.rows(18.0, rows.len(), |mut row| {
                 let r = rows[row.index()];
+                // A port never probed is greyed: the row only says where the sweep did not get to.
+                let weak = r.verdict == Verdict::NotProbed;
+                let text = |s: String| if weak { RichText::new(s).weak() } else { RichText::new(s) };
                 row.col(|ui| {
-                    ui.label(r.host.to_string());
+                    ui.label(text(r.host.to_string()));
                 });
                 row.col(|ui| {
-                    ui.label(r.port.to_string());
+                    ui.label(text(r.port.to_string()));
                 });
                 row.col(|ui| {
                     ui.colored_label(color(r.verdict), verdict_name(r.verdict));

@@ -1,23 +1,28 @@
 //! The sweep engine: one probe (a one-Send preset) across many hosts and ports, stateless like masscan and nmap.
 //! One thread sends from a pre-built template (only the port, sequence number and checksum change per probe)
 //! at a capped rate; replies are matched by a cookie in the sequence number, so no per-port state or thread.
-//! Each port ends up open, closed, filtered (no reply after the retries) or unreachable (an ICMP error).
+//! Each port ends up open, closed, filtered (no reply after the retries) or unreachable (an ICMP error); a sweep
+//! stopped early says which ports it never probed and which it is still waiting for.
 //!
 //! [`targets`] parses what to sweep, [`probe`] builds the probes and matches the replies, and this module runs the
 //! passes over a [`ProbeLink`] (opened by [`super::session::open_probes`]).
 
 pub mod probe;
+pub mod report;
 pub mod targets;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use probe::{probe_of, Cookies, ProbeBuilder, Tally};
+pub use report::{csv, port_ranges};
 pub use targets::{parse_ports, parse_targets};
 
+use super::seed::Seed;
 use crate::link::{LinkError, ProbeLink};
 use crate::wire::SegmentSpec;
 
@@ -28,29 +33,45 @@ const BATCH: usize = 64;
 /// Target sets larger than this need explicit confirmation.
 pub const CONFIRM_ABOVE: u64 = 65_536;
 
-/// What a port turned out to be.
+/// What a port turned out to be, or how far its probing got. The serde and CSV names ([`Verdict::as_str`]) are
+/// the one vocabulary every face uses: `open`, `closed`, `filtered`, `unreachable`, `waiting`, `not_probed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Answered SYN-ACK (or, for probes without SYN, anything but RST).
     Open,
     /// Answered RST.
     Closed,
-    /// No answer after every retry (for null/FIN/Xmas probes: open or filtered).
+    /// No answer after every retry and the wait after the last (for null/FIN/Xmas probes: open or filtered).
     Filtered,
     /// An ICMP error came back.
     Unreachable,
+    /// Probed, no answer yet, and retries or the wait still to come (what a stopped sweep leaves undecided).
+    Waiting,
+    /// Never probed: the sweep stopped before it reached this port.
+    NotProbed,
 }
 
 impl Verdict {
-    /// The lower-case word used in output.
+    /// Every verdict, in table order.
+    pub const ALL: [Verdict; 6] =
+        [Verdict::Open, Verdict::Closed, Verdict::Filtered, Verdict::Unreachable, Verdict::Waiting, Verdict::NotProbed];
+
+    /// The word used in output (JSON, CSV, text): lower case, `_` between words.
     pub fn as_str(&self) -> &'static str {
         match self {
             Verdict::Open => "open",
             Verdict::Closed => "closed",
             Verdict::Filtered => "filtered",
             Verdict::Unreachable => "unreachable",
+            Verdict::Waiting => "waiting",
+            Verdict::NotProbed => "not_probed",
         }
+    }
+
+    /// Whether a reply decided it (open, closed, unreachable).
+    pub fn is_answer(&self) -> bool {
+        matches!(self, Verdict::Open | Verdict::Closed | Verdict::Unreachable)
     }
 }
 
@@ -96,15 +117,43 @@ pub fn summary(results: &[PortResult]) -> BTreeMap<&'static str, usize> {
     m
 }
 
-/// Progress of a running sweep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Progress of a running sweep: true at the moment it is reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Progress {
     /// Probes sent (retries included).
     pub sent: u64,
-    /// Probes planned for the first pass.
+    /// Targets (hosts × ports): the probes of the first pass.
     pub total: u64,
-    /// Ports answered so far.
+    /// Targets probed at least once.
+    pub probed: u64,
+    /// Targets answered so far.
     pub replies: u64,
+    /// Of those, open.
+    pub open: u64,
+    /// Of those, closed.
+    pub closed: u64,
+    /// Of those, unreachable (an ICMP error).
+    pub unreachable: u64,
+    /// Wall-clock time since the sweep started, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Every pass and its wait has run: the targets still silent are filtered.
+    pub done: bool,
+}
+
+impl Progress {
+    /// How many targets have this verdict at this moment.
+    pub fn count(&self, v: Verdict) -> u64 {
+        let silent = self.probed.saturating_sub(self.replies);
+        match v {
+            Verdict::Open => self.open,
+            Verdict::Closed => self.closed,
+            Verdict::Unreachable => self.unreachable,
+            Verdict::Filtered if self.done => silent,
+            Verdict::Waiting if !self.done => silent,
+            Verdict::Filtered | Verdict::Waiting => 0,
+            Verdict::NotProbed => self.total.saturating_sub(self.probed),
+        }
+    }
 }
 
 /// Everything a sweep needs.
@@ -126,77 +175,166 @@ pub struct SweepConfig {
     pub retries: u32,
     /// How long to wait for late replies after each pass.
     pub wait: std::time::Duration,
+    /// The sweep's seed ([`Seed`]): the probes' cookie key comes from it.
+    pub seed: u64,
 }
 
 /// Keeps a pass at its rate: each batch waits until it is due.
 struct Pacer {
-    start: std::time::Instant,
+    start: Instant,
     sent: u64,
     rate: u64,
     paced: bool,
 }
 
-/// Sends one batch when it is due, then takes what was captured meanwhile. Returns how many were sent.
+/// Sends one batch when it is due, then takes what was captured meanwhile. A link on virtual time (the lab host)
+/// is not paced: its clock is moved on by the batch's time at the rate instead, so its replies arrive as they would
+/// on a wire. Returns how many were sent.
 fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: &mut Tally) -> Result<u64, SweepError> {
     if batch.is_empty() {
         return Ok(0);
     }
+    let mut wait = Duration::ZERO;
     if pacer.paced {
-        let due = pacer.start + std::time::Duration::from_secs_f64(pacer.sent as f64 / pacer.rate as f64);
-        if let Some(d) = due.checked_duration_since(std::time::Instant::now()) {
+        let due = pacer.start + Duration::from_secs_f64(pacer.sent as f64 / pacer.rate as f64);
+        if let Some(d) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(d);
         }
+    } else {
+        wait = Duration::from_secs_f64(batch.len() as f64 / pacer.rate as f64);
     }
     link.send_batch(batch)?;
     pacer.sent += batch.len() as u64;
-    for d in link.drain(std::time::Duration::ZERO) {
+    for d in link.drain(wait) {
         tally.observe(&d);
     }
     Ok(batch.len() as u64)
 }
 
-/// Runs the sweep; `progress` is called every few hundred probes and at the end of each pass, and stops the
-/// sweep by returning `false` (the ports not yet answered are then reported as filtered).
+/// How far a sweep got, which decides what a silent target is: probed by every pass and waited for (filtered),
+/// never reached by the first pass (not probed), or in between (waiting).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reach {
+    /// Targets (in host-then-port order) the first pass has sent to.
+    pub probed: usize,
+    /// Every pass and its wait has run.
+    pub finished: bool,
+}
+
+impl Reach {
+    /// The verdict of the target at `index` (host-then-port order) that has no answer.
+    pub fn silent(&self, index: usize) -> Verdict {
+        if self.finished {
+            Verdict::Filtered
+        } else if index >= self.probed {
+            Verdict::NotProbed
+        } else {
+            Verdict::Waiting
+        }
+    }
+}
+
+/// The sweep's state between probes: what it sent, how far it got, what it found.
+struct Sweep<'a> {
+    cfg: &'a SweepConfig,
+    tally: Tally,
+    reach: Reach,
+    sent: u64,
+    total: u64,
+    started: Instant,
+}
+
+impl Sweep<'_> {
+    fn progress(&self) -> Progress {
+        let [open, closed, unreachable] = self.tally.counts;
+        Progress {
+            sent: self.sent,
+            total: self.total,
+            probed: self.reach.probed as u64,
+            replies: self.tally.replies,
+            open,
+            closed,
+            unreachable,
+            elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            done: self.reach.finished,
+        }
+    }
+
+    /// Every target's result as far as the sweep got, after one last look at what was captured.
+    fn results(&mut self, link: &mut dyn ProbeLink) -> Vec<PortResult> {
+        for d in link.drain(Duration::ZERO) {
+            self.tally.observe(&d);
+        }
+        self.tally.results(&self.cfg.hosts, &self.cfg.ports, &self.reach)
+    }
+}
+
+/// Runs the sweep; `progress` is called after every batch and at the end of each pass, and stops the sweep by
+/// returning `false`. A stopped sweep keeps every verdict reached: answered ports as found, ports probed but not
+/// yet answered [`Verdict::Waiting`], ports never probed [`Verdict::NotProbed`]; only ports silent after every
+/// pass are [`Verdict::Filtered`]. A link that fails once `progress` has asked to stop ends the sweep as a stop
+/// (Ctrl-C reaches `tcpcraft-link` too).
 pub fn run(
     cfg: &SweepConfig,
     link: &mut dyn ProbeLink,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Vec<PortResult>, SweepError> {
-    use std::time::Instant;
-    let mut tally = Tally::new(Cookies::default(), cfg.sport);
     let builders: Vec<ProbeBuilder> =
         cfg.hosts.iter().map(|&h| ProbeBuilder::new(&cfg.probe, cfg.src, cfg.sport, h)).collect::<Result<_, _>>()?;
-    let total = (cfg.hosts.len() * cfg.ports.len()) as u64;
-    let mut sent = 0u64;
+    let targets = cfg.hosts.len() * cfg.ports.len();
+    let mut sw = Sweep {
+        cfg,
+        tally: Tally::new(Cookies::keyed(Seed::given(cfg.seed).cookie_key()), cfg.sport),
+        reach: Reach { probed: 0, finished: false },
+        sent: 0,
+        total: targets as u64,
+        started: Instant::now(),
+    };
     let mut batch: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(128)).collect();
     let rate = cfg.rate.max(1);
-    for _pass in 0..=cfg.retries {
+    for pass in 0..=cfg.retries {
         let mut pacer = Pacer { start: Instant::now(), sent: 0, rate, paced: link.paced() };
-        let mut filled = 0usize;
+        let (mut filled, mut index) = (0usize, 0usize);
         for (b, &host) in builders.iter().zip(&cfg.hosts) {
             for &port in &cfg.ports {
-                if tally.answered(host, port) {
+                index += 1;
+                if sw.tally.answered(host, port) {
                     continue;
                 }
-                b.probe(port, tally.cookie(host, port), &mut batch[filled]);
+                b.probe(port, sw.tally.cookie(host, port), &mut batch[filled]);
                 filled += 1;
                 if filled == BATCH {
-                    sent += flush(link, &batch[..filled], &mut pacer, &mut tally)?;
+                    let sent = flush(link, &batch[..filled], &mut pacer, &mut sw.tally);
                     filled = 0;
-                    if !progress(Progress { sent, total, replies: tally.replies }) {
-                        return Ok(tally.results(&cfg.hosts, &cfg.ports));
+                    match sent {
+                        Ok(n) => sw.sent += n,
+                        Err(e) if progress(sw.progress()) => return Err(e),
+                        Err(_) => return Ok(sw.results(link)),
+                    }
+                    if pass == 0 {
+                        // The batch ended with this target: every one up to it was sent.
+                        sw.reach.probed = index;
+                    }
+                    if !progress(sw.progress()) {
+                        return Ok(sw.results(link));
                     }
                 }
             }
         }
-        sent += flush(link, &batch[..filled], &mut pacer, &mut tally)?;
-        for d in link.drain(cfg.wait) {
-            tally.observe(&d);
+        match flush(link, &batch[..filled], &mut pacer, &mut sw.tally) {
+            Ok(n) => sw.sent += n,
+            Err(e) if progress(sw.progress()) => return Err(e),
+            Err(_) => return Ok(sw.results(link)),
         }
-        let go_on = progress(Progress { sent, total, replies: tally.replies });
-        if !go_on || (tally.replies as usize) == cfg.hosts.len() * cfg.ports.len() {
+        sw.reach.probed = targets;
+        for d in link.drain(cfg.wait) {
+            sw.tally.observe(&d);
+        }
+        let all_answered = sw.tally.replies as usize == targets;
+        sw.reach.finished = pass == cfg.retries || all_answered;
+        if !progress(sw.progress()) || sw.reach.finished {
             break;
         }
     }
-    Ok(tally.results(&cfg.hosts, &cfg.ports))
+    Ok(sw.results(link))
 }

@@ -3,10 +3,10 @@
 //! captured replies into verdicts.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
-use super::{PortResult, SweepError, Verdict};
+use super::{PortResult, Reach, SweepError, Verdict};
 use crate::link::classify::{self, IcmpError};
 use crate::preset::{Preset, Step};
 use crate::wire::field::{self, tcp};
@@ -24,19 +24,29 @@ pub fn probe_of(p: &Preset) -> Result<SegmentSpec, SweepError> {
     Ok(spec)
 }
 
-/// Keyed cookies: the sequence number of a probe encodes its destination, so replies need no state.
-pub struct Cookies(RandomState);
+/// Keyed cookies: the sequence number of a probe encodes its destination, so replies need no state. The key comes
+/// from the sweep's seed, so a seeded sweep sends the same probes again.
+pub struct Cookies(u64);
 
 impl Default for Cookies {
+    /// Cookies under a fresh random key.
     fn default() -> Self {
-        Cookies(RandomState::new())
+        Cookies(crate::exchange::seed::random())
     }
 }
 
 impl Cookies {
+    /// Cookies under `key` (SipHash over the key and the destination).
+    pub fn keyed(key: u64) -> Cookies {
+        Cookies(key)
+    }
+
     /// The cookie (our sequence number) for a probe to `host:port` from `sport`.
     pub fn cookie(&self, host: IpAddr, port: u16, sport: u16) -> u32 {
-        (self.0.hash_one((host, port, sport)) & 0xFFFF_FFFF) as u32
+        let mut h = DefaultHasher::new();
+        h.write_u64(self.0);
+        (host, port, sport).hash(&mut h);
+        (h.finish() & 0xFFFF_FFFF) as u32
     }
 }
 
@@ -96,12 +106,14 @@ pub struct Tally {
     results: HashMap<(IpAddr, u16), (Verdict, String)>,
     /// Replies matched so far.
     pub replies: u64,
+    /// Of those: open, closed, unreachable.
+    pub counts: [u64; 3],
 }
 
 impl Tally {
     /// A tally for probes sent from `sport` with these cookies.
     pub fn new(cookies: Cookies, sport: u16) -> Tally {
-        Tally { cookies, sport, results: HashMap::new(), replies: 0 }
+        Tally { cookies, sport, results: HashMap::new(), replies: 0, counts: [0; 3] }
     }
 
     /// The cookie for a probe.
@@ -148,16 +160,24 @@ impl Tally {
         if let std::collections::hash_map::Entry::Vacant(e) = self.results.entry((host, port)) {
             e.insert((v, reply));
             self.replies += 1;
+            match v {
+                Verdict::Open => self.counts[0] += 1,
+                Verdict::Closed => self.counts[1] += 1,
+                _ => self.counts[2] += 1,
+            }
         }
     }
 
-    /// Every target's result in host and port order; ports without an answer are filtered.
-    pub fn results(&self, hosts: &[IpAddr], ports: &[u16]) -> Vec<PortResult> {
+    /// Every target's result in host and port order; a target without an answer is filtered, waiting or not
+    /// probed, by how far the sweep got ([`Reach`]).
+    pub(crate) fn results(&self, hosts: &[IpAddr], ports: &[u16], reach: &Reach) -> Vec<PortResult> {
         let mut out = Vec::with_capacity(hosts.len() * ports.len());
         for &host in hosts {
             for &port in ports {
-                let (verdict, reply) =
-                    self.results.get(&(host, port)).cloned().unwrap_or((Verdict::Filtered, String::new()));
+                let (verdict, reply) = match self.results.get(&(host, port)) {
+                    Some(found) => found.clone(),
+                    None => (reach.silent(out.len()), String::new()),
+                };
                 out.push(PortResult { host, port, verdict, reply });
             }
         }

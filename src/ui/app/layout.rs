@@ -158,6 +158,7 @@ impl TcpcraftApp {
             );
             ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
         }
+        crate::ui::link_settings::seed(ui, self.rt.worker.as_mut());
         ui.separator();
         self.run_buttons(ui, out);
     }

@@ -2,8 +2,10 @@
 //! [`crate::exchange::session`], the one place that chooses and opens them (the Sweep tab's job is in `sweep`).
 //! Commands go in over a channel; results come back in batches (one message per tick, not per packet), tagged with a generation id so the UI drops
 //! anything from a run it has already abandoned. The worker asks egui to repaint when it has news, and exits when
-//! the UI's end of the channel closes.
+//! the UI's end of the channel closes. Every job runs with the seed set by [`Worker::set_seed`] (or a random one)
+//! and reports the seed it used, so the status bar can show it and a run can be repeated.
 
+use std::cell::Cell;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
@@ -86,10 +88,12 @@ pub enum Job {
 pub enum Msg {
     /// The link is open.
     Started {
-        /// The link's description.
+        /// The link's description, with the run's seed (`sim 192.0.2.10 · seed 42`), for the status bar.
         link: String,
         /// Our address, as the run uses it.
         src: IpAddr,
+        /// The run's seed.
+        seed: u64,
     },
     /// A segment is about to go out (in step-through, the worker now waits for Next).
     AboutToSend {
@@ -125,7 +129,8 @@ pub enum Msg {
 }
 
 enum Cmd {
-    Start(u64, Job),
+    /// A job of this generation, with the seed given for it (`None`: the preset's, else a random one).
+    Start(u64, Box<Job>, Option<u64>),
     Next,
     Stop,
 }
@@ -135,7 +140,16 @@ pub struct Worker {
     cmd: Sender<Cmd>,
     msgs: Receiver<(u64, Msg)>,
     generation: u64,
+    /// The seed for the jobs started from now on.
+    seed: Option<u64>,
+    /// The seed the latest job reported.
+    last_seed: Cell<Option<u64>>,
     _thread: JoinHandle<()>,
+}
+
+/// The status bar's link text: the link's description and the run's seed.
+fn with_seed(link: &str, seed: u64) -> String {
+    crate::i18n::tf("ui.seed.status", &[("link", link), ("seed", &seed.to_string())])
 }
 
 impl Worker {
@@ -146,22 +160,40 @@ impl Worker {
         let thread = std::thread::Builder::new().name("tcpcraft-worker".into()).spawn(move || {
             // Ends when the UI drops its sender.
             while let Ok(cmd) = cmd_rx.recv() {
-                if let Cmd::Start(generation, job) = cmd {
+                if let Cmd::Start(generation, job, seed) = cmd {
                     let mut out =
                         Outbox { tx: &msg_tx, generation, repaint: &repaint, buf: Vec::new(), last: Instant::now() };
-                    run_job(job, &cmd_rx, &mut out);
+                    run_job(*job, seed, &cmd_rx, &mut out);
                     out.flush();
                 }
             }
         })?;
-        Ok(Worker { cmd: cmd_tx, msgs: msg_rx, generation: 0, _thread: thread })
+        let (seed, last_seed) = (None, Cell::new(None));
+        Ok(Worker { cmd: cmd_tx, msgs: msg_rx, generation: 0, seed, last_seed, _thread: thread })
     }
 
-    /// Starts a job, abandoning any earlier one (its late messages are dropped).
+    /// Starts a job, abandoning any earlier one (its late messages are dropped). It runs with the seed of
+    /// [`Worker::set_seed`].
     pub fn start(&mut self, job: Job) {
         let _ = self.cmd.send(Cmd::Stop);
         self.generation += 1;
-        let _ = self.cmd.send(Cmd::Start(self.generation, job));
+        let _ = self.cmd.send(Cmd::Start(self.generation, Box::new(job), self.seed));
+    }
+
+    /// The seed for jobs started from now on: `Some` repeats runs exactly, `None` lets each run take the preset's
+    /// seed, else a new random one.
+    pub fn set_seed(&mut self, seed: Option<u64>) {
+        self.seed = seed;
+    }
+
+    /// The seed set for new jobs.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    /// The seed the latest job ran with, once it has started.
+    pub fn last_seed(&self) -> Option<u64> {
+        self.last_seed.get()
     }
 
     /// Lets a paused step-through run send its next segment.
@@ -176,10 +208,16 @@ impl Worker {
 
     /// Every message of the current job that has arrived, without waiting.
     pub fn drain(&self) -> Vec<Msg> {
-        std::iter::from_fn(|| self.msgs.try_recv().ok())
+        let msgs: Vec<Msg> = std::iter::from_fn(|| self.msgs.try_recv().ok())
             .filter(|(g, _)| *g == self.generation)
             .map(|(_, m)| m)
-            .collect()
+            .collect();
+        if let Some(seed) =
+            msgs.iter().rev().find_map(|m| if let Msg::Started { seed, .. } = m { Some(*seed) } else { None })
+        {
+            self.last_seed.set(Some(seed));
+        }
+        msgs
     }
 }
 
@@ -264,12 +302,12 @@ fn stop_asked(cmds: &Receiver<Cmd>) -> bool {
     matches!(cmds.try_recv(), Ok(Cmd::Stop) | Ok(Cmd::Start(..)))
 }
 
-fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
+fn run_job(job: Job, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
     let setup = match &job {
         Job::Run { setup, .. } | Job::SendOne { setup, .. } => setup.clone(),
-        Job::Sweep(job) => return sweep::run_sweep(job, cmds, out),
+        Job::Sweep(job) => return sweep::run_sweep(job, seed, cmds, out),
     };
-    let opened = match open(&setup) {
+    let opened = match open(&setup, seed) {
         Ok(o) => o,
         Err(e) => return out.send(Msg::BadTarget(e.to_string())),
     };
@@ -280,8 +318,8 @@ fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
         // Stopped while the name was being looked up.
         return out.send(Msg::Finished { pass: false, stopped: true, dropped: 0 });
     }
-    let (mut link, src, raw) = (opened.link, opened.src, opened.raw);
-    out.send(Msg::Started { link: opened.describe, src });
+    let (mut link, src, raw, seed) = (opened.link, opened.src, opened.raw, opened.seed.value);
+    out.send(Msg::Started { link: with_seed(&opened.describe, seed), src, seed });
     match job {
         Job::Run { preset, step_through, .. } => {
             let opts = RunOptions {
@@ -290,7 +328,7 @@ fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
                 src,
                 sport: None,
                 isn: None,
-                seed: None,
+                seed: Some(seed),
                 linger_ms: if raw { 100 } else { 50 },
             };
             let mut obs = UiObserver { out, cmds, step_through, stopped: false };
@@ -319,8 +357,9 @@ fn run_job(job: Job, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
 /// Opens the flow link a setup asks for, through the session (the one place links are opened). This resolves
 /// the target's name, so it runs on the worker. The GUI never opens raw sockets itself: raw mode goes through the
 /// `tcpcraft-link` helper, and when that fails the job falls back to the simulated lab host, with a message that
-/// says how to enable raw mode. The only errors left are about the target.
-pub fn open(setup: &LinkSetup) -> Result<session::Opened, crate::link::LinkError> {
+/// says how to enable raw mode. The only errors left are about the target. `seed` is the seed given for the run
+/// (else the preset's, else a random one; see [`session::Opened::seed`]).
+pub fn open(setup: &LinkSetup, seed: Option<u64>) -> Result<session::Opened, crate::link::LinkError> {
     session::open_flow(&FlowRequest {
         target: setup.target.clone(),
         v6: false,
@@ -331,6 +370,7 @@ pub fn open(setup: &LinkSetup) -> Result<session::Opened, crate::link::LinkError
         lab: setup.lab.clone(),
         in_process: false,
         fallback_to_sim: true,
+        seed,
     })
 }
 
@@ -414,6 +454,7 @@ mod tests {
         assert!(why.contains("Running on the simulated lab host instead"), "{why}");
         assert!(why.contains("tcpcraft-link") && why.contains("Install the tcpcraft package"), "{why}");
         assert!(msgs.iter().any(|m| matches!(m, Msg::Started { link, .. } if link.starts_with("sim"))), "{msgs:?}");
+        assert!(w.last_seed().is_some(), "the run reported its seed");
         assert!(msgs.iter().any(|m| matches!(m, Msg::Finished { pass: true, .. })), "the lab run passes: {msgs:?}");
     }
 
@@ -444,11 +485,11 @@ mod tests {
     fn the_port_comes_from_the_target_text_or_else_the_setup() {
         let lab = LabHost { host: "192.0.2.77".parse().unwrap(), ..LabHost::default() };
         let with = |text: &str| LinkSetup { lab: lab.clone(), port: 8080, ..setup(LinkKind::Sim, text) };
-        let o = open(&with("192.0.2.7:22")).unwrap();
+        let o = open(&with("192.0.2.7:22"), None).unwrap();
         assert_eq!((o.dst, o.port.unwrap_or(8080)), ("192.0.2.7".parse().unwrap(), 22));
-        let o = open(&with("192.0.2.7")).unwrap();
+        let o = open(&with("192.0.2.7"), None).unwrap();
         assert_eq!(o.port.unwrap_or(8080), 8080);
-        assert_eq!(open(&with("")).unwrap().dst, IpAddr::V4(lab.host));
-        assert!(open(&with("192.0.2.7:http")).is_err());
+        assert_eq!(open(&with(""), None).unwrap().dst, IpAddr::V4(lab.host));
+        assert!(open(&with("192.0.2.7:http"), None).is_err());
     }
 }

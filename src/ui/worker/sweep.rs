@@ -38,6 +38,8 @@ pub struct SweepJob {
     pub kind: LinkKind,
     /// The preset's lab host (its `sim:` section), for the simulated link.
     pub lab: LabHost,
+    /// The seed given for the sweep (the worker's, [`super::Worker::set_seed`]); else the preset's, else random.
+    pub seed: Option<u64>,
 }
 
 impl SweepJob {
@@ -55,8 +57,10 @@ impl SweepJob {
             rate: rate.clamp(1, sweep::DEFAULT_RATE),
             retries: 1,
             wait: Duration::from_millis(500),
+            // Settled when the link opens (the session chooses the seed).
+            seed: 0,
         };
-        Ok(SweepJob { cfg, kind, lab: p.sim.unwrap_or_default() })
+        Ok(SweepJob { cfg, kind, lab: p.sim.unwrap_or_default(), seed: None })
     }
 }
 
@@ -71,6 +75,7 @@ fn open_probes(job: &SweepJob) -> Result<OpenedProbes, SweepJobError> {
         max_pps: job.cfg.rate,
         lab: job.lab.clone(),
         in_process: false,
+        seed: job.seed,
     };
     session::open_probes(&req).map_err(|e| match e {
         LinkError::Target { .. } => SweepJobError::Target(e),
@@ -79,21 +84,23 @@ fn open_probes(job: &SweepJob) -> Result<OpenedProbes, SweepJobError> {
 }
 
 /// Runs a sweep to its end on the calling thread, exactly as the worker does: opens the probe link, tells
-/// `opened` its description and our address, and reports progress to `progress` (which stops the sweep by returning `false`).
+/// `opened` its description, our address and the sweep's seed, and reports progress to `progress` (which stops
+/// the sweep by returning `false`; the results then say which ports were never probed).
 pub fn sweep(
     job: &SweepJob,
-    opened: &mut dyn FnMut(&str, IpAddr),
+    opened: &mut dyn FnMut(&str, IpAddr, u64),
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Vec<PortResult>, SweepJobError> {
     let mut link = open_probes(job)?;
-    opened(&link.describe, link.src);
-    let cfg = SweepConfig { src: link.src, ..job.cfg.clone() };
+    opened(&link.describe, link.src, link.seed.value);
+    let cfg = SweepConfig { src: link.src, seed: link.seed.value, ..job.cfg.clone() };
     Ok(sweep::run(&cfg, link.link.as_mut(), progress)?)
 }
 
-/// Runs a sweep on the worker, reporting progress at most once per tick (and always the last); Stop ends it
-/// early.
-pub(super) fn run_sweep(job: &SweepJob, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
+/// Runs a sweep on the worker with the given seed, reporting progress (probes, replies, elapsed time) at most
+/// once per tick, and always the last; Stop ends it early, keeping every verdict reached.
+pub(super) fn run_sweep(job: &SweepJob, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
+    let job = &SweepJob { seed: seed.or(job.seed), ..job.clone() };
     let mut last = Instant::now();
     let mut stopped = false;
     // The latest progress not yet shown: the last one of a sweep always reaches the UI.
@@ -101,7 +108,9 @@ pub(super) fn run_sweep(job: &SweepJob, cmds: &Receiver<Cmd>, out: &mut Outbox<'
     let result = {
         // Both closures report through the outbox, one after the other.
         let out = RefCell::new(&mut *out);
-        let started = &mut |link: &str, src| out.borrow_mut().send(Msg::Started { link: link.to_string(), src });
+        let started = &mut |link: &str, src, seed| {
+            out.borrow_mut().send(Msg::Started { link: super::with_seed(link, seed), src, seed });
+        };
         sweep(job, started, &mut |p| {
             unsent = Some(p);
             if last.elapsed() >= TICK {
@@ -141,7 +150,7 @@ mod tests {
         let job = SweepJob::new(&path.display().to_string(), "192.0.2.10", "80-82", 10_000, LinkKind::Sim).unwrap();
         assert_eq!(job.lab.filtered, vec![81]);
         let mut opened = None;
-        let r = sweep(&job, &mut |l, s| opened = Some((l.to_string(), s)), &mut |_| true).unwrap();
+        let r = sweep(&job, &mut |l, s, _| opened = Some((l.to_string(), s)), &mut |_| true).unwrap();
         let us = crate::link::sim::our_address("192.0.2.10".parse().unwrap());
         assert_eq!(opened, Some(("sim 192.0.2.10".to_string(), us)));
         let verdicts: Vec<(u16, Verdict)> = r.iter().map(|r| (r.port, r.verdict)).collect();
@@ -152,7 +161,7 @@ mod tests {
     #[test]
     fn a_raw_sweep_of_too_many_addresses_is_refused_up_front() {
         let job = SweepJob::new("half-open", "10.0.0.0/19", "80", 100, LinkKind::Raw).unwrap();
-        let e = sweep(&job, &mut |_, _| panic!("no link opens"), &mut |_| true).unwrap_err();
+        let e = sweep(&job, &mut |_, _, _| panic!("no link opens"), &mut |_| true).unwrap_err();
         assert!(matches!(e, SweepJobError::Target(_)), "{e}");
         assert!(e.to_string().contains("4096"), "{e}");
     }
