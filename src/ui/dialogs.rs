@@ -246,6 +246,8 @@ impl Dialogs {
         }
         if let Some((purpose, path)) = self.replace.clone() {
             let answer = egui::Modal::new(egui::Id::unique("tcpcraft-replace-file")).show(ctx, |ui| {
+                // A long path wraps instead of widening the question past the window.
+                ui.set_max_width(480.0);
                 ui.heading(t("ui.dialog.replace_title"));
                 ui.label(tf("ui.dialog.replace_question", &[("path", &path.display().to_string())]));
                 ui.horizontal(|ui| {
