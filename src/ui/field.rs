@@ -16,6 +16,17 @@ use crate::wire::{Auto, Checksum};
 /// The colour of a field that holds unusable text, and of its reason.
 const ERROR: Color32 = Color32::from_rgb(0xff, 0x60, 0x60);
 
+/// How a field is drawn.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// One line of this width.
+    Line(f32),
+    /// One line of hex in the code font, this wide.
+    Hex(f32),
+    /// Several lines of hex in the code font, as wide as the column.
+    HexBlock,
+}
+
 /// The typed text and the error of every field, by key.
 #[derive(Default, Debug)]
 pub struct Buffers {
@@ -52,33 +63,87 @@ impl Buffers {
         }
     }
 
-    /// After the field was drawn: the value to write into the segment (only when the user left the field and the
-    /// text is valid), and the marks beside the field (the error, or ↩ (Enter) for a valid edit not applied yet).
-    fn settle<T>(
+    /// Draws the field for `key` (its buffer starts as `current`) and returns its response and the value to write
+    /// into the segment: only when the user left the field (Enter, Tab, a click elsewhere) and the text is valid.
+    /// Typing alone never applies anything. A valid edit not applied yet is marked ↩ beside the field; a reason
+    /// for refusing the text is shown under it, so it stays in view in a narrow column.
+    fn field<T>(
         &mut self,
         ui: &mut Ui,
         key: &str,
-        resp: &Response,
         current: &str,
+        shape: Shape,
         parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        let text = self.texts.get(key).map(|t| t.trim().to_string()).unwrap_or_default();
-        if resp.changed() {
-            self.check(key, &text, &parse);
-        }
-        // Leaving the field (Enter, Tab, a click elsewhere: egui surrenders the focus in the same frame, before
-        // the clicked button's action is applied) is what commits the value; typing alone never does.
-        let out = if resp.lost_focus() && !self.errors.contains_key(key) { parse(&text).ok() } else { None };
-        if let Some(e) = self.errors.get(key) {
-            ui.label(RichText::new(format!("⚠ {e}")).color(ERROR).small());
-        } else if resp.has_focus() && text != current.trim() {
-            ui.label(RichText::new("↩").weak());
-        }
-        out
+    ) -> (Response, Option<T>) {
+        let err = self.errors.contains_key(key);
+        let resp = ui
+            .vertical(|ui| {
+                let draw = |ui: &mut Ui, text: &mut String| {
+                    let mut edit = match shape {
+                        // The key doubles as the hint (shown only while the field is empty).
+                        Shape::Line(w) => TextEdit::singleline(text).desired_width(w).hint_text(key),
+                        Shape::Hex(w) => {
+                            TextEdit::singleline(text).desired_width(w).code_editor().hint_text(t("ui.value.hex_hint"))
+                        }
+                        Shape::HexBlock => TextEdit::multiline(text)
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY)
+                            .code_editor()
+                            .hint_text(t("ui.value.hex_hint")),
+                    };
+                    if err {
+                        edit = edit.text_color(ERROR);
+                    }
+                    ui.add(edit)
+                };
+                // The field, checked as it is typed, then its ↩ mark: in a slot beside a one-line field (always
+                // there, so nothing moves when it shows), under a block.
+                let mut edit_and_mark = |ui: &mut Ui| {
+                    let text = self.texts.entry(key.to_string()).or_insert_with(|| current.to_string());
+                    let resp = draw(ui, text);
+                    let typed = text.trim().to_string();
+                    if resp.changed() {
+                        self.check(key, &typed, &parse);
+                    }
+                    let pending = resp.has_focus() && typed != current.trim() && !self.errors.contains_key(key);
+                    let slot = egui::vec2(14.0, ui.spacing().interact_size.y);
+                    let mark = |ui: &mut Ui| {
+                        if pending {
+                            ui.label(RichText::new("↩").weak());
+                        }
+                    };
+                    match shape {
+                        Shape::HexBlock => mark(ui),
+                        _ => {
+                            ui.allocate_ui(slot, |ui| {
+                                ui.set_min_size(slot);
+                                mark(ui);
+                            });
+                        }
+                    }
+                    resp
+                };
+                let resp = match shape {
+                    Shape::HexBlock => edit_and_mark(ui),
+                    _ => ui.horizontal(|ui| edit_and_mark(ui)).inner,
+                };
+                if let Some(e) = self.errors.get(key) {
+                    ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(ERROR).small()).wrap());
+                }
+                resp
+            })
+            .inner;
+        // Leaving the field is what commits: egui surrenders the focus in the frame of the click elsewhere, before
+        // the clicked button's action is applied at the end of that frame.
+        let out = if resp.lost_focus() && !self.errors.contains_key(key) {
+            self.texts.get(key).and_then(|t| parse(t.trim()).ok())
+        } else {
+            None
+        };
+        (resp, out)
     }
 
-    /// A text field bound to `current`: its text is checked on every edit (and marked red with the reason when it
-    /// fails), and the parsed value is returned only when the user leaves the field with a valid text.
+    /// A one-line text field for a value shown as `current`, `width` wide.
     fn text_field<T>(
         &mut self,
         ui: &mut Ui,
@@ -87,16 +152,7 @@ impl Buffers {
         width: f32,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> (Response, Option<T>) {
-        let err = self.errors.contains_key(key);
-        let text = self.texts.entry(key.to_string()).or_insert_with(|| current.clone());
-        // The key doubles as the accessible name (and shows only while the field is empty).
-        let mut edit = TextEdit::singleline(text).desired_width(width).hint_text(key);
-        if err {
-            edit = edit.text_color(ERROR);
-        }
-        let resp = ui.add(edit);
-        let out = self.settle(ui, key, &resp, &current, parse);
-        (resp, out)
+        self.field(ui, key, &current, Shape::Line(width), parse)
     }
 
     /// An unsigned number in decimal or 0x-hex, at most `max`.
@@ -182,20 +238,9 @@ impl Buffers {
 
     /// Bytes as hex (spaces allowed); like every field, applied when the user leaves it with valid hex.
     pub fn hex(&mut self, ui: &mut Ui, key: &str, value: &mut Vec<u8>, multiline: bool) -> Response {
-        let current = hex::encode(&value[..]);
-        let err = self.errors.contains_key(key);
-        let text = self.texts.entry(key.to_string()).or_insert_with(|| current.clone());
-        let mut edit = if multiline {
-            TextEdit::multiline(text).desired_rows(3).desired_width(f32::INFINITY)
-        } else {
-            TextEdit::singleline(text).desired_width(220.0)
-        };
-        edit = edit.code_editor().hint_text(t("ui.value.hex_hint"));
-        if err {
-            edit = edit.text_color(ERROR);
-        }
-        let resp = ui.add(edit);
-        if let Some(b) = self.settle(ui, key, &resp, &current, wire_text::hex_vec) {
+        let shape = if multiline { Shape::HexBlock } else { Shape::Hex(220.0) };
+        let (resp, parsed) = self.field(ui, key, &hex::encode(&value[..]), shape, wire_text::hex_vec);
+        if let Some(b) = parsed {
             *value = b;
         }
         resp
