@@ -110,11 +110,16 @@ pub fn ladder(
                     Dir::In => (Pos2::new(right, y0), Pos2::new(left, y1)),
                 };
                 p.arrow(from, to - from, Stroke::new(2.0, color));
+                // The label fits between the lanes: a smaller font on a narrow timeline (the row clips the rest).
+                let text = label(e, absolute);
+                let room = (right - left - 8.0).max(1.0);
+                let wide = p.layout_no_wrap(text.clone(), FontId::proportional(12.0), color).size().x;
+                let size = if wide > room { (12.0 * room / wide).max(9.0) } else { 12.0 };
                 p.text(
                     Pos2::new((left + right) / 2.0, rect.top() + 2.0),
                     Align2::CENTER_TOP,
-                    label(e, absolute),
-                    FontId::proportional(12.0),
+                    text,
+                    FontId::proportional(size),
                     color,
                 );
                 if let Some((pass, step)) = mark(verdicts, i) {
