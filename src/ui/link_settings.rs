@@ -49,17 +49,20 @@ pub fn set_setting(ctx: &egui::Context, s: SeedSetting) {
 /// Draws "seed [auto] [N]" and hands the setting to the worker, which gives it to every job it starts.
 pub fn seed(ui: &mut Ui, worker: Option<&mut Worker>) {
     let mut s = setting(ui.ctx());
-    if s.auto {
-        if let Some(last) = worker.as_ref().and_then(|w| w.last_seed()) {
-            s.value = last;
-        }
+    let last = worker.as_ref().and_then(|w| w.last_seed());
+    if let (true, Some(last)) = (s.auto, last) {
+        s.value = last;
     }
     let tip = t("ui.seed.tip");
     ui.label(t("ui.seed.label")).on_hover_text(tip);
     ui.checkbox(&mut s.auto, t("ui.seed.auto")).on_hover_text(tip);
-    // A u64 does not fit an f64 exactly, so the number is typed as text; a bad one is kept as it was.
-    let mut text = s.value.to_string();
-    let edit = egui::TextEdit::singleline(&mut text).desired_width(140.0).char_limit(20);
+    // A u64 does not fit an f64 exactly, so the number is typed as text; a bad one is kept as it was. On auto
+    // before any run there is no number to show yet.
+    let mut text = if s.auto && last.is_none() { String::new() } else { s.value.to_string() };
+    // Wide enough for the 20 digits of the largest seed.
+    let digit = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0'));
+    let width = digit * 21.0 + 16.0;
+    let edit = egui::TextEdit::singleline(&mut text).desired_width(width).char_limit(20);
     let r = ui.add_enabled(!s.auto, edit).on_hover_text(tip);
     if r.changed() {
         if let Ok(v) = text.trim().parse() {
