@@ -59,9 +59,10 @@ pub fn seed(ui: &mut Ui, worker: Option<&mut Worker>) {
     // A u64 does not fit an f64 exactly, so the number is typed as text; a bad one is kept as it was. On auto
     // before any run there is no number to show yet.
     let mut text = if s.auto && last.is_none() { String::new() } else { s.value.to_string() };
-    // Wide enough for the 20 digits of the largest seed.
-    let digit = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0'));
-    let width = digit * 21.0 + 16.0;
+    // Wide enough for the 20 digits of the largest seed, plus the edit's margins.
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let digits = ui.painter().layout_no_wrap("8".repeat(20), font, egui::Color32::WHITE).size().x;
+    let width = digits + 2.0 * ui.spacing().button_padding.x + 8.0;
     let edit = egui::TextEdit::singleline(&mut text).desired_width(width).char_limit(20);
     let r = ui.add_enabled(!s.auto, edit).on_hover_text(tip);
     if r.changed() {
