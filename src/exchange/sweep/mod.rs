@@ -338,3 +338,86 @@ pub fn run(
     }
     Ok(sw.results(link))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A link that answers every probe RST at once and fails from its `fail_at`th batch on, like a helper killed
+    /// by the same Ctrl-C that stops the sweep.
+    struct Dying {
+        batches: usize,
+        fail_at: usize,
+        replies: Vec<Vec<u8>>,
+    }
+
+    impl ProbeLink for Dying {
+        fn send(&mut self, d: &[u8]) -> Result<(), LinkError> {
+            let s = crate::wire::parse(d).map_err(|e| LinkError::Unsendable(e.to_string()))?;
+            let mut r = crate::wire::SegmentSpec::default();
+            r.ip = r.ip.addressed(s.dst(), s.src()).ok_or(LinkError::Unsupported("family"))?;
+            (r.tcp.sport, r.tcp.dport, r.tcp.ack) = (s.tcp.dport, s.tcp.sport, s.tcp.seq.wrapping_add(1));
+            r.tcp.flags = crate::wire::TcpFlags::RST_ACK;
+            self.replies.push(crate::wire::build(&r).map_err(|e| LinkError::Unsendable(e.to_string()))?);
+            Ok(())
+        }
+
+        fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+            self.batches += 1;
+            if self.batches >= self.fail_at {
+                return Err(LinkError::Helper("tcpcraft-link is gone".into()));
+            }
+            datagrams.iter().try_for_each(|d| self.send(d))
+        }
+
+        fn drain(&mut self, _wait: Duration) -> Vec<Vec<u8>> {
+            std::mem::take(&mut self.replies)
+        }
+
+        fn paced(&self) -> bool {
+            false
+        }
+    }
+
+    fn config() -> SweepConfig {
+        SweepConfig {
+            hosts: vec!["192.0.2.10".parse().unwrap()],
+            ports: (1..=1000).collect(),
+            probe: probe_of(&crate::preset::resolve("half-open").unwrap()).unwrap(),
+            src: "192.0.2.1".parse().unwrap(),
+            sport: 47_000,
+            rate: 10_000,
+            retries: 1,
+            wait: Duration::ZERO,
+            seed: 3,
+        }
+    }
+
+    /// A link that fails after a stop was asked for ends the sweep as a stop, with the verdicts reached; one that
+    /// fails while the sweep goes on is an error.
+    #[test]
+    fn a_link_failing_after_a_stop_is_the_stop() {
+        let mut link = Dying { batches: 0, fail_at: 3, replies: Vec::new() };
+        // Two batches go out; the stop is asked for while the third is sent, and that send fails: the sweep
+        // asks once more (with nothing new sent) and is told to stop.
+        let mut asked = 0;
+        let r = run(&config(), &mut link, &mut |p| {
+            asked += usize::from(p.sent >= 128);
+            asked < 2
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(asked, 2);
+        assert_eq!(r[127].verdict, Verdict::Closed);
+        assert_eq!(r[128].verdict, Verdict::NotProbed);
+        let mut link = Dying { batches: 0, fail_at: 3, replies: Vec::new() };
+        assert!(matches!(run(&config(), &mut link, &mut |_| true), Err(SweepError::Link(_))));
+    }
+
+    /// The same seed, the same cookies (the probes are the same bytes); another seed, other cookies.
+    #[test]
+    fn the_seed_keys_the_cookies() {
+        let cookie = |seed: u64| Cookies::keyed(Seed::given(seed).cookie_key()).cookie([192, 0, 2, 10].into(), 80, 1);
+        assert_eq!(cookie(1), cookie(1));
+        assert_ne!(cookie(1), cookie(2));
+    }
+}
