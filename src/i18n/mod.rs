@@ -199,6 +199,163 @@ mod tests {
         assert!(hangul * 10 >= ko.len() * 8, "only {hangul} of {} Korean texts contain Hangul", ko.len());
     }
 
+    /// Latin words a Korean text may keep, whole and case-sensitive (besides the preset language's own names,
+    /// [`crate::preset::expr::OWN_NAMES`]). Everything else in ASCII letters, three or more in a row, is English a
+    /// Korean student would have to read.
+    const LATIN_OK: &[&str] = &[
+        // Protocols, header fields, flags, options and states in the spelling of the RFCs, of capture tools and of
+        // the students' study notes.
+        "TCP",
+        "IPv4",
+        "IPv6",
+        "ICMP",
+        "HTTP",
+        "SSH",
+        "RFC",
+        "SYN",
+        "ACK",
+        "FIN",
+        "RST",
+        "PSH",
+        "URG",
+        "ECE",
+        "CWR",
+        "ECN",
+        "DSCP",
+        "IHL",
+        "TTL",
+        "TOS",
+        "MTU",
+        "MSS",
+        "ISN",
+        "SACK",
+        "TFO",
+        "EOL",
+        "NOP",
+        "RTT",
+        "PAWS",
+        "TSval",
+        "TSecr",
+        "ESTABLISHED",
+        // seq/ack as field abbreviations before a Korean word; "3-way" as the study note writes the handshake.
+        "seq",
+        "ack",
+        "3-way",
+        // File formats a user picks by name.
+        "pcap",
+        "CSV",
+        // What a student types into a step: the labs' name for a bound reply, the reply patterns any and icmp.
+        "peer",
+        "any",
+        "icmp",
+        // Keys as printed on the keyboard.
+        "Ctrl",
+        "Shift",
+        // Names of programs, systems and the PATH variable, which have no Korean name.
+        "tcpcraft",
+        "tcpcraft-link",
+        "Wireshark",
+        "Npcap",
+        "ChmodBPF",
+        "dumpcap",
+        "nftables",
+        "nmap",
+        "traceroute",
+        "zenity",
+        "xdg-desktop-portal",
+        "D-Bus",
+        "Linux",
+        "BSD",
+        "Debian",
+        "PATH",
+    ];
+
+    /// The English words left in a Korean text: what remains after taking out `{placeholders}`, code in
+    /// backticks (commands to type), ASCII-only "quoted" literals (values to type, like "SA" or "hello"), paths,
+    /// dotted or underscored identifiers (`peer.seq`, `npcap.com`, `TCPCRAFT_LINK`), command-line options
+    /// (`--guard`), hex numbers, and the words of [`LATIN_OK`].
+    fn english_words(text: &str) -> Vec<String> {
+        let mut plain = String::new();
+        let mut rest = text;
+        while let Some((before, after)) = rest.split_once('{') {
+            plain.push_str(before);
+            match after.split_once('}') {
+                Some((name, tail)) if name.chars().all(|c| c.is_ascii_lowercase() || c == '_') => rest = tail,
+                _ => {
+                    plain.push('{');
+                    rest = after;
+                }
+            }
+        }
+        plain.push_str(rest);
+        let plain: String = plain.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+        let plain: String = plain
+            .split('"')
+            .enumerate()
+            .filter(|(i, part)| i % 2 == 0 || !part.is_ascii())
+            .map(|(_, part)| part)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut out = Vec::new();
+        let word_char = |c: char| c.is_ascii_alphanumeric() || "._/-".contains(c);
+        let allowed = |p: &&str| LATIN_OK.contains(p) || crate::preset::expr::OWN_NAMES.contains(p);
+        for token in plain.split(|c: char| !word_char(c)) {
+            let token = token.trim_end_matches(['.', '-', '/']);
+            if token.is_empty()
+                || allowed(&token)
+                || token.starts_with(['-', '/'])
+                || token.contains(['.', '_'])
+                || token.starts_with("0x")
+            {
+                continue;
+            }
+            for part in token.split(['-', '/']).filter(|p| !allowed(p)) {
+                let longest = part.split(|c: char| !c.is_ascii_alphabetic()).map(str::len).max().unwrap_or(0);
+                if longest >= 3 {
+                    out.push(part.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn english_words_finds_english_and_passes_protocol_tokens() {
+        assert_eq!(english_words("3-way handshake"), ["handshake"]);
+        assert_eq!(english_words("3-way 핸드셰이크: SYN, SYN-ACK, ACK (RFC 9293 §3.5)"), Vec::<String>::new());
+        assert_eq!(
+            english_words("{seq_hex}, 0x1c46, ack = peer.seq + 1, `newgrp {group}`, --guard"),
+            Vec::<String>::new()
+        );
+        assert_eq!(english_words("데이터 \"hello\"를 보내세요, ECN-Echo"), ["Echo"]);
+        assert_eq!(english_words("evil(예약 비트), 절대 seq/ack, raw 소켓"), ["evil", "raw"]);
+        assert_eq!(english_words("hex 바이트, 16진수"), ["hex"]);
+    }
+
+    /// Every text a Korean user reads is Korean: each key of the Korean catalogs and the Korean task, hints and
+    /// feedback of every bundled lab (which must have a Korean text at all, or English would show).
+    #[test]
+    fn korean_texts_have_no_english_words() {
+        let mut texts: Vec<(String, String)> = all(&KO_FILES).into_iter().collect();
+        for (name, p) in crate::preset::builtin::labs() {
+            let ex = p.exercise.as_ref().unwrap_or_else(|| panic!("{name} has no exercise"));
+            let mut lab_texts = vec![(format!("{name}: task"), &ex.task)];
+            lab_texts.extend(ex.hints.iter().enumerate().map(|(i, h)| (format!("{name}: hint {}", i + 1), h)));
+            lab_texts.extend(
+                ex.goals.iter().enumerate().map(|(i, g)| (format!("{name}: goal {} feedback", i + 1), &g.feedback)),
+            );
+            for (key, text) in lab_texts {
+                let ko = text.get("ko").unwrap_or_else(|| panic!("{key} has no Korean text"));
+                texts.push((key, ko.clone()));
+            }
+        }
+        let english: Vec<String> = texts
+            .iter()
+            .flat_map(|(key, text)| english_words(text).into_iter().map(move |w| format!("{key}: {w:?}")))
+            .collect();
+        assert!(english.is_empty(), "English words in Korean texts:\n{}", english.join("\n"));
+    }
+
     #[test]
     fn locale_and_fallback() {
         assert_eq!(Lang::from_locale("ko_KR.UTF-8"), Lang::Ko);
