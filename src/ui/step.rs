@@ -1,12 +1,16 @@
 //! Step-through: before each Send, the segment about to go out, with the fields computed from the peer's replies
-//! highlighted, their inputs, and why the rule is what it is. "Next" sends it.
+//! highlighted, their inputs, and why the rule is what it is, and its bytes; seq/ack follow the ladder's
+//! relative/absolute mode. "Next" sends it.
 
 use egui::{Color32, RichText, Ui};
 
 use crate::exchange::explain::{bound_value, computed};
+use crate::exchange::Dir;
 use crate::exchange::{StepVerdict, TimelineEvent};
 use crate::i18n::{self, t, tf};
+use crate::link::Origin;
 use crate::preset::schema::{Preset, Step};
+use crate::wire::seq::relative;
 use crate::wire::SegmentSpec;
 
 const PAUSED_BG: Color32 = Color32::from_rgb(0x2a, 0x24, 0x10);
@@ -23,16 +27,12 @@ pub fn paused(
 ) -> bool {
     let mut next = false;
     egui::Frame::group(ui.style()).fill(PAUSED_BG).show(ui, |ui| {
-        ui.label(RichText::new(tf("step.paused", &[("n", &(step + 1).to_string())])).strong());
-        let tcp = &spec.tcp;
-        ui.monospace(format!(
-            "{} seq={} ack={} win={} len={}",
-            tcp.flags.wireshark(),
-            tcp.seq,
-            tcp.ack,
-            tcp.window,
-            spec.payload.bytes().len()
-        ));
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(tf("step.paused", &[("n", &(step + 1).to_string())])).strong());
+            ui.label(RichText::new(t("ui.step.pending_mark")).color(COMPUTED).strong());
+        });
+        let absolute = crate::ui::timeline::absolute_mode(ui.ctx());
+        ui.monospace(pending_label(spec, events, absolute));
         let template = preset.and_then(|p| match p.steps.get(step) {
             Some(Step::Send(t)) => Some((p, t)),
             _ => None,
@@ -60,7 +60,39 @@ pub fn paused(
                 }
             });
         }
+        if let Ok(bytes) = crate::wire::build(spec) {
+            let fields =
+                crate::wire::parse_any_protocol(&bytes).map(|s| crate::wire::fields::fields(&s)).unwrap_or_default();
+            let title = tf("ui.step.pending_bytes", &[("n", &bytes.len().to_string())]);
+            egui::CollapsingHeader::new(title).id_salt("pending-bytes").default_open(true).show(ui, |ui| {
+                egui::ScrollArea::horizontal()
+                    .id_salt("pending-bytes-scroll")
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| super::bytes::show(ui, &bytes, &fields, None));
+            });
+        }
         next = ui.button(format!("⏭ {}", t("step.next"))).clicked();
     });
     next
+}
+
+/// The pending segment's one-line summary, its seq/ack relative to each side's ISN as the ladder shows them (our
+/// ISN from our first crafted segment, else this one's seq; the peer's from its first segment), or absolute.
+pub fn pending_label(spec: &SegmentSpec, events: &[TimelineEvent], absolute: bool) -> String {
+    let tcp = &spec.tcp;
+    let first = |pred: &dyn Fn(&TimelineEvent) -> bool| {
+        events.iter().filter(|e| pred(e)).find_map(|e| e.segment.as_ref().map(|s| s.tcp.seq))
+    };
+    let (seq, ack) = if absolute {
+        (tcp.seq, tcp.ack)
+    } else {
+        let ours = first(&|e| e.origin == Origin::Crafted).unwrap_or(tcp.seq);
+        let theirs = first(&|e| e.dir == Dir::In);
+        (relative(tcp.seq, ours), theirs.map_or(tcp.ack, |isn| relative(tcp.ack, isn)))
+    };
+    let mut l = format!("{} seq={seq}", tcp.flags.wireshark());
+    if tcp.flags.ack {
+        l += &format!(" ack={ack}");
+    }
+    l + &format!(" win={} len={}", tcp.window, spec.payload.bytes().len())
 }

@@ -1,0 +1,154 @@
+//! The ladder diagram: the client lane and the server lane, one arrow per event with a filled arrowhead, its
+//! label above it, its plain-language note written under it (unless notes are hidden), and a labelled verdict
+//! mark ("✔ expect 2 met") beside the arrow an expectation judged.
+
+use egui::{Align2, Color32, FontId, Pos2, RichText, Sense, Shape, Stroke, Ui, UiBuilder, Vec2};
+
+use super::{event_menu, label, origin_color};
+use crate::exchange::{Dir, StepVerdict, TimelineEvent};
+use crate::i18n::{t, tf};
+use crate::ui::action::Action;
+
+/// Height of one ladder row without notes.
+pub const ROW_H: f32 = 30.0;
+/// Height of one ladder row with its note (three lines of small text) under the arrow.
+pub const ROW_H_NOTES: f32 = 74.0;
+/// Width kept right of the server lane for the verdict mark.
+const MARK_W: f32 = 118.0;
+
+/// What the ladder draws.
+pub struct LadderView<'a> {
+    /// The events, in time order.
+    pub events: &'a [TimelineEvent],
+    /// The verdicts (their marks go beside the arrows they judged).
+    pub verdicts: &'a [StepVerdict],
+    /// Absolute seq/ack instead of relative.
+    pub absolute: bool,
+    /// Each arrow's note is written under it.
+    pub notes: bool,
+}
+
+/// The ✓/✗ mark of an event, if a verdict points at it: whether it passed and its 0-based step.
+fn mark(verdicts: &[StepVerdict], i: usize) -> Option<(bool, usize)> {
+    verdicts.iter().find(|v| v.event == Some(i)).map(|v| (v.pass, v.step))
+}
+
+/// The words of a verdict mark, such as "✔ expect 2 met".
+pub fn mark_text(pass: bool, step: usize) -> String {
+    let key = if pass { "ui.timeline.mark_pass" } else { "ui.timeline.mark_fail" };
+    tf(key, &[("n", &(step + 1).to_string())])
+}
+
+/// An arrow from `from` to `to` with a filled triangle at its tip.
+fn arrow(p: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
+    let v = to - from;
+    let len = v.length().max(1.0);
+    let dir = v / len;
+    let head = 11.0_f32.min(len);
+    let base = to - dir * head;
+    let side = Vec2::new(-dir.y, dir.x) * 5.0;
+    p.line_segment([from, base], Stroke::new(2.0, color));
+    p.add(Shape::convex_polygon(vec![to, base + side, base - side], color, Stroke::NONE));
+}
+
+/// Draws the ladder; a click on an arrow selects its event, a right click opens its menu.
+pub fn ladder(ui: &mut Ui, view: &LadderView<'_>, selected: Option<usize>, height: f32, out: &mut Vec<Action>) {
+    let marks = !view.verdicts.is_empty();
+    let right_margin = if marks { MARK_W } else { 60.0 };
+    ui.horizontal(|ui| {
+        let w = ui.available_width();
+        ui.label(RichText::new(t("ui.timeline.client")).strong());
+        ui.add_space((w - 160.0 - right_margin).max(0.0));
+        ui.label(RichText::new(t("ui.timeline.server")).strong());
+    });
+    let row_h = if view.notes { ROW_H_NOTES } else { ROW_H };
+    egui::ScrollArea::vertical()
+        .id_salt("ladder")
+        .max_height(height)
+        .stick_to_bottom(true)
+        .auto_shrink([false, false])
+        .show_rows(ui, row_h, view.events.len(), |ui, range| {
+            for i in range {
+                row(ui, view, i, selected, row_h, right_margin, out);
+            }
+        });
+}
+
+/// One arrow's row.
+fn row(
+    ui: &mut Ui,
+    view: &LadderView<'_>,
+    i: usize,
+    selected: Option<usize>,
+    row_h: f32,
+    right_margin: f32,
+    out: &mut Vec<Action>,
+) {
+    let e = &view.events[i];
+    let (rect, resp) = ui.allocate_exact_size(Vec2::new(ui.available_width(), row_h), Sense::click());
+    let p = ui.painter_at(rect);
+    let left = rect.left() + 70.0;
+    let right = (rect.right() - right_margin).max(left + 40.0);
+    let lane = Stroke::new(2.0, Color32::from_gray(120));
+    p.line_segment([Pos2::new(left, rect.top()), Pos2::new(left, rect.bottom())], lane);
+    p.line_segment([Pos2::new(right, rect.top()), Pos2::new(right, rect.bottom())], lane);
+    if selected == Some(i) || resp.hovered() {
+        p.rect_filled(rect, 3.0, Color32::from_white_alpha(if selected == Some(i) { 28 } else { 10 }));
+    }
+    p.text(
+        Pos2::new(rect.left() + 2.0, rect.top() + ROW_H / 2.0),
+        Align2::LEFT_CENTER,
+        format!("{:.3}", e.t_us as f64 / 1000.0),
+        FontId::monospace(11.0),
+        Color32::GRAY,
+    );
+    let color = origin_color(e.origin);
+    let y0 = rect.top() + ROW_H * 0.55;
+    let y1 = rect.top() + ROW_H * 0.85;
+    let (from, to) = match e.dir {
+        Dir::Out => (Pos2::new(left, y0), Pos2::new(right, y1)),
+        Dir::In => (Pos2::new(right, y0), Pos2::new(left, y1)),
+    };
+    arrow(&p, from, to, color);
+    // The label fits between the lanes: a smaller font on a narrow timeline (the row clips the rest).
+    let text = label(e, view.absolute);
+    let room = (right - left - 8.0).max(1.0);
+    let wide = p.layout_no_wrap(text.clone(), FontId::proportional(12.0), color).size().x;
+    let size = if wide > room { (12.0 * room / wide).max(9.0) } else { 12.0 };
+    p.text(
+        Pos2::new((left + right) / 2.0, rect.top() + 2.0),
+        Align2::CENTER_TOP,
+        text,
+        FontId::proportional(size),
+        color,
+    );
+    // Words (not paint) for the note and the mark: they wrap, and screen readers and tests read them.
+    if view.notes {
+        let note_rect =
+            egui::Rect::from_min_max(Pos2::new(left + 6.0, y1 + 3.0), Pos2::new(right - 6.0, rect.bottom()));
+        let mut child = ui.new_child(UiBuilder::new().max_rect(note_rect));
+        child.set_clip_rect(note_rect.intersect(ui.clip_rect()));
+        child.add(
+            egui::Label::new(RichText::new(e.note.render()).size(11.5).color(ui.visuals().text_color()))
+                .wrap()
+                .selectable(false),
+        );
+    }
+    if let Some((pass, step)) = mark(view.verdicts, i) {
+        let c = if pass { Color32::from_rgb(0x06, 0xd6, 0xa0) } else { Color32::from_rgb(0xef, 0x47, 0x6f) };
+        let mark_rect =
+            egui::Rect::from_min_max(Pos2::new(right + 6.0, rect.top() + 4.0), Pos2::new(rect.right(), rect.bottom()));
+        let mut child = ui.new_child(UiBuilder::new().max_rect(mark_rect));
+        child.add(
+            egui::Label::new(RichText::new(mark_text(pass, step)).size(12.5).color(c).strong())
+                .wrap()
+                .selectable(false),
+        );
+    }
+    // One tooltip: the note (whole, even when its row clips it); none when it is already written in full.
+    let resp = if view.notes { resp } else { resp.on_hover_text(e.note.render()) };
+    if resp.clicked() {
+        out.push(Action::SelectEvent(i));
+    }
+    event_menu(&resp, i, e, out);
+}
