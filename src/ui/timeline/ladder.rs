@@ -66,7 +66,7 @@ pub fn ladder(ui: &mut Ui, view: &LadderView<'_>, selected: Option<usize>, heigh
         .id_salt("ladder")
         .max_height(height)
         .stick_to_bottom(true)
-        .auto_shrink([false, false])
+        .auto_shrink([false, true])
         .show_rows(ui, row_h, view.events.len(), |ui, range| {
             for i in range {
                 row(ui, view, i, selected, row_h, right_margin, out);

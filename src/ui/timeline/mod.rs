@@ -121,7 +121,7 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
         egui::ScrollArea::vertical()
             .id_salt("event-details")
             .auto_shrink([false, true])
-            .max_height((avail * 0.32).max(100.0))
+            .max_height((ui.available_height() - 140.0).clamp(100.0, avail * 0.5))
             .show(ui, |ui| details::details(ui, i, e, *absolute, out));
         ui.separator();
     }
