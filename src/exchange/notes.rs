@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::timeline::{Dir, TimelineEvent};
 use crate::i18n::{self, Lang};
+use crate::link::Origin;
 
 /// A note: which explanation, with which values.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +24,7 @@ pub struct Note {
 /// note, for the detail pane.
 pub fn topics(note_key: &str) -> &'static [&'static str] {
     match note_key {
-        "syn_open" | "synack" | "synack_ours" => &["handshake", "why_random_isn"],
+        "syn_open" | "syn_open_chosen" | "synack" | "synack_ours" => &["handshake", "why_random_isn"],
         "ack_handshake" => &["handshake", "seq_ack"],
         "rst_halfopen" => &["half_open"],
         "data_ours" | "data_peer" | "ack_ours" | "ack_peer" | "ack_fin" | "fin_ours" | "fin_peer" => &["seq_ack"],
@@ -72,6 +74,47 @@ impl Note {
     }
 }
 
+/// Why the last segment we crafted got no answer, when the rules say it should get none: the note for the
+/// timeline's end. `filtered` lists the ports the (simulated) host drops everything on. `None` while an answer
+/// came after it, or when nothing was sent.
+pub fn silence(events: &[TimelineEvent], filtered: &[u16]) -> Option<Note> {
+    let last = events.iter().rposition(|e| e.origin == Origin::Crafted)?;
+    if events[last + 1..].iter().any(|e| e.dir == Dir::In) {
+        return None;
+    }
+    let s = events[last].segment.as_ref()?;
+    let f = s.tcp.flags;
+    let key = if !s.ip_checksum_ok() || !s.tcp_checksum_ok() && !s.tcp.checksum_offloaded {
+        "silence_checksum"
+    } else if filtered.contains(&s.tcp.dport) {
+        "silence_filtered"
+    } else if f.rst {
+        "silence_rst"
+    } else if f.syn && f.fin {
+        "silence_syn_fin"
+    } else if !f.syn && !f.ack {
+        "silence_no_syn_ack"
+    } else if f.syn || f.fin || !s.payload.is_empty() || !events.iter().any(|e| e.dir == Dir::In) {
+        // Each of these gets an answer from a listening or a closed port: a SYN-ACK, an ACK, a RST.
+        "silence_unexplained"
+    } else {
+        // A bare ACK inside a connection asks for nothing back.
+        return None;
+    };
+    Some(Note::new(key, &[("port", s.tcp.dport.to_string()), ("flags", f.wireshark())]))
+}
+
+/// Says "chosen" instead of "random" on the notes of our SYNs whose ISN was set by hand: `chosen` tells, from the
+/// step that sent it (`None`: the editor's segment, sent once), whether that step's sequence number was typed
+/// rather than drawn at random.
+pub fn mark_chosen_isn(events: &mut [TimelineEvent], chosen: impl Fn(Option<usize>) -> bool) {
+    for e in events.iter_mut().filter(|e| e.origin == Origin::Crafted && e.note.key == "syn_open") {
+        if chosen(e.step) {
+            e.note.key = "syn_open_chosen".into();
+        }
+    }
+}
+
 #[cfg(test)]
 mod topic_tests {
     use super::topics;
@@ -85,5 +128,55 @@ mod topic_tests {
             assert!(notes.iter().any(|n| topics(n).contains(&topic)), "explain.{topic} is shown by no note");
             assert!(get_in(Lang::En, &format!("explain.title.{topic}")).is_some(), "explain.{topic} has no title");
         }
+    }
+}
+
+#[cfg(test)]
+mod silence_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::silence;
+    use crate::exchange::timeline::Timeline;
+    use crate::i18n::Lang;
+    use crate::link::{Captured, Origin};
+    use crate::wire::{self, SegmentSpec, TcpFlags};
+
+    fn crafted(spec: &SegmentSpec) -> Captured {
+        let bytes = wire::build(spec).unwrap();
+        let segment = wire::parse(&bytes).ok();
+        Captured { t: 0, origin: Origin::Crafted, segment, icmp: None, bytes }
+    }
+
+    #[test]
+    fn a_syn_fin_met_with_silence_names_the_rule_in_both_languages() {
+        let mut spec = SegmentSpec::default();
+        spec.tcp.flags = TcpFlags::from_bits(0x03);
+        let mut tl = Timeline::new(0);
+        tl.push(crafted(&spec), Some(0));
+        let note = silence(&tl.events, &[]).unwrap();
+        assert_eq!(note.key, "silence_syn_fin");
+        assert!(note.render_in(Lang::En).contains("SYN and FIN"), "{}", note.render_in(Lang::En));
+        let ko = note.render_in(Lang::Ko);
+        assert!(ko.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{ko}");
+    }
+
+    #[test]
+    fn a_bad_checksum_wins_and_an_answer_means_no_silence() {
+        let mut spec = SegmentSpec::default();
+        spec.tcp.checksum = wire::Checksum::Bad;
+        let mut tl = Timeline::new(0);
+        tl.push(crafted(&spec), Some(0));
+        assert_eq!(silence(&tl.events, &[]).unwrap().key, "silence_checksum");
+        spec.tcp.checksum = wire::Checksum::Auto;
+        let mut tl = Timeline::new(0);
+        tl.push(crafted(&spec), Some(0));
+        assert_eq!(silence(&tl.events, &[spec.tcp.dport]).unwrap().key, "silence_filtered");
+        let mut reply = crafted(&spec);
+        reply.origin = Origin::Peer;
+        tl.push(reply, None);
+        assert!(silence(&tl.events, &[]).is_none());
+        // The handshake's last ACK asks for nothing back: no silence to explain.
+        spec.tcp.flags = TcpFlags::from_bits(0x10);
+        tl.push(crafted(&spec), Some(2));
+        assert!(silence(&tl.events, &[]).is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! The segment editor: every `SegmentSpec` field, grouped IP / TCP / Flags / Options / Payload, plus the
 //! template of the selected preset step (flags and expressions such as `peer.seq + 1`).
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use super::field::Buffers;
 use super::help;
@@ -29,7 +29,7 @@ fn row(
 ) {
     let lit = highlight == Some(key);
     let text = if lit {
-        RichText::new(label).strong().color(Color32::from_rgb(0xff, 0xd1, 0x66))
+        RichText::new(label).strong().color(crate::ui::theme::colors(ui.ctx()).highlight)
     } else {
         RichText::new(label)
     };
@@ -44,6 +44,12 @@ fn row(
 /// Draws the whole editor for `spec`; `highlight` is the field the bytes pane points at.
 pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight: Option<&str>) {
     st.hovered = None;
+    // The flags first: they are the heart of the lesson, so they are in view without scrolling.
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(t("ui.editor.flags_bar")).strong()).on_hover_text(help::field("tcp.flags"));
+        toggles(ui, &mut spec.tcp.flags, st, &LESSON_ORDER);
+    });
+    ui.separator();
     ui.horizontal(|ui| {
         ui.label(t("ui.editor.ip_version"));
         let v4 = matches!(spec.ip, IpSpec::V4(_));
@@ -145,7 +151,9 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
                 b.number(ui, "tcp.urgent", &mut tcp.urgent, 65535)
             });
         });
-        ui.label(t("ui.editor.flags_order")).on_hover_text(help::field("tcp.reserved"));
+        // The flags themselves are in the bar at the top; the reserved bits before them stay here.
+        let order = format!("{}\n{}", help::field("tcp.reserved"), t("ui.editor.flags_order"));
+        ui.label(t("ui.editor.reserved_bits")).on_hover_text(order);
         ui.horizontal_wrapped(|ui| {
             for (i, r) in tcp.reserved.iter_mut().enumerate() {
                 let resp = ui.toggle_value(r, format!("Res{}", i + 1)).on_hover_text(help::field("tcp.reserved"));
@@ -153,7 +161,6 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
                     st.hovered = Some("tcp.reserved");
                 }
             }
-            flag_buttons(ui, &mut tcp.flags, st);
         });
     });
     egui::CollapsingHeader::new(t("ui.editor.tcp_options")).id_salt("tcp-options").default_open(true).show(ui, |ui| {
@@ -178,20 +185,41 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
         .show(ui, |ui| payload_editor(ui, &mut spec.payload, &mut st.bufs, "payload"));
 }
 
+/// The nine flags in header bit order (AE to FIN).
+const HEADER_ORDER: [(u16, &str); 9] = [
+    (0x100, "AE"),
+    (0x80, "CWR"),
+    (0x40, "ECE"),
+    (0x20, "URG"),
+    (0x10, "ACK"),
+    (0x08, "PSH"),
+    (0x04, "RST"),
+    (0x02, "SYN"),
+    (0x01, "FIN"),
+];
+
+/// The nine flags in the order a lesson meets them: the handshake's, the end's, then the rarer ones.
+const LESSON_ORDER: [(u16, &str); 9] = [
+    (0x02, "SYN"),
+    (0x10, "ACK"),
+    (0x01, "FIN"),
+    (0x04, "RST"),
+    (0x08, "PSH"),
+    (0x20, "URG"),
+    (0x40, "ECE"),
+    (0x80, "CWR"),
+    (0x100, "AE"),
+];
+
 /// The nine flag toggles (AE to FIN), each with its tooltip.
 pub fn flag_buttons(ui: &mut Ui, f: &mut TcpFlags, st: &mut EditorState) {
+    toggles(ui, f, st, &HEADER_ORDER);
+}
+
+/// One toggle per flag, in `order`, each with its tooltip.
+fn toggles(ui: &mut Ui, f: &mut TcpFlags, st: &mut EditorState, order: &[(u16, &str)]) {
     let mut bits = f.bits();
-    for (bit, name) in [
-        (0x100, "AE"),
-        (0x80, "CWR"),
-        (0x40, "ECE"),
-        (0x20, "URG"),
-        (0x10, "ACK"),
-        (0x08, "PSH"),
-        (0x04, "RST"),
-        (0x02, "SYN"),
-        (0x01, "FIN"),
-    ] {
+    for &(bit, name) in order {
         let mut on = bits & bit != 0;
         let key: &'static str = match name {
             "AE" => "tcp.flags.ae",

@@ -6,15 +6,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use egui::{Color32, Response, RichText, TextEdit, Ui};
+use egui::{Response, RichText, TextEdit, Ui};
 
 use crate::i18n::{t, tf};
 use crate::preset::expr::Expr;
 use crate::wire::text as wire_text;
 use crate::wire::{Auto, Checksum};
-
-/// The colour of a field that holds unusable text, and of its reason.
-const ERROR: Color32 = Color32::from_rgb(0xff, 0x60, 0x60);
 
 /// How a field is drawn.
 #[derive(Clone, Copy)]
@@ -39,6 +36,12 @@ impl Buffers {
     pub fn reset(&mut self) {
         self.texts.clear();
         self.errors.clear();
+    }
+
+    /// Forgets the typed text of one field (its value was changed from outside, e.g. by the target box).
+    pub fn forget(&mut self, key: &str) {
+        self.texts.remove(key);
+        self.errors.remove(key);
     }
 
     /// The error shown on a field, if any.
@@ -76,6 +79,8 @@ impl Buffers {
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> (Response, Option<T>) {
         let err = self.errors.contains_key(key);
+        // The colour of a field that holds unusable text, and of its reason.
+        let error_color = crate::ui::theme::colors(ui.ctx()).error;
         let resp = ui
             .vertical(|ui| {
                 let draw = |ui: &mut Ui, text: &mut String| {
@@ -92,7 +97,7 @@ impl Buffers {
                             .hint_text(t("ui.value.hex_hint")),
                     };
                     if err {
-                        edit = edit.text_color(ERROR);
+                        edit = edit.text_color(error_color);
                     }
                     ui.add(edit)
                 };
@@ -128,7 +133,7 @@ impl Buffers {
                     _ => ui.horizontal(|ui| edit_and_mark(ui)).inner,
                 };
                 if let Some(e) = self.errors.get(key) {
-                    ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(ERROR).small()).wrap());
+                    ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(error_color).small()).wrap());
                 }
                 resp
             })

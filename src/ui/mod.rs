@@ -15,6 +15,7 @@ pub mod state;
 pub mod status;
 pub mod step;
 pub mod sweep;
+pub mod theme;
 pub mod timeline;
 pub mod worker;
 

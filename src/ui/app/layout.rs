@@ -4,7 +4,7 @@
 //! visible splitter whose range leaves the others their minimum, and long content wraps or scrolls inside its own
 //! panel instead of widening it. The top bar wraps onto a second row when the window is narrow.
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use super::{Tab, TcpcraftApp};
 use crate::i18n::{self, t, tf, Lang};
@@ -13,7 +13,7 @@ use crate::ui::action::Action;
 use crate::ui::sweep::SweepAction;
 use crate::ui::timeline::TimelineView;
 use crate::ui::worker::LinkKind;
-use crate::ui::{bytes, editor, lab, library, status, step, sweep, timeline};
+use crate::ui::{bytes, editor, lab, library, status, step, sweep, theme, timeline};
 use crate::ui::{MIN_EDITOR_W, MIN_LIBRARY_W, MIN_TIMELINE_W};
 use crate::wire;
 
@@ -23,7 +23,10 @@ impl TcpcraftApp {
         let ctx = ui.ctx().clone();
         crate::ui::fit_window_once(&ctx);
         let mut actions = Vec::new();
+        self.sync_target();
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar(ui, &mut actions));
+        // The target box and the segment's destination are one: an edit of either shows in the other at once.
+        self.sync_target();
         let help = egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar(ui)).inner;
         if help {
             self.rt.show_privileges = true;
@@ -72,7 +75,14 @@ impl TcpcraftApp {
             .default_size((rest * 0.45).clamp(MIN_EDITOR_W, 560.0))
             .size_range(MIN_EDITOR_W..=editor_max)
             .show(ui, |ui| self.center(ui, actions));
+        let silence = self.timeline_notes();
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(text) = silence {
+                // Why nothing came back, when the rules say nothing should.
+                let color = theme::colors(ui.ctx()).warning;
+                ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+                ui.separator();
+            }
             let view = TimelineView {
                 events: &self.rt.events,
                 verdicts: &self.rt.verdicts,
@@ -119,6 +129,7 @@ impl TcpcraftApp {
         let right_to_left = egui::Layout::right_to_left(egui::Align::Center);
         let mut right = ui.new_child(egui::UiBuilder::new().max_rect(row).layout(right_to_left));
         language_menu(&mut right, out);
+        theme_menu(&mut right, &mut self.state.theme);
         let right = right.min_rect();
         let left_max = row.with_max_x((right.min.x - ui.spacing().item_spacing.x * 2.0).max(row.min.x));
         let wrapped = egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true);
@@ -167,17 +178,19 @@ impl TcpcraftApp {
         let idle = !self.rt.running;
         let has_preset = self.state.preset.is_some();
         let run = ui.add_enabled(idle && has_preset, egui::Button::new(t("ui.top.run")));
-        if run.on_hover_text(t("ui.top.run_tip")).clicked() {
+        if run.on_hover_text(format!("{} (F5)", t("ui.top.run_tip"))).clicked() {
             out.push(Action::Run { step: false });
         }
         let step = ui.add_enabled(idle && has_preset, egui::Button::new(t("ui.top.step")));
-        if step.on_hover_text(t("ui.top.step_tip")).clicked() {
+        if step.on_hover_text(format!("{} (F10)", t("ui.top.step_tip"))).clicked() {
             out.push(Action::Run { step: true });
         }
-        if ui.add_enabled(self.rt.paused.is_some(), egui::Button::new(t("ui.top.next"))).clicked() {
+        let next = ui.add_enabled(self.rt.paused.is_some(), egui::Button::new(t("ui.top.next")));
+        if next.on_hover_text(format!("{} (F10)", t("ui.top.next"))).clicked() {
             out.push(Action::Next);
         }
-        if ui.add_enabled(self.rt.running, egui::Button::new(t("ui.top.stop"))).clicked() {
+        let stop = ui.add_enabled(self.rt.running, egui::Button::new(t("ui.top.stop")));
+        if stop.on_hover_text(format!("{} (Esc)", t("ui.top.stop"))).clicked() {
             out.push(Action::Stop);
         }
         let buildable = self.built().is_ok() && !self.rt.editor.bufs.has_errors();
@@ -234,7 +247,7 @@ impl TcpcraftApp {
                 self.rt.bytes_hover = bytes::show(ui, &b, &fields, hl);
             }
             Err(e) => {
-                ui.label(RichText::new(format!("⚠ {e}")).color(Color32::from_rgb(0xef, 0x47, 0x6f)));
+                ui.label(RichText::new(format!("⚠ {e}")).color(theme::colors(ui.ctx()).error));
             }
         });
     }
@@ -258,5 +271,19 @@ fn language_menu(ui: &mut Ui, out: &mut Vec<Action>) {
     });
     if chosen != current {
         out.push(Action::SetLang(chosen));
+    }
+}
+
+/// The theme menu: follow the system, dark or light; a choice is applied at once and remembered.
+fn theme_menu(ui: &mut Ui, choice: &mut theme::ThemeChoice) {
+    let before = *choice;
+    // A fixed id: the label is translated.
+    egui::ComboBox::new("theme", t("ui.top.theme")).selected_text(t(choice.label_key())).show_ui(ui, |ui| {
+        for c in theme::ThemeChoice::ALL {
+            ui.selectable_value(choice, c, t(c.label_key()));
+        }
+    });
+    if *choice != before {
+        theme::apply(ui.ctx(), *choice);
     }
 }

@@ -12,10 +12,11 @@ mod logic;
 
 use egui::Ui;
 
+use super::action::Action;
 use super::dialogs::Dialogs;
 use super::editor::EditorState;
 use super::library::{self, UserPresets};
-use super::state::{PersistedState, STATE_KEY};
+use super::state::{destination, spec_to_target, target_to_spec, PersistedState, STATE_KEY};
 use super::worker::{LinkKind, Worker};
 use crate::exchange::{StepVerdict, TimelineEvent};
 use crate::i18n::{self, tf, tn, Lang};
@@ -73,6 +74,8 @@ pub struct Runtime {
     pub sweep: super::sweep::SweepTab,
     /// The lab panel's state (hints opened).
     pub lab: super::lab::LabView,
+    /// The target text and the segment's destination as last seen, to tell which of the two was edited.
+    last_dest: Option<(String, (std::net::IpAddr, u16))>,
 }
 
 /// A status message as its catalog key, count and arguments, and the text it gave.
@@ -184,6 +187,7 @@ impl TcpcraftApp {
                 started: None,
                 sweep: super::sweep::SweepTab::default(),
                 lab: super::lab::LabView::default(),
+                last_dest: None,
             },
         };
         for tab in [Tab::Craft, Tab::Sweep] {
@@ -214,7 +218,9 @@ impl TcpcraftApp {
                 }
             },
         };
-        TcpcraftApp::with_state(state, Some(cc.egui_ctx.clone()), warning)
+        let app = TcpcraftApp::with_state(state, Some(cc.egui_ctx.clone()), warning);
+        super::theme::apply(&cc.egui_ctx, app.state.theme);
+        app
     }
 
     /// Shows a message composed from the catalog on the Craft tab's status line (it follows a language switch).
@@ -296,12 +302,100 @@ impl TcpcraftApp {
     pub fn ui_root(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         self.drain_worker();
-        let actions = self.layout(ui);
+        let mut actions = self.shortcuts(&ctx);
+        actions.extend(self.layout(ui));
         self.rt.dialogs.ui(&ctx);
         self.take_dialogs();
         for a in actions {
             self.apply(a, &ctx);
         }
+    }
+}
+
+impl TcpcraftApp {
+    /// Keeps the target box and the segment's destination one: whichever changed since the last look is copied
+    /// into the other (the target wins at the start and when a preset sets it).
+    fn sync_target(&mut self) {
+        let dest = destination(&self.state.spec);
+        match &self.rt.last_dest {
+            Some((target, _)) if *target != self.state.target => {
+                if target_to_spec(&self.state.target, &mut self.state.spec) {
+                    self.rt.editor.bufs.forget("ip.dst");
+                    self.rt.editor.bufs.forget("tcp.dport");
+                }
+            }
+            Some((_, last)) if *last != dest => {
+                self.state.target = spec_to_target(&self.state.target, dest, last.0 != dest.0);
+            }
+            Some(_) => {}
+            None => {
+                target_to_spec(&self.state.target, &mut self.state.spec);
+            }
+        }
+        self.rt.last_dest = Some((self.state.target.clone(), destination(&self.state.spec)));
+    }
+
+    /// Finishes the notes of the Craft timeline: a hand-set ISN is "chosen", not "random"; and once a run is
+    /// over, returns why its last segment got no answer, when a rule explains it.
+    fn timeline_notes(&mut self) -> Option<String> {
+        let preset = self.state.preset.as_ref();
+        let send_one = self.rt.job == Some(JobKind::SendOne);
+        crate::exchange::notes::mark_chosen_isn(&mut self.rt.events, |step| match step {
+            None => send_one,
+            Some(i) => match preset.and_then(|p| p.steps.get(i)) {
+                Some(crate::preset::Step::Send(t)) if !send_one => t.seq.as_ref().is_some_and(|e| {
+                    let names = e.names();
+                    !names.iter().any(|n| n == "isn" || n == "random")
+                }),
+                _ => send_one,
+            },
+        });
+        if self.rt.running || self.rt.events.is_empty() {
+            return None;
+        }
+        let filtered = match self.state.link {
+            LinkKind::Sim => preset.and_then(|p| p.sim.clone()).unwrap_or_default().filtered,
+            LinkKind::Raw => Vec::new(),
+        };
+        crate::exchange::notes::silence(&self.rt.events, &filtered).map(|n| n.render())
+    }
+
+    /// The keyboard habits, read once per frame: F5 runs, F10 steps (or sends the paused segment), Esc stops,
+    /// Ctrl+S saves, Ctrl+O opens. Plain keys are left to a text field that has the focus; nothing is taken while
+    /// a file dialog is open.
+    fn shortcuts(&self, ctx: &egui::Context) -> Vec<Action> {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let mut out = Vec::new();
+        if self.rt.dialogs.in_app_open() {
+            return out;
+        }
+        let idle = !self.rt.running;
+        let has_preset = self.state.preset.is_some();
+        let typing = ctx.egui_wants_keyboard_input();
+        ctx.input_mut(|i| {
+            if !typing {
+                if i.consume_key(Modifiers::NONE, Key::F5) && idle && has_preset {
+                    out.push(Action::Run { step: false });
+                }
+                if i.consume_key(Modifiers::NONE, Key::F10) {
+                    if self.rt.paused.is_some() {
+                        out.push(Action::Next);
+                    } else if idle && has_preset {
+                        out.push(Action::Run { step: true });
+                    }
+                }
+                if self.rt.running && i.consume_key(Modifiers::NONE, Key::Escape) {
+                    out.push(Action::Stop);
+                }
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)) && has_preset {
+                out.push(Action::Save { as_new: false });
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
+                out.push(Action::OpenDialog);
+            }
+        });
+        out
     }
 }
 
