@@ -110,3 +110,25 @@ fn the_copied_command_line_names_the_events_fields() {
     let line = tcpcraft::ui::timeline::command::command_line(&seg);
     assert!(line.starts_with("tcpcraft build ") && line.contains("-M 4000000001") && line.contains("-A"), "{line}");
 }
+
+#[test]
+fn step_through_shows_the_pending_segment_in_the_ladders_numbers_with_its_bytes() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("⏸ Step").click();
+    h.step();
+    step_until(&mut h, |a| a.rt.paused.is_some());
+    h.get_by_label_contains("Next: send it").click();
+    h.step();
+    step_until(&mut h, |a| a.rt.paused.as_ref().is_some_and(|(s, _)| *s == 2));
+    assert!(h.query_by_label("[ACK] seq=1 ack=1 win=64240 len=0").is_some(), "relative, as the ladder");
+    assert!(h.query_by_label("The 40 bytes about to go out").is_some(), "its bytes are on show");
+    assert!(h.query_by_label("▶ next to send").is_some());
+    h.get_by_label("absolute seq/ack").click();
+    // A run is going (its spinner repaints): a few frames, not "until it settles".
+    h.run_steps(4);
+    let seq = h.state().rt.paused.as_ref().unwrap().1.tcp.seq;
+    assert!(h.query_by_label_contains(&format!("[ACK] seq={seq} ack=")).is_some(), "absolute, as the ladder");
+    h.get_by_label_contains("Stop").click();
+    h.run_steps(4);
+}
