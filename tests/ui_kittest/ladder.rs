@@ -56,6 +56,16 @@ fn notes_are_written_under_the_arrows_and_verdict_marks_are_labelled() {
         })
     };
     assert!(under(&h), "the note is a label under its arrow, no hovering needed");
+    // A click on the words under an arrow selects the arrow's event (the note does not take the click).
+    let note_rect = h.query_all_by_label(&note).map(|n| n.rect()).find(|r| r.right() <= mark.left()).unwrap();
+    let at = note_rect.center();
+    h.event(Event::PointerMoved(at));
+    for pressed in [true, false] {
+        let button = egui::PointerButton::Primary;
+        h.event(Event::PointerButton { pos: at, button, pressed, modifiers: Modifiers::NONE });
+    }
+    h.run();
+    assert_eq!(h.state().rt.selected, Some(1), "the arrow's event is selected");
     h.get_by_label("notes under arrows").click();
     h.run();
     assert!(!under(&h), "notes can be hidden");
