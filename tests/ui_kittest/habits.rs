@@ -83,3 +83,31 @@ fn the_target_box_and_the_destination_port_are_one() {
     assert_eq!(h.state().state.target, "192.0.2.10:8012");
     assert!(h.query(text_input("192.0.2.10:8012")).is_some(), "the box shows it");
 }
+
+#[test]
+fn syn_fin_met_with_silence_is_explained_and_a_hand_set_isn_is_chosen() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("FIN").click();
+    h.run();
+    h.get_by_label_contains("Send one").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && !a.rt.events.is_empty());
+    h.run();
+    assert!(h.query_by_label_contains("SYN and FIN together").is_some(), "the silence names its rule");
+    assert_eq!(h.state().rt.events[0].note.key, "syn_open_chosen");
+    assert!(h.query_all_by_label_contains("chosen by hand").next().is_some(), "not called random");
+}
+
+#[test]
+fn the_theme_menu_switches_to_light_and_remembers_it() {
+    let (_lang, mut h) = harness();
+    h.run();
+    assert_eq!(h.state().state.theme, tcpcraft::ui::theme::ThemeChoice::System);
+    h.get_by_label("Theme").click();
+    h.run();
+    h.get_by_label("Light").click();
+    h.run();
+    assert_eq!(h.state().state.theme, tcpcraft::ui::theme::ThemeChoice::Light);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+}
