@@ -51,6 +51,27 @@ pub fn step_exprs(step: &Step) -> Vec<(&'static str, &Expr)> {
     v
 }
 
+/// What a preset that is valid to edit still lacks before a run can show anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// It has no steps at all.
+    NoSteps,
+    /// It sends nothing (only Expect, Sleep steps): nothing will be answered.
+    NoSend,
+}
+
+/// What `steps` lack to run, if anything: a preset is edited step by step, so an empty or Expect-only list is
+/// valid, but it cannot run yet.
+pub fn missing_to_run(steps: &[Step]) -> Option<Missing> {
+    if steps.is_empty() {
+        Some(Missing::NoSteps)
+    } else if !steps.iter().any(|s| matches!(s, Step::Send(_))) {
+        Some(Missing::NoSend)
+    } else {
+        None
+    }
+}
+
 /// Checks a parsed preset (and its exercise's reference solution, when it has one).
 pub fn validate(p: &Preset) -> Result<(), Problem> {
     validate_steps(p)?;
@@ -74,9 +95,6 @@ fn validate_steps(p: &Preset) -> Result<(), Problem> {
             format!("version {} is not supported; this build reads version {VERSION}", p.version),
             Some(("version".into(), 0)),
         ));
-    }
-    if p.steps.is_empty() {
-        return Err(problem("a preset needs at least one step".into(), Some(("steps".into(), 0))));
     }
     if p.steps.len() > MAX_STEPS {
         return Err(problem(format!("{} steps; a preset has at most {MAX_STEPS}", p.steps.len()), None));
@@ -124,4 +142,22 @@ fn validate_steps(p: &Preset) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_or_send_less_preset_is_valid_to_edit_and_says_what_it_lacks() {
+        let mut p =
+            crate::preset::builtin::builtin("normal-open").and_then(Result::ok).unwrap_or_else(|| unreachable!());
+        p.steps.clear();
+        assert_eq!(validate(&p), Ok(()));
+        assert_eq!(missing_to_run(&p.steps), Some(Missing::NoSteps));
+        p.steps.push(Step::Sleep(10));
+        assert_eq!(missing_to_run(&p.steps), Some(Missing::NoSend));
+        p.steps.insert(0, Step::Send(Box::default()));
+        assert_eq!(missing_to_run(&p.steps), None);
+    }
 }

@@ -48,4 +48,41 @@ pub enum Action {
     StartSweep,
     /// Write the sweep's results as CSV (dialog).
     ExportCsv,
+    /// Change the current preset's list of steps (recorded for undo).
+    EditSteps(StepEdit),
+    /// Undo the last edit of the preset's steps.
+    UndoSteps,
+    /// Redo the last undone edit of the preset's steps.
+    RedoSteps,
+}
+
+/// A kind of step the step editor adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewStep {
+    /// A segment to send.
+    Send,
+    /// A reply to wait for.
+    Expect,
+    /// A pause.
+    Sleep,
+    /// A silence to wait for.
+    ExpectNothing,
+}
+
+/// An edit of the list of steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepEdit {
+    /// Add a step after this one (`None`: at the end) and select it.
+    Add(NewStep, Option<usize>),
+    /// Remove this step.
+    Remove(usize),
+    /// Put a copy of this step right after it.
+    Duplicate(usize),
+    /// Move the step at `from` to `to`.
+    Move {
+        /// Where it is.
+        from: usize,
+        /// Where it goes.
+        to: usize,
+    },
 }

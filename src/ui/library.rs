@@ -1,5 +1,5 @@
 //! The preset library: the bundled presets, the user's presets from the config directory, open / save / save as,
-//! and the steps of the current preset (a Send step can be selected for editing).
+//! and the step editor's list of the current preset's steps ([`super::steps`]).
 
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Ui};
 use super::action::Action;
 use crate::exchange::StepVerdict;
 use crate::i18n::{t, tf};
-use crate::preset::{builtin, Preset, Step};
+use crate::preset::{builtin, Preset};
 
 /// A user preset found on disk.
 #[derive(Clone, Debug)]
@@ -128,35 +128,5 @@ pub fn show(
     }
     let Some(p) = current else { return };
     ui.separator();
-    ui.label(RichText::new(tf("ui.library.steps_of", &[("name", &p.name)])).strong()).on_hover_text(&p.explain);
-    for (i, s) in p.steps.iter().enumerate() {
-        let v = verdicts.iter().find(|v| v.step == i);
-        let mark = match v {
-            Some(v) if v.pass => "✔ ",
-            Some(_) => "✖ ",
-            None => "",
-        };
-        let text = match s {
-            Step::Send(tpl) => {
-                let mut flags = tpl.flags.0.wireshark();
-                if let Some(a) = &tpl.ack {
-                    flags += &format!(" ack={a}");
-                }
-                tf("ui.step.send", &[("flags", &flags)])
-            }
-            Step::Expect(x) => {
-                tf("ui.step.expect", &[("flags", &x.flags.to_string()), ("ms", &x.within_ms.to_string())])
-            }
-            Step::ExpectNothing { within_ms } => tf("ui.step.expect_nothing", &[("ms", &within_ms.to_string())]),
-            Step::Sleep(ms) => tf("ui.step.sleep", &[("ms", &ms.to_string())]),
-        };
-        let r = ui.selectable_label(selected_step == Some(i), format!("{mark}{}. {text}", i + 1));
-        let r = match v {
-            Some(v) => r.on_hover_text(&v.detail),
-            None => r,
-        };
-        if r.clicked() && matches!(s, Step::Send(_)) {
-            out.push(Action::SelectStep(i));
-        }
-    }
+    super::steps::list(ui, p, verdicts, selected_step, out);
 }

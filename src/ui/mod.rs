@@ -14,9 +14,11 @@ pub mod link_settings;
 pub mod state;
 pub mod status;
 pub mod step;
+pub mod steps;
 pub mod sweep;
 pub mod theme;
 pub mod timeline;
+pub mod undo;
 pub mod worker;
 
 /// The narrowest the library (left) may get, so preset names stay readable.

@@ -13,6 +13,7 @@ mod ladder;
 mod layout;
 mod seeds_sweep;
 mod session;
+mod steps;
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use super::{JobKind, Tab, TcpcraftApp};
 use crate::exchange::session::Target;
 use crate::preset;
-use crate::ui::action::Action;
+use crate::ui::action::{Action, StepEdit};
 use crate::ui::dialogs::Purpose;
 use crate::ui::worker::{Job, LinkKind, LinkSetup, SweepJob};
 use crate::wire;
@@ -60,6 +60,10 @@ impl TcpcraftApp {
     pub fn apply(&mut self, a: Action, ctx: &egui::Context) {
         match a {
             Action::Run { step } => match &self.state.preset {
+                Some(p) if preset::validate::missing_to_run(&p.steps).is_some() => {
+                    let missing = preset::validate::missing_to_run(&p.steps);
+                    self.rt.message = (crate::ui::steps::missing_text(missing).to_string(), true);
+                }
                 Some(p) => {
                     let job = Job::Run { preset: Box::new(p.clone()), setup: self.setup(), step_through: step };
                     self.start(job, step);
@@ -161,7 +165,57 @@ impl TcpcraftApp {
                 ctx.request_repaint();
             }
             Action::StartSweep => self.start_sweep(),
+            Action::EditSteps(edit) => self.edit_steps(edit, ctx),
+            Action::UndoSteps | Action::RedoSteps => {
+                let Some(p) = &mut self.state.preset else { return };
+                let done = crate::ui::undo::with(ctx, &p.name, |h| match a {
+                    Action::UndoSteps => h.undo(&mut p.steps),
+                    _ => h.redo(&mut p.steps),
+                });
+                if done {
+                    self.rt.selected_step = self.rt.selected_step.filter(|i| *i < p.steps.len());
+                    self.rt.verdicts.clear();
+                    self.rt.editor.bufs.reset();
+                }
+            }
         }
+    }
+
+    /// Adds, removes, copies or moves a step of the current preset, recording the steps before for undo; the step
+    /// added or moved becomes the selected one. The old run's verdict marks no longer match the steps and go.
+    fn edit_steps(&mut self, edit: StepEdit, ctx: &egui::Context) {
+        let Some(p) = &mut self.state.preset else { return };
+        let before = p.steps.clone();
+        let steps = &mut p.steps;
+        let n = steps.len();
+        let selected = match edit {
+            StepEdit::Add(kind, after) => {
+                let at = after.map_or(n, |i| (i + 1).min(n));
+                steps.insert(at, crate::ui::steps::new_step(kind, &steps[..at]));
+                Some(at)
+            }
+            StepEdit::Remove(i) if i < n => {
+                steps.remove(i);
+                (n > 1).then(|| i.min(n - 2))
+            }
+            StepEdit::Duplicate(i) if i < n => {
+                let copy = steps[i].clone();
+                steps.insert(i + 1, copy);
+                Some(i + 1)
+            }
+            StepEdit::Move { from, to } if from < n && to < n => {
+                let s = steps.remove(from);
+                steps.insert(to, s);
+                Some(to)
+            }
+            _ => return,
+        };
+        let now = ctx.input(|i| i.time);
+        crate::ui::undo::with(ctx, &p.name, |h| h.record(before, None, now));
+        self.rt.selected_step = selected;
+        self.rt.verdicts.clear();
+        self.rt.ran_preset = false;
+        self.rt.editor.bufs.reset();
     }
 
     /// Loads a preset (built-in name or file) and runs it on the simulated link.

@@ -8,7 +8,6 @@ use egui::{RichText, Ui};
 
 use super::{Tab, TcpcraftApp};
 use crate::i18n::{self, t, tf, Lang};
-use crate::preset::Step;
 use crate::ui::action::Action;
 use crate::ui::sweep::SweepAction;
 use crate::ui::timeline::TimelineView;
@@ -220,16 +219,13 @@ impl TcpcraftApp {
                     ui.add_space(6.0);
                 }
                 let step = self.rt.selected_step;
-                let template = step.and_then(|i| match self.state.preset.as_mut().and_then(|p| p.steps.get_mut(i)) {
-                    Some(Step::Send(t)) => Some(t),
-                    _ => None,
-                });
-                match (template, step) {
-                    (Some(tpl), Some(i)) => {
+                let preset = self.state.preset.as_mut().filter(|p| step.is_some_and(|i| i < p.steps.len()));
+                match (preset, step) {
+                    (Some(p), Some(i)) => {
                         if ui.button(t("ui.editor.back")).clicked() {
                             out.push(Action::UnselectStep);
                         }
-                        editor::template_editor(ui, tpl, &mut self.rt.editor, i);
+                        crate::ui::steps::step_editor(ui, p, i, &mut self.rt.editor);
                     }
                     _ => {
                         ui.heading(t("ui.editor.heading"));

@@ -1,0 +1,108 @@
+//! The step editor: lab 1 solved from its handed-out state by clicks and typing only; steps added, moved, removed
+//! and the removal undone; a preset without steps says what it lacks.
+
+use super::*;
+
+/// Clicks the widget labelled `label` and lets the UI settle.
+fn click(h: &mut Harness<'static, TcpcraftApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run();
+    h.get_by_label(label).click();
+    h.run();
+}
+
+/// Types `text` into the expression field labelled `label`.
+fn type_into(h: &mut Harness<'static, TcpcraftApp>, label: &str, text: &str) {
+    let field = || By::new().role(egui::accesskit::Role::TextInput).label(label);
+    h.get(field()).scroll_to_me();
+    h.run();
+    h.get(field()).focus();
+    h.run();
+    h.get(field()).type_text(text);
+    h.run();
+}
+
+#[test]
+fn lab_1_is_solved_by_adding_steps_in_the_step_editor() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "lab-01-three-way-open");
+    assert!(h.query_by_label_contains("1. Send no flags seq=isn").is_some(), "the handed-out step reads plainly");
+    // Step 1: only SYN.
+    click(&mut h, "1. Send no flags seq=isn");
+    click(&mut h, "SYN");
+    assert!(h.query_by_label("1. Send SYN seq=isn").is_some());
+    // Step 2: wait for the SYN-ACK and bind it as peer (the new Expect's defaults).
+    click(&mut h, "+ Expect");
+    assert!(h.query_by_label("2. Expect SA within 1000 ms").is_some());
+    assert!(h.query_by_label_contains("binds the reply as peer").is_some());
+    // Step 3: the ACK, numbers typed as expressions.
+    click(&mut h, "+ Send");
+    type_into(&mut h, "Sequence number", "isn + 1");
+    type_into(&mut h, "Acknowledgment number", "peer.seq + 1");
+    click(&mut h, "⬅ back to the segment editor");
+    assert!(h.query_by_label("3. Send ACK seq=isn + 1 ack=peer.seq + 1").is_some());
+    assert!(h.query_by_label("4. Sleep 100 ms").is_some());
+    click(&mut h, "▶ Run");
+    step_until(&mut h, |app| !app.rt.running);
+    assert!(h.query_all_by_label_contains("Exercise solved").next().is_some(), "the lab is graded as solved");
+}
+
+#[test]
+fn a_step_is_added_moved_removed_and_the_removal_undone() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "normal-open");
+    click(&mut h, "+ Sleep");
+    assert!(h.query_by_label("5. Sleep 100 ms").is_some(), "added at the end");
+    click(&mut h, "⬆");
+    assert!(h.query_by_label("4. Sleep 100 ms").is_some(), "moved up");
+    assert!(h.query_by_label("5. Sleep 50 ms").is_some());
+    click(&mut h, "🗙");
+    assert!(h.query_by_label_contains("Sleep 100 ms").is_none(), "removed");
+    assert_eq!(h.state().state.preset.as_ref().unwrap().steps.len(), 4);
+    click(&mut h, "Undo");
+    assert!(h.query_by_label("4. Sleep 100 ms").is_some(), "the removal is undone");
+    click(&mut h, "Redo");
+    assert!(h.query_by_label_contains("Sleep 100 ms").is_none(), "and redone");
+}
+
+#[test]
+fn a_preset_without_steps_says_what_it_lacks() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "normal-open");
+    click(&mut h, "1. Send SYN seq=isn");
+    click(&mut h, "🗙");
+    h.get_by_label_contains("2. Send ACK").click();
+    h.run();
+    click(&mut h, "🗙");
+    assert!(h.query_by_label_contains("Nothing is sent: add a Send step").is_some(), "no Send is left");
+    click(&mut h, "🗙");
+    click(&mut h, "🗙");
+    assert!(h.state().state.preset.as_ref().unwrap().steps.is_empty());
+    assert!(h.query_by_label_contains("No steps yet: add a Send step").is_some());
+    click(&mut h, "▶ Run");
+    assert!(!h.state().rt.running, "nothing to run");
+}
+
+#[test]
+fn ctrl_z_undoes_a_step_edit_and_a_bad_expression_is_marked_at_its_character() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "normal-open");
+    click(&mut h, "+ Expect nothing");
+    assert!(h.query_by_label("5. Expect nothing for 1000 ms").is_some());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run();
+    assert!(h.query_by_label_contains("Expect nothing for").is_none(), "Ctrl+Z took the step back");
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    h.run();
+    assert!(h.query_by_label("5. Expect nothing for 1000 ms").is_some(), "Ctrl+Shift+Z put it again");
+    click(&mut h, "3. Send ACK seq=isn + 1 ack=peer.seq + 1");
+    type_into(&mut h, "Urgent pointer", "1 $ 2");
+    assert!(h.query_by_label_contains("at character 3").is_some(), "the reason names the character");
+    assert!(h.query_by_label("  ^").is_some(), "a caret under it");
+    let steps = &h.state().state.preset.as_ref().unwrap().steps;
+    assert!(matches!(&steps[2], tcpcraft::preset::Step::Send(t) if t.urgent.is_none()), "not applied");
+}
