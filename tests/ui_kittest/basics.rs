@@ -191,7 +191,7 @@ fn the_language_menu_switches_the_window_to_korean_and_back() {
     h.step();
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     assert!(h.state().rt.message.0.contains("모든 기대 조건 충족"), "{}", h.state().rt.message.0);
-    assert!(h.query_all_by_label_contains("3-way handshake의 세 번째 세그먼트").next().is_some(), "the ACK's note");
+    assert!(h.query_all_by_label_contains("3-way 핸드셰이크의 세 번째 세그먼트").next().is_some(), "the ACK's note");
     // And back to English, through the menu that is now labelled in Korean.
     h.get_by_label("언어").click();
     h.run();
