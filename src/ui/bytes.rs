@@ -1,7 +1,7 @@
 //! The bytes pane: a hex dump of the built datagram. The bytes of the field under the pointer (in the editor or
 //! here) are highlighted, and hovering a byte names its field, as in Wireshark.
 
-use egui::{Color32, RichText, Sense, Ui};
+use egui::{RichText, Sense, Ui};
 
 use crate::wire::fields::Field;
 
@@ -19,7 +19,8 @@ pub fn show(ui: &mut Ui, bytes: &[u8], fields: &[Field], highlight: Option<&str>
                 let on = lit.as_ref().is_some_and(|r| r.contains(&i));
                 let mut text = RichText::new(format!("{b:02x}")).monospace();
                 if on {
-                    text = text.background_color(Color32::from_rgb(0x8a, 0x6d, 0x1f)).color(Color32::WHITE);
+                    let sel = ui.visuals().selection;
+                    text = text.background_color(sel.bg_fill).color(sel.stroke.color);
                 }
                 let r = ui.add(egui::Label::new(text).sense(Sense::hover()));
                 // The narrowest field that holds this byte.

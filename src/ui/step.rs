@@ -2,7 +2,7 @@
 //! highlighted, their inputs, and why the rule is what it is, and its bytes; seq/ack follow the ladder's
 //! relative/absolute mode. "Next" sends it.
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::exchange::explain::{bound_value, computed};
 use crate::exchange::Dir;
@@ -12,9 +12,6 @@ use crate::link::Origin;
 use crate::preset::schema::{Preset, Step};
 use crate::wire::seq::relative;
 use crate::wire::SegmentSpec;
-
-const PAUSED_BG: Color32 = Color32::from_rgb(0x2a, 0x24, 0x10);
-const COMPUTED: Color32 = Color32::from_rgb(0xff, 0xd1, 0x66);
 
 /// Draws the paused segment; returns true when Next was pressed.
 pub fn paused(
@@ -26,10 +23,14 @@ pub fn paused(
     events: &[TimelineEvent],
 ) -> bool {
     let mut next = false;
-    egui::Frame::group(ui.style()).fill(PAUSED_BG).show(ui, |ui| {
+    let palette = crate::ui::theme::colors(ui.ctx());
+    // The computed fields' colour, and a faint wash of the warning colour behind the paused segment.
+    let computed_c = palette.highlight;
+    let paused_bg = palette.warning.gamma_multiply(0.12);
+    egui::Frame::group(ui.style()).fill(paused_bg).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(tf("step.paused", &[("n", &(step + 1).to_string())])).strong());
-            ui.label(RichText::new(t("ui.step.pending_mark")).color(COMPUTED).strong());
+            ui.label(RichText::new(t("ui.step.pending_mark")).color(computed_c).strong());
         });
         let absolute = crate::ui::timeline::absolute_mode(ui.ctx());
         ui.monospace(pending_label(spec, events, absolute));
@@ -44,11 +45,11 @@ pub fn paused(
         if fields.is_empty() {
             ui.label(RichText::new(t("step.none_computed")).small());
         } else {
-            ui.label(RichText::new(format!("★ {}", t("step.computed"))).color(COMPUTED).strong());
+            ui.label(RichText::new(format!("★ {}", t("step.computed"))).color(computed_c).strong());
             egui::Grid::new("computed-fields").num_columns(2).striped(true).show(ui, |ui| {
                 for c in &fields {
                     let inputs: Vec<String> = c.inputs.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-                    ui.label(RichText::new(c.field).monospace().color(COMPUTED).strong());
+                    ui.label(RichText::new(c.field).monospace().color(computed_c).strong());
                     ui.vertical(|ui| {
                         ui.monospace(format!("{} = {} = {}", c.field, c.expr, c.value));
                         if !inputs.is_empty() {

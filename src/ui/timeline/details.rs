@@ -1,15 +1,13 @@
 //! The selected event: its note and explanations, its bytes (copyable) and its parsed fields. Hovering a field
 //! lights its bytes, and hovering a byte lights its field, as in Wireshark.
 
-use egui::{Color32, Id, RichText, Ui};
+use egui::{Id, RichText, Ui};
 
 use super::{command, hex_of, label};
 use crate::exchange::TimelineEvent;
 use crate::i18n::{t, tf};
 use crate::ui::action::Action;
 use crate::wire;
-
-const LIT: Color32 = Color32::from_rgb(0x8a, 0x6d, 0x1f);
 
 /// The selected event: buttons (craft from this, copy hex, copy as a command), its note, the explanations it
 /// points to, its parsed fields and anomalies (values wrap at the panel's width), and its bytes.
@@ -50,7 +48,8 @@ pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &m
                     for f in &fields {
                         let mut key = RichText::new(f.key).monospace();
                         if lit == Some(f.key) {
-                            key = key.background_color(LIT).color(Color32::WHITE);
+                            let sel = ui.visuals().selection;
+                            key = key.background_color(sel.bg_fill).color(sel.stroke.color);
                         }
                         let resp = ui.add(egui::Label::new(key).selectable(false));
                         if resp.hovered() {

@@ -89,20 +89,26 @@ fn row(
     let p = ui.painter_at(rect);
     let left = rect.left() + 70.0;
     let right = (rect.right() - right_margin).max(left + 40.0);
-    let lane = Stroke::new(2.0, Color32::from_gray(120));
+    let palette = crate::ui::theme::colors(ui.ctx());
+    let lane = Stroke::new(2.0, palette.muted);
     p.line_segment([Pos2::new(left, rect.top()), Pos2::new(left, rect.bottom())], lane);
     p.line_segment([Pos2::new(right, rect.top()), Pos2::new(right, rect.bottom())], lane);
     if selected == Some(i) || resp.hovered() {
-        p.rect_filled(rect, 3.0, Color32::from_white_alpha(if selected == Some(i) { 28 } else { 10 }));
+        let fill = if selected == Some(i) {
+            ui.visuals().selection.bg_fill.gamma_multiply(0.35)
+        } else {
+            ui.visuals().faint_bg_color
+        };
+        p.rect_filled(rect, 3.0, fill);
     }
     p.text(
         Pos2::new(rect.left() + 2.0, rect.top() + ROW_H / 2.0),
         Align2::LEFT_CENTER,
         format!("{:.3}", e.t_us as f64 / 1000.0),
         FontId::monospace(11.0),
-        Color32::GRAY,
+        palette.muted,
     );
-    let color = origin_color(e.origin);
+    let color = origin_color(ui.ctx(), e.origin);
     let y0 = rect.top() + ROW_H * 0.55;
     let y1 = rect.top() + ROW_H * 0.85;
     let (from, to) = match e.dir {
@@ -135,7 +141,7 @@ fn row(
         );
     }
     if let Some((pass, step)) = mark(view.verdicts, i) {
-        let c = if pass { Color32::from_rgb(0x06, 0xd6, 0xa0) } else { Color32::from_rgb(0xef, 0x47, 0x6f) };
+        let c = if pass { palette.ok } else { palette.error };
         let mark_rect =
             egui::Rect::from_min_max(Pos2::new(right + 6.0, rect.top() + 4.0), Pos2::new(rect.right(), rect.bottom()));
         let mut child = ui.new_child(UiBuilder::new().max_rect(mark_rect));

@@ -16,13 +16,14 @@ use crate::exchange::{StepVerdict, TimelineEvent};
 use crate::i18n::t;
 use crate::link::Origin;
 
-/// The colour of an origin.
-pub fn origin_color(o: Origin) -> Color32 {
+/// The colour of an origin, in the theme on show.
+pub fn origin_color(ctx: &egui::Context, o: Origin) -> Color32 {
+    let p = crate::ui::theme::colors(ctx);
     match o {
-        Origin::Crafted => Color32::from_rgb(0xff, 0xd1, 0x66),
-        Origin::Peer => Color32::from_rgb(0x06, 0xd6, 0xa0),
-        Origin::LocalKernel => Color32::from_rgb(0xef, 0x47, 0x6f),
-        Origin::Icmp => Color32::from_rgb(0xb3, 0x88, 0xff),
+        Origin::Crafted => p.crafted,
+        Origin::Peer => p.peer,
+        Origin::LocalKernel => p.kernel,
+        Origin::Icmp => p.icmp,
     }
 }
 
@@ -97,7 +98,7 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
     });
     ui.horizontal_wrapped(|ui| {
         for o in [Origin::Crafted, Origin::Peer, Origin::LocalKernel, Origin::Icmp] {
-            ui.colored_label(origin_color(o), format!("■ {}", origin_name(o)));
+            ui.colored_label(origin_color(ui.ctx(), o), format!("■ {}", origin_name(o)));
         }
     });
     let selected = view.selected.and_then(|i| view.events.get(i).map(|e| (i, e)));

@@ -47,7 +47,7 @@ pub fn table(ui: &mut Ui, events: &[TimelineEvent], absolute: bool, selected: Op
                     ui.label(format!("{:.3}", e.t_us as f64 / 1000.0));
                 });
                 row.col(|ui| {
-                    ui.colored_label(origin_color(e.origin), origin_name(e.origin));
+                    ui.colored_label(origin_color(ui.ctx(), e.origin), origin_name(e.origin));
                 });
                 let (flags, seq, ack, len) = match &e.segment {
                     Some(s) if absolute => (s.tcp.flags.wireshark(), s.tcp.seq, s.tcp.ack, s.payload.len()),
