@@ -1,15 +1,12 @@
 //! The lab panel: a preset with an `exercise` shows its task, hints on request, and after a run each goal with
 //! ✔ or ✖ and the exercise's feedback. Grading is the same code as `tcpcraft lab check`.
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::exchange::lab;
 use crate::exchange::{StepVerdict, TimelineEvent};
 use crate::i18n::{self, t, tf, tn};
 use crate::preset::schema::{text_in, Exercise};
-
-const GOOD: Color32 = Color32::from_rgb(0x06, 0xd6, 0xa0);
-const BAD: Color32 = Color32::from_rgb(0xef, 0x47, 0x6f);
 
 /// What the panel remembers between frames.
 #[derive(Clone, Debug, Default)]
@@ -49,7 +46,8 @@ pub fn show(ui: &mut Ui, ex: &Exercise, view: &mut LabView, graded: Option<&lab:
             }
             Some(grade) => {
                 for g in &grade.goals {
-                    let (mark, color) = if g.met { ("✔", GOOD) } else { ("✖", BAD) };
+                    let pal = crate::ui::theme::colors(ui.ctx());
+                    let (mark, color) = if g.met { ("✔", pal.ok) } else { ("✖", pal.error) };
                     ui.label(RichText::new(format!("{mark} {}", g.check)).color(color));
                     if let Some(f) = &g.feedback {
                         ui.label(RichText::new(format!("      {f}")).italics().color(color));
@@ -57,7 +55,8 @@ pub fn show(ui: &mut Ui, ex: &Exercise, view: &mut LabView, graded: Option<&lab:
                 }
                 let left = grade.goals.iter().filter(|g| !g.met).count() as u64;
                 let verdict = if grade.pass { t("lab.passed").to_string() } else { tn("lab.not_yet", left, &[]) };
-                ui.label(RichText::new(verdict).strong().color(if grade.pass { GOOD } else { BAD }));
+                let pal = crate::ui::theme::colors(ui.ctx());
+                ui.label(RichText::new(verdict).strong().color(if grade.pass { pal.ok } else { pal.error }));
             }
         }
     });

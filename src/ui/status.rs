@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::i18n::{t, tf, tn};
 use crate::link::helper::access::{self, Access};
@@ -36,9 +36,9 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
         ui.label(tf("ui.status.link", &[("link", &s.link)]));
         ui.separator();
         if s.privileges.raw {
-            ui.label(RichText::new(t("ui.status.raw_available")).color(Color32::from_rgb(0x06, 0xd6, 0xa0)));
+            ui.label(RichText::new(t("ui.status.raw_available")).color(crate::ui::theme::colors(ui.ctx()).ok));
         } else {
-            ui.label(RichText::new(t("ui.status.raw_unavailable")).color(Color32::from_rgb(0xff, 0xd1, 0x66)));
+            ui.label(RichText::new(t("ui.status.raw_unavailable")).color(crate::ui::theme::colors(ui.ctx()).warning));
             help = ui.link(t("ui.status.how_to_raw")).clicked();
         }
         if let Some(n) = s.events {
@@ -48,12 +48,12 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
         if s.dropped > 0 {
             ui.label(
                 RichText::new(tf("ui.status.dropped", &[("n", &s.dropped.to_string())]))
-                    .color(Color32::from_rgb(0xef, 0x47, 0x6f)),
+                    .color(crate::ui::theme::colors(ui.ctx()).error),
             );
         }
         ui.separator();
         let msg = RichText::new(if s.message.is_empty() { t("ui.msg.ready") } else { s.message });
-        let msg = if s.is_error { msg.color(Color32::from_rgb(0xef, 0x47, 0x6f)) } else { msg };
+        let msg = if s.is_error { msg.color(crate::ui::theme::colors(ui.ctx()).error) } else { msg };
         // Wrapped in the width left, so a long message (a path, a reason) is read whole, never cut off.
         ui.add(egui::Label::new(msg).wrap());
     });
@@ -92,7 +92,7 @@ pub fn privileges_window(ctx: &egui::Context, open: &mut bool, why: &str) {
 /// The window's content: the failure, the verdict for this machine and its fix, the command to copy.
 fn privileges_body(ui: &mut Ui, why: &str, access: &Access, path: Option<&Path>) {
     if !why.is_empty() {
-        ui.label(RichText::new(why).color(Color32::from_rgb(0xff, 0xd1, 0x66)));
+        ui.label(RichText::new(why).color(crate::ui::theme::colors(ui.ctx()).warning));
         ui.separator();
     }
     ui.label(t("ui.privileges.intro"));
