@@ -258,13 +258,14 @@ fn send_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, i: usi
 /// An Expect step: flag pattern, time limit, the name it binds, the ack it checks.
 fn expect_editor(ui: &mut Ui, x: &mut ExpectStep, i: usize, field: &mut Option<&str>) {
     egui::Grid::new(("expect-grid", i)).num_columns(2).show(ui, |ui| {
-        ui.label(t("ui.steps.pattern")).on_hover_text(t("ui.steps.pattern_tip"));
+        let label = ui.label(t("ui.steps.pattern")).on_hover_text(t("ui.steps.pattern_tip"));
         let id = egui::Id::unique(("tcpcraft-step-pattern", i));
         let shown = x.flags.to_string();
         let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| shown.clone());
         let r = ui.vertical(|ui| {
             let r = ui
                 .add(egui::TextEdit::singleline(&mut text).desired_width(90.0))
+                .labelled_by(label.id)
                 .on_hover_text(t("ui.steps.pattern_tip"));
             match FlagPattern::parse(text.trim()) {
                 Ok(p) => {
@@ -294,9 +295,10 @@ fn expect_editor(ui: &mut Ui, x: &mut ExpectStep, i: usize, field: &mut Option<&
             *field = Some("within");
         }
         ui.end_row();
-        ui.label(t("ui.steps.bind")).on_hover_text(t("ui.steps.bind_tip"));
+        let label = ui.label(t("ui.steps.bind")).on_hover_text(t("ui.steps.bind_tip"));
         if ui
             .add(egui::TextEdit::singleline(&mut x.bind).desired_width(90.0))
+            .labelled_by(label.id)
             .on_hover_text(t("ui.steps.bind_tip"))
             .changed()
         {

@@ -106,3 +106,33 @@ fn ctrl_z_undoes_a_step_edit_and_a_bad_expression_is_marked_at_its_character() {
     let steps = &h.state().state.preset.as_ref().unwrap().steps;
     assert!(matches!(&steps[2], tcpcraft::preset::Step::Send(t) if t.urgent.is_none()), "not applied");
 }
+
+/// Replaces the text of the field labelled `label` with `text`.
+fn retype(h: &mut Harness<'static, TcpcraftApp>, label: &str, text: &str) {
+    let field = || By::new().role(egui::accesskit::Role::TextInput).label(label);
+    h.get(field()).scroll_to_me();
+    h.run();
+    h.get(field()).focus();
+    h.run();
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+    h.run();
+    h.get(field()).type_text(text);
+    h.run();
+}
+
+#[test]
+fn lab_3_is_solved_by_editing_a_port_and_adding_an_expect_for_rst() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "lab-03-rst-closed-port");
+    click(&mut h, "1. Send SYN seq=isn dport=80");
+    retype(&mut h, "Destination port", "81");
+    click(&mut h, "+ Expect");
+    retype(&mut h, "Reply flags", "RA");
+    click(&mut h, "⬅ back to the segment editor");
+    assert!(h.query_by_label("1. Send SYN seq=isn dport=81").is_some());
+    assert!(h.query_by_label("2. Expect RA within 1000 ms").is_some());
+    click(&mut h, "▶ Run");
+    step_until(&mut h, |app| !app.rt.running);
+    assert!(h.query_all_by_label_contains("Exercise solved").next().is_some(), "the lab is graded as solved");
+}
