@@ -136,3 +136,17 @@ fn lab_3_is_solved_by_editing_a_port_and_adding_an_expect_for_rst() {
     step_until(&mut h, |app| !app.rt.running);
     assert!(h.query_all_by_label_contains("Exercise solved").next().is_some(), "the lab is graded as solved");
 }
+
+#[test]
+fn lab_4_is_solved_by_turning_the_ack_into_a_reset() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "lab-04-half-open");
+    click(&mut h, "3. Send ACK seq=isn + 1 ack=peer.seq + 1");
+    click(&mut h, "ACK");
+    click(&mut h, "RST");
+    assert!(h.query_by_label("3. Send RST seq=isn + 1 ack=peer.seq + 1").is_some());
+    click(&mut h, "▶ Run");
+    step_until(&mut h, |app| !app.rt.running);
+    assert!(h.query_all_by_label_contains("Exercise solved").next().is_some(), "the lab is graded as solved");
+}
