@@ -52,7 +52,7 @@ fn notes_are_written_under_the_arrows_and_verdict_marks_are_labelled() {
     let under = |h: &Harness<'static, TcpcraftApp>| {
         h.query_all_by_label(&note).any(|n| {
             let r = n.rect();
-            r.right() <= mark.left() && r.top() > mark.top() && r.top() < mark.top() + 74.0 && r.height() < 60.0
+            r.right() <= mark.left() && r.top() > mark.top() && r.top() < mark.top() + 80.0 && r.height() < 60.0
         })
     };
     assert!(under(&h), "the note is a label under its arrow, no hovering needed");

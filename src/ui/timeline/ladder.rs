@@ -9,10 +9,10 @@ use crate::exchange::{Dir, StepVerdict, TimelineEvent};
 use crate::i18n::{t, tf};
 use crate::ui::action::Action;
 
-/// Height of one ladder row without notes.
-pub const ROW_H: f32 = 30.0;
+/// Height of one ladder row without notes (room for a label wrapped onto two lines on a narrow timeline).
+pub const ROW_H: f32 = 40.0;
 /// Height of one ladder row with its note (three lines of small text) under the arrow.
-pub const ROW_H_NOTES: f32 = 74.0;
+pub const ROW_H_NOTES: f32 = 80.0;
 /// Width kept right of the server lane for the verdict mark.
 const MARK_W: f32 = 118.0;
 
@@ -102,43 +102,43 @@ fn row(
         p.rect_filled(rect, 3.0, fill);
     }
     p.text(
-        Pos2::new(rect.left() + 2.0, rect.top() + ROW_H / 2.0),
+        Pos2::new(rect.left() + 2.0, rect.top() + 15.0),
         Align2::LEFT_CENTER,
         format!("{:.3}", e.t_us as f64 / 1000.0),
         FontId::monospace(11.0),
         palette.muted,
     );
     let color = origin_color(ui.ctx(), e.origin);
-    let y0 = rect.top() + ROW_H * 0.55;
-    let y1 = rect.top() + ROW_H * 0.85;
+    // The label fits between the lanes: a smaller font on a narrow timeline, and when even that is too wide it
+    // wraps onto a second line (the arrow moves down under it): a number is never cut.
+    let text = label(e, view.absolute);
+    let room = (right - left - 8.0).max(1.0);
+    let wide = p.layout_no_wrap(text.clone(), FontId::proportional(12.0), color).size().x;
+    let size = if wide > room { (12.0 * room / wide).max(9.0) } else { 12.0 };
+    let galley = p.layout(text, FontId::proportional(size), color, room);
+    let extra = (galley.size().y - 14.0).max(0.0);
+    let top_left = Pos2::new((left + right - galley.size().x) / 2.0, rect.top() + 2.0);
+    p.galley(top_left, galley, color);
+    let y0 = rect.top() + 17.0 + extra;
+    let y1 = rect.top() + 26.0 + extra;
     let (from, to) = match e.dir {
         Dir::Out => (Pos2::new(left, y0), Pos2::new(right, y1)),
         Dir::In => (Pos2::new(right, y0), Pos2::new(left, y1)),
     };
     arrow(&p, from, to, color);
-    // The label fits between the lanes: a smaller font on a narrow timeline (the row clips the rest).
-    let text = label(e, view.absolute);
-    let room = (right - left - 8.0).max(1.0);
-    let wide = p.layout_no_wrap(text.clone(), FontId::proportional(12.0), color).size().x;
-    let size = if wide > room { (12.0 * room / wide).max(9.0) } else { 12.0 };
-    p.text(
-        Pos2::new((left + right) / 2.0, rect.top() + 2.0),
-        Align2::CENTER_TOP,
-        text,
-        FontId::proportional(size),
-        color,
-    );
     // Words (not paint) for the note and the mark: they wrap, and screen readers and tests read them.
+    let mut note_whole = false;
     if view.notes {
         let note_rect =
             egui::Rect::from_min_max(Pos2::new(left + 6.0, y1 + 3.0), Pos2::new(right - 6.0, rect.bottom()));
         let mut child = ui.new_child(UiBuilder::new().max_rect(note_rect));
         child.set_clip_rect(note_rect.intersect(ui.clip_rect()));
-        child.add(
+        let shown = child.add(
             egui::Label::new(RichText::new(e.note.render()).size(11.5).color(ui.visuals().text_color()))
                 .wrap()
                 .selectable(false),
         );
+        note_whole = shown.rect.bottom() <= rect.bottom() + 0.5;
     }
     if let Some((pass, step)) = mark(view.verdicts, i) {
         let c = if pass { palette.ok } else { palette.error };
@@ -151,8 +151,8 @@ fn row(
                 .selectable(false),
         );
     }
-    // One tooltip: the note (whole, even when its row clips it); none when it is already written in full.
-    let resp = if view.notes { resp } else { resp.on_hover_text(e.note.render()) };
+    // One tooltip: the note (whole, when hidden or cut by a narrow row); none when it is already written in full.
+    let resp = if note_whole { resp } else { resp.on_hover_text(e.note.render()) };
     if resp.clicked() {
         out.push(Action::SelectEvent(i));
     }
