@@ -18,6 +18,9 @@ fn f5_runs_the_preset() {
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     assert_eq!(h.state().rt.events.len(), 3, "{:?}", h.state().rt.message);
     assert!(h.state().rt.verdicts.iter().all(|v| v.pass));
+    h.run();
+    // The handshake's last ACK asks for nothing back: no silence note after a normal open.
+    assert!(h.query_by_label_contains("no TCP rule explains it").is_none(), "a bare ACK's silence is expected");
 }
 
 #[test]
