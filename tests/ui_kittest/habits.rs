@@ -114,3 +114,23 @@ fn the_theme_menu_switches_to_light_and_remembers_it() {
     assert_eq!(h.state().state.theme, tcpcraft::ui::theme::ThemeChoice::Light);
     assert_eq!(h.ctx.theme(), egui::Theme::Light);
 }
+
+/// A selected event's bytes fill the editor column's bytes pane; with nothing selected it shows the editor's
+/// segment again.
+#[test]
+fn the_bytes_pane_shows_the_selected_event() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.key_press(egui::Key::F5);
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    h.state_mut().rt.selected = Some(1);
+    h.run();
+    assert!(h.query_by_label("Bytes of event 1").is_some(), "the pane names the selected event");
+    let n = h.state().rt.events[1].bytes.len();
+    assert!(h.query_by_label(&format!("{n} bytes")).is_some(), "and counts its {n} bytes");
+    h.state_mut().rt.selected = None;
+    h.run();
+    assert!(h.query_by_label("Bytes of event 1").is_none());
+    assert!(h.query_by_label("Bytes").is_some(), "the editor's segment is back");
+}

@@ -234,6 +234,17 @@ impl TcpcraftApp {
                 }
             });
         ui.separator();
+        // A selected event's bytes take the pane (the editor's segment comes back when nothing is selected).
+        let selected = self.rt.selected.and_then(|i| self.rt.events.get(i).map(|e| (i, e.bytes.clone())));
+        if let Some((i, b)) = selected {
+            ui.label(RichText::new(tf("ui.bytes.heading_event", &[("n", &i.to_string())])).strong());
+            scroll_both("bytes-scroll").show(ui, |ui| {
+                let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
+                ui.label(tf("ui.bytes.count", &[("n", &b.len().to_string())]));
+                self.rt.bytes_hover = bytes::show(ui, &b, &fields, self.rt.bytes_hover);
+            });
+            return;
+        }
         ui.label(RichText::new(t("ui.bytes.heading")).strong());
         scroll_both("bytes-scroll").show(ui, |ui| match self.built() {
             Ok(b) => {
