@@ -6,14 +6,10 @@ use std::process::Command;
 use tcpcraft::exchange::sweep::{self, SweepConfig, Verdict};
 use tcpcraft::link::sim::{SimConfig, SimLink, SIM_US};
 
-fn tcpcraft(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tcpcraft")).args(args).output().unwrap()
-}
-
-#[test]
-fn every_port_of_the_simulated_host_is_classified() {
-    let cfg_sim = SimConfig { filtered: vec![9000, 9001], ..SimConfig::default() };
-    let mut link = SimLink::new(cfg_sim.clone());
+/// A half-open sweep of every port of the lab host (which drops `filtered`), with `retries`, and the link to run it on.
+fn lab_sweep(filtered: Vec<u16>, retries: u32) -> (SweepConfig, SimLink) {
+    let cfg_sim = SimConfig { filtered, ..SimConfig::default() };
+    let link = SimLink::new(cfg_sim.clone());
     let probe = sweep::probe_of(&tcpcraft::preset::resolve("half-open").unwrap()).unwrap();
     let cfg = SweepConfig {
         hosts: vec![cfg_sim.host.into()],
@@ -22,10 +18,20 @@ fn every_port_of_the_simulated_host_is_classified() {
         src: SIM_US.into(),
         sport: 47000,
         rate: 10_000,
-        retries: 1,
+        retries,
         wait: std::time::Duration::from_millis(500),
         seed: 1,
     };
+    (cfg, link)
+}
+
+fn tcpcraft(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tcpcraft")).args(args).output().unwrap()
+}
+
+#[test]
+fn every_port_of_the_simulated_host_is_classified() {
+    let (cfg, mut link) = lab_sweep(vec![9000, 9001], 1);
     let mut progress = Vec::new();
     let results = sweep::run(&cfg, &mut link, &mut |p| {
         progress.push(p);
@@ -133,20 +139,7 @@ fn a_raw_sweep_beyond_the_helper_limit_is_refused_before_anything_opens() {
 /// A sweep of every port of the lab host (filtering `filtered`), and its results when `progress` stops it after
 /// `stop_after` probes.
 fn stopped_sweep(filtered: Vec<u16>, retries: u32, stop_after: u64) -> (Vec<sweep::PortResult>, Vec<sweep::Progress>) {
-    let cfg_sim = SimConfig { filtered, ..SimConfig::default() };
-    let mut link = SimLink::new(cfg_sim.clone());
-    let probe = sweep::probe_of(&tcpcraft::preset::resolve("half-open").unwrap()).unwrap();
-    let cfg = SweepConfig {
-        hosts: vec![cfg_sim.host.into()],
-        ports: (1..=65535).collect(),
-        probe,
-        src: SIM_US.into(),
-        sport: 47000,
-        rate: 10_000,
-        retries,
-        wait: std::time::Duration::from_millis(500),
-        seed: 1,
-    };
+    let (cfg, mut link) = lab_sweep(filtered, retries);
     let mut progress = Vec::new();
     let results = sweep::run(&cfg, &mut link, &mut |p| {
         progress.push(p);

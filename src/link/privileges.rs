@@ -37,6 +37,13 @@ pub fn missing_error() -> LinkError {
     LinkError::Privileges { missing: imp::MISSING.to_string(), fix: fix_command() }
 }
 
+/// This process's effective user id (Linux, from `/proc/self/status`); `None` where it cannot be read.
+#[cfg(target_os = "linux")]
+pub fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The exact command (or setting) that grants raw privileges on this platform.
 pub fn fix_command() -> String {
     imp::fix()

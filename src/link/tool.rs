@@ -92,7 +92,7 @@ mod admin {
     /// Spawns `c`; when this thread holds CAP_NET_ADMIN without being root, it is raised into the inheritable
     /// and ambient sets just for the spawn and lowered again at once, so it reaches that one child and no other.
     pub fn spawn(c: &mut Command) -> std::io::Result<Child> {
-        let root = is_root();
+        let root = crate::link::privileges::effective_uid() == Some(0);
         let held = caps::has_cap(None, CapSet::Permitted, Capability::CAP_NET_ADMIN).unwrap_or(false);
         let pass = held && !root;
         if pass {
@@ -113,12 +113,6 @@ mod admin {
     fn lower() {
         let _ = caps::clear(None, CapSet::Ambient);
         let _ = caps::drop(None, CapSet::Inheritable, Capability::CAP_NET_ADMIN);
-    }
-
-    fn is_root() -> bool {
-        std::fs::read_to_string("/proc/self/status").ok().is_some_and(|s| {
-            s.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|u| u.split_whitespace().nth(1)) == Some("0")
-        })
     }
 }
 

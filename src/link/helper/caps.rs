@@ -20,11 +20,6 @@ mod imp {
 
     const NEEDED: [Capability; 2] = [Capability::CAP_NET_RAW, Capability::CAP_NET_ADMIN];
 
-    fn effective_uid() -> Option<u32> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
-    }
-
     /// Refuses extra privileges; otherwise reports what is held, with empty inheritable and ambient sets.
     pub fn start() -> Result<Held, (Refusal, String)> {
         let refuse = |why: String| {
@@ -37,7 +32,7 @@ mod imp {
                 ),
             ))
         };
-        if effective_uid() == Some(0) {
+        if crate::link::privileges::effective_uid() == Some(0) {
             return refuse("as root".into());
         }
         let permitted = caps::read(None, CapSet::Permitted).map_err(|e| (Refusal::Privileges, e.to_string()))?;
