@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod exchange;
 pub mod i18n;
+pub mod limits;
 pub mod link;
 pub mod pcap;
 pub mod preset;
