@@ -3,6 +3,14 @@
 
 /// The largest preset file read or written, in bytes (also the largest draft `import --draft` writes).
 pub const PRESET_MAX_BYTES: u64 = 1024 * 1024;
+/// Deepest nesting of brackets in a preset's RON (ron's recursion limit), so a hostile file cannot overflow the stack.
+pub const PRESET_MAX_NESTING: usize = 128;
+/// Deepest nesting of parentheses in one template expression (`((isn + 1))` is 2).
+pub const EXPR_MAX_DEPTH: usize = 64;
+/// The largest pcap/pcapng capture read, in bytes (256 MiB); bigger captures are refused, not truncated.
+pub const PCAP_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// Most frames of a capture examined by `import`, `build --from-pcap` and the app's import.
+pub const PCAP_MAX_FRAMES: usize = 1_000_000;
 /// Most destinations one session may declare (a /20 sweep); the helper refuses more.
 pub const MAX_TARGETS: usize = 4096;
 /// Highest sending rate, in datagrams per second (the helper's pacing ceiling).
