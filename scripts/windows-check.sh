@@ -218,18 +218,14 @@ if [[ $SKIP != *,window,* ]]; then
 fi
 
 # --- 4. the installer -----------------------------------------------------------------------------------------
-# Built from the debug binaries above: a release cross-build would add minutes of CI time, and what is tested here
-# (the installer's files, shortcut, registry, Npcap notice, uninstall, and that the installed app runs) is the
-# same for either profile. A release installer is the same command with the release .exe files in BINDIR.
+# Built from the debug binaries tested above (scripts/package-windows.sh --profile dev): a release cross-build
+# would add minutes of CI time, and what is tested here (the installer's files, shortcut, registry entry, Npcap
+# notice in silent mode, uninstall, and that the installed app runs) does not depend on the profile. The
+# release installer is `./scripts/package-windows.sh`, the same script and .nsi with the release .exe files.
 if [[ $SKIP != *,installer,* ]]; then
   echo "== installer"
-  version=$(cargo metadata --locked --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["packages"][0]["version"])')
-  mkdir -p "$OUT/installer-bin"
-  cp "$APP_EXE" "$LINK_EXE" "$OUT/installer-bin/"
-  convert assets/icon.png -define icon:auto-resize=256,64,48,32,16 "$OUT/tcpcraft.ico"
-  SETUP=$OUT/tcpcraft-$version-x64-setup.exe
-  makensis -V2 -WX -DBINDIR="$OUT/installer-bin" -DVERSION="$version" -DOUTFILE="$SETUP" -DICON="$OUT/tcpcraft.ico" \
-    packaging/windows/tcpcraft.nsi >"$OUT/makensis.log" 2>&1 || { cat "$OUT/makensis.log" >&2; die "makensis failed"; }
+  SETUP=$(./scripts/package-windows.sh --profile dev --out "$OUT" 2>"$OUT/package-windows.log") ||
+    { cat "$OUT/package-windows.log" >&2; die "scripts/package-windows.sh failed"; }
   echo "   built $SETUP ($(du -h "$SETUP" | cut -f1))"
   rc=0 && wrun install "$SETUP" /S || rc=$?
   [ "$rc" = 0 ] || die "the silent install exited $rc: $(cat "$OUT/install.log")"
