@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod exchange;
+pub mod fsio;
 pub mod i18n;
 pub mod limits;
 pub mod link;

@@ -8,7 +8,30 @@ use serde_json::json;
 
 use super::error::CliError;
 use super::ladder;
+use crate::fsio::human;
+use crate::limits::{PCAP_MAX_FRAMES, PRESET_MAX_BYTES};
 use crate::pcap;
+use crate::preset::Preset;
+
+/// Refuses, before anything is written, a draft bigger than a preset may be (tcpcraft could not open it again),
+/// saying how many steps fit and how to ask for them.
+fn refuse_oversized(p: &Preset, out: &std::path::Path) -> Result<(), CliError> {
+    let size = crate::preset::io::to_ron(p).map_or(u64::MAX, |t| t.len() as u64);
+    if size <= PRESET_MAX_BYTES {
+        return Ok(());
+    }
+    let fit = pcap::draft::steps_that_fit(p, PRESET_MAX_BYTES);
+    Err(CliError::input(
+        "--draft",
+        format!(
+            "{} not written: a draft of all {} steps would be {}, and a preset is at most {} ({PRESET_MAX_BYTES} bytes), so tcpcraft could not open it again; the first {fit} steps fit: add --max-steps {fit}",
+            out.display(),
+            p.steps.len(),
+            human(size),
+            human(PRESET_MAX_BYTES),
+        ),
+    ))
+}
 
 /// Arguments of `tcpcraft import`.
 #[derive(Args, Debug, Clone)]
@@ -21,11 +44,14 @@ pub struct ImportArgs {
     /// Write a preset draft of the conversation to this file.
     #[arg(long, value_name = "OUT.ron")]
     pub draft: Option<PathBuf>,
+    /// Keep only the first N steps of the draft (a draft must fit in a preset's size limit).
+    #[arg(long, value_name = "N", requires = "draft")]
+    pub max_steps: Option<usize>,
 }
 
 /// Reads the capture and renders it.
 pub fn run(args: &ImportArgs) -> Result<String, CliError> {
-    let imported = pcap::read(&args.file, 1_000_000).map_err(|e| CliError::input("FILE", e.to_string()))?;
+    let imported = pcap::read(&args.file, PCAP_MAX_FRAMES).map_err(|e| CliError::input("FILE", e.to_string()))?;
     if let Some(out) = &args.draft {
         let first = &imported[0].segment;
         let conv: Vec<_> = imported
@@ -38,7 +64,11 @@ pub fn run(args: &ImportArgs) -> Result<String, CliError> {
             })
             .collect();
         let name = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "draft".into());
-        let p = pcap::draft::preset_from(&conv, &name).ok_or_else(|| CliError::input("FILE", "no segments"))?;
+        let mut p = pcap::draft::preset_from(&conv, &name).ok_or_else(|| CliError::input("FILE", "no segments"))?;
+        if let Some(n) = args.max_steps {
+            pcap::draft::keep_first(&mut p, n);
+        }
+        refuse_oversized(&p, out)?;
         crate::preset::io::save(out, &p).map_err(|e| CliError::Preset(e.to_string()))?;
     }
     let tl = pcap::timeline_of(&imported);

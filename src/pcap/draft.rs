@@ -69,6 +69,7 @@ pub fn preset_from(segments: &[Segment], name: &str) -> Option<Preset> {
         description: format!("Drafted from a capture: {} steps between {us} and {peer_addr}.", steps.len()),
         exercise: None,
         explain: String::new(),
+        translated: Default::default(),
         target: None,
         port: peer_addr.port(),
         guard: true,
@@ -77,9 +78,67 @@ pub fn preset_from(segments: &[Segment], name: &str) -> Option<Preset> {
     })
 }
 
+/// Keeps the first `n` steps of a draft (`import --draft --max-steps N`), saying so in its description.
+pub fn keep_first(p: &mut Preset, n: usize) {
+    let total = p.steps.len();
+    if n < total {
+        p.steps.truncate(n);
+        p.description += &format!(" Only the first {n} of {total} steps are kept (--max-steps {n}).");
+    }
+}
+
+/// Size in bytes of the preset as saved.
+fn saved_size(p: &Preset) -> u64 {
+    crate::preset::io::to_ron(p).map_or(u64::MAX, |t| t.len() as u64)
+}
+
+/// How many of the draft's first steps fit in a preset of at most `max_bytes` bytes as saved (binary search over
+/// the number of steps kept).
+pub fn steps_that_fit(p: &Preset, max_bytes: u64) -> usize {
+    let with = |n: usize| {
+        let mut q = p.clone();
+        keep_first(&mut q, n);
+        saved_size(&q)
+    };
+    if saved_size(p) <= max_bytes {
+        return p.steps.len();
+    }
+    // Invariant: `lo` steps fit (or lo == 0), `hi` steps do not.
+    let (mut lo, mut hi) = (0, p.steps.len());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if with(mid) <= max_bytes {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A draft cut to what fits: the count found is the largest that fits, and one more step does not.
+    #[test]
+    fn steps_that_fit_is_the_largest_prefix_under_the_limit() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lo-handshake.pcap");
+        let all: Vec<Segment> = crate::pcap::read(&path, usize::MAX).unwrap().into_iter().map(|i| i.segment).collect();
+        let conv: Vec<Segment> = all.iter().filter(|s| s.src().is_ipv4()).cloned().collect();
+        let p = preset_from(&conv, "cut").unwrap();
+        let full = saved_size(&p);
+        assert_eq!(steps_that_fit(&p, full), p.steps.len());
+        let n = steps_that_fit(&p, full - 1);
+        assert!(n < p.steps.len() && n > 0, "{n}");
+        let mut q = p.clone();
+        keep_first(&mut q, n);
+        assert!(saved_size(&q) < full);
+        let mut r = p.clone();
+        keep_first(&mut r, n + 1);
+        assert!(saved_size(&r) > full - 1);
+        assert!(q.description.contains(&format!("first {n} of {} steps", p.steps.len())));
+    }
 
     #[test]
     fn the_lo_handshake_becomes_a_replayable_preset() {

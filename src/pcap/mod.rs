@@ -5,6 +5,7 @@
 
 pub mod draft;
 
+use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,6 +15,8 @@ use pcap_file::{DataLink, TsResolution};
 use thiserror::Error;
 
 use crate::exchange::Timeline;
+use crate::fsio::{self, ReadError};
+use crate::limits::PCAP_MAX_BYTES;
 use crate::link::{Captured, Origin};
 use crate::wire::{self, Segment};
 
@@ -46,6 +49,15 @@ pub enum PcapIoError {
         packets: usize,
         /// What the reader said.
         reason: String,
+    },
+    /// The file is not a regular file or is larger than [`PCAP_MAX_BYTES`].
+    #[error("{path}: {source}")]
+    Refused {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: ReadError,
     },
     /// No TCP segment was found.
     #[error("{path}: no TCP segments in {packets} packets")]
@@ -103,7 +115,7 @@ pub fn write<'a>(
             n += 1;
         }
     }
-    crate::preset::io::write_atomic(path, |f| std::io::Write::write_all(f, &buf)).map_err(io)?;
+    fsio::write_atomic(path, |f| std::io::Write::write_all(f, &buf)).map_err(io)?;
     Ok(n)
 }
 
@@ -131,17 +143,30 @@ fn ip_payload(link: DataLink, frame: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// Reads every TCP segment of a pcap or pcapng file (at most `limit` frames are examined).
+/// Reads every TCP segment of a pcap or pcapng file (at most `limit` frames are examined). Only regular files of
+/// at most [`PCAP_MAX_BYTES`] are read (FIFOs and devices are refused without blocking), streamed rather than
+/// loaded whole.
 pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
     let name = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| PcapIoError::Io { path: name.clone(), source: e })?;
-    read_bytes(&data, &name, limit)
+    let (file, _) = fsio::open_bounded(path, PCAP_MAX_BYTES, "a capture").map_err(|e| match e {
+        ReadError::Io(source) => PcapIoError::Io { path: name.clone(), source },
+        other => PcapIoError::Refused { path: name.clone(), source: other },
+    })?;
+    read_from(std::io::BufReader::new(file.take(PCAP_MAX_BYTES)), &name, limit)
 }
 
 /// Reads every TCP segment of a capture held in memory; `name` names it in errors.
 pub fn read_bytes(data: &[u8], name: &str, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
+    read_from(data, name, limit)
+}
+
+/// Reads every TCP segment of a capture from `input`. The readers buffer at most 8 MB at a time: a record or block
+/// claiming more (an absurd snaplen, a bad block length) is a [`PcapIoError::Corrupt`], not an allocation.
+fn read_from(mut input: impl Read, name: &str, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
     let name = name.to_string();
-    let magic: Vec<u8> = data.iter().take(4).copied().collect();
+    let mut magic: Vec<u8> = Vec::with_capacity(4);
+    (&mut input).take(4).read_to_end(&mut magic).map_err(|e| PcapIoError::Io { path: name.clone(), source: e })?;
+    let data = std::io::Cursor::new(magic.clone()).chain(input);
     let mut frames: Vec<(usize, Duration, Vec<u8>)> = Vec::new();
     let mut count = 0usize;
     let corrupt = |count: usize, e: pcap_file::PcapError| PcapIoError::Corrupt {
@@ -228,7 +253,7 @@ pub fn timeline_of(imported: &[Imported]) -> Timeline {
 
 /// The `index`-th TCP segment (1-based) of a file.
 pub fn segment_at(path: &Path, index: usize) -> Result<Imported, PcapIoError> {
-    let all = read(path, usize::MAX)?;
+    let all = read(path, crate::limits::PCAP_MAX_FRAMES)?;
     let count = all.len();
     all.into_iter().nth(index.wrapping_sub(1)).ok_or(PcapIoError::NoSuchIndex {
         path: path.display().to_string(),

@@ -7,6 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
+use crate::limits::EXPR_MAX_DEPTH;
+
 /// A parsed expression, kept with its source text (what presets store and the editor shows).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expr {
@@ -18,7 +20,9 @@ pub struct Expr {
 enum Node {
     Num(u32),
     Name(String),
-    Bin(Box<Node>, Op, Box<Node>),
+    /// `first op x op y …`, all of one precedence level, evaluated left to right. Kept flat, so a long chain
+    /// (`1+1+…+1`) is a long list rather than a deep tree that recursion (walk, eval, drop) would overflow on.
+    Chain(Box<Node>, Vec<(Op, Node)>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +36,7 @@ enum Op {
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ExprError {
     /// The text does not parse.
-    #[error("'{text}': {reason} at character {at}")]
+    #[error("'{}': {reason} at character {at}", shorten(text))]
     Syntax {
         /// The expression.
         text: String,
@@ -47,6 +51,18 @@ pub enum ExprError {
     /// A name of a reply that has not been bound (no earlier `Expect` bound it).
     #[error("'{0}' is not bound yet: no earlier Expect step binds '{1}'")]
     Unbound(String, String),
+}
+
+/// An expression as quoted in errors: whole when short, else its start and length (a hostile 1 MB expression
+/// would otherwise fill the screen).
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let n = text.chars().count();
+    if n <= SHOWN + 20 {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(SHOWN).collect();
+    format!("{head}… ({n} characters)")
 }
 
 /// Fields a bound reply offers, as `NAME.field`.
@@ -80,7 +96,7 @@ impl Expr {
     /// Parses `text`, checking the syntax and that every name is of a known shape.
     pub fn parse(text: &str) -> Result<Expr, ExprError> {
         let tokens = tokenize(text)?;
-        let mut p = Parser { text, tokens, pos: 0 };
+        let mut p = Parser { text, tokens, pos: 0, depth: 0 };
         let ast = p.sum()?;
         if let Some((at, _)) = p.tokens.get(p.pos) {
             return Err(p.err("unexpected text after the expression", *at));
@@ -108,9 +124,11 @@ impl Expr {
             match n {
                 Node::Num(_) => {}
                 Node::Name(s) => out.push(s.clone()),
-                Node::Bin(a, _, b) => {
-                    walk(a, out);
-                    walk(b, out);
+                Node::Chain(first, rest) => {
+                    walk(first, out);
+                    for (_, n) in rest {
+                        walk(n, out);
+                    }
                 }
             }
         }
@@ -128,13 +146,17 @@ impl Expr {
                     let binding = name.split('.').next().unwrap_or(name).to_string();
                     ExprError::Unbound(name.clone(), binding)
                 })?,
-                Node::Bin(a, op, b) => {
-                    let (x, y) = (go(a, s)?, go(b, s)?);
-                    match op {
-                        Op::Add => x.wrapping_add(y),
-                        Op::Sub => x.wrapping_sub(y),
-                        Op::Mul => x.wrapping_mul(y),
+                Node::Chain(first, rest) => {
+                    let mut x = go(first, s)?;
+                    for (op, n) in rest {
+                        let y = go(n, s)?;
+                        x = match op {
+                            Op::Add => x.wrapping_add(y),
+                            Op::Sub => x.wrapping_sub(y),
+                            Op::Mul => x.wrapping_mul(y),
+                        };
                     }
+                    x
                 }
             })
         }
@@ -215,6 +237,17 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<(usize, Tok)>,
     pos: usize,
+    /// Parentheses open around the current position (at most [`EXPR_MAX_DEPTH`]).
+    depth: usize,
+}
+
+/// `first` alone, or the chain `first rest…`.
+fn chain(first: Node, rest: Vec<(Op, Node)>) -> Node {
+    if rest.is_empty() {
+        first
+    } else {
+        Node::Chain(Box::new(first), rest)
+    }
 }
 
 impl Parser<'_> {
@@ -226,23 +259,27 @@ impl Parser<'_> {
         self.text.chars().count()
     }
 
+    /// Terms joined by `+` and `-`, read in a loop (not by recursion), however many there are.
     fn sum(&mut self) -> Result<Node, ExprError> {
-        let mut left = self.product()?;
+        let first = self.product()?;
+        let mut rest = Vec::new();
         while let Some((_, Tok::Op(c @ ('+' | '-')))) = self.tokens.get(self.pos) {
             let op = if *c == '+' { Op::Add } else { Op::Sub };
             self.pos += 1;
-            left = Node::Bin(Box::new(left), op, Box::new(self.product()?));
+            rest.push((op, self.product()?));
         }
-        Ok(left)
+        Ok(chain(first, rest))
     }
 
+    /// Factors joined by `*`, read in a loop.
     fn product(&mut self) -> Result<Node, ExprError> {
-        let mut left = self.atom()?;
+        let first = self.atom()?;
+        let mut rest = Vec::new();
         while let Some((_, Tok::Op('*'))) = self.tokens.get(self.pos) {
             self.pos += 1;
-            left = Node::Bin(Box::new(left), Op::Mul, Box::new(self.atom()?));
+            rest.push((Op::Mul, self.atom()?));
         }
-        Ok(left)
+        Ok(chain(first, rest))
     }
 
     fn atom(&mut self) -> Result<Node, ExprError> {
@@ -254,7 +291,13 @@ impl Parser<'_> {
             Tok::Num(v) => Ok(Node::Num(v)),
             Tok::Name(n) => Ok(Node::Name(n)),
             Tok::Open => {
+                // Parentheses are the only recursion; their depth is bounded, so the stack is too.
+                if self.depth >= EXPR_MAX_DEPTH {
+                    return Err(self.err(&format!("parentheses nested more than {EXPR_MAX_DEPTH} deep"), at));
+                }
+                self.depth += 1;
                 let inner = self.sum()?;
+                self.depth -= 1;
                 match self.tokens.get(self.pos) {
                     Some((_, Tok::Close)) => {
                         self.pos += 1;
@@ -341,6 +384,26 @@ mod tests {
         assert_eq!(Expr::parse("peer.sq"), Err(ExprError::UnknownName("peer.sq".into())));
         assert_eq!(Expr::parse("bogus"), Err(ExprError::UnknownName("bogus".into())));
         assert_eq!(eval("synack.seq"), Err(ExprError::Unbound("synack.seq".into(), "synack".into())));
+    }
+
+    /// Nesting is bounded (a clear error at the first parenthesis too many, not a stack overflow), and a long
+    /// chain of terms parses, evaluates and drops without recursion.
+    #[test]
+    fn deep_nesting_is_refused_and_long_chains_are_fine() {
+        let ok = format!("{}1{}", "(".repeat(EXPR_MAX_DEPTH), ")".repeat(EXPR_MAX_DEPTH));
+        assert_eq!(eval(&ok), Ok(1));
+        let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+        let e = Expr::parse(&deep).unwrap_err();
+        assert!(matches!(e, ExprError::Syntax { at, .. } if at == EXPR_MAX_DEPTH + 1), "{e}");
+        assert!(e.to_string().contains("nested more than 64 deep"));
+        let spaced = format!("1 + {}", "( ".repeat(100));
+        assert!(matches!(Expr::parse(&spaced), Err(ExprError::Syntax { at: 133, .. })));
+        let chain = vec!["1"; 200_000].join("+");
+        assert_eq!(eval(&chain), Ok(200_000));
+        let mixed = vec!["2*3"; 100_000].join("-");
+        assert_eq!(eval(&mixed), Ok(6u32.wrapping_mul(1).wrapping_sub(6 * 99_999)));
+        assert_eq!(eval("10 - 2 - 3"), Ok(5));
+        assert_eq!(eval("2 * 3 + 4 * 5 - 1"), Ok(25));
     }
 
     #[test]

@@ -1,38 +1,86 @@
 //! Reading presets (RON, comments allowed) with `file:line:col` errors, and saving them atomically.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
 
 use ron::ser::PrettyConfig;
 
 use super::error::PresetError;
 use super::schema::Preset;
 use super::validate::validate;
+use crate::fsio::{self, ReadError};
+use crate::limits::{PRESET_MAX_BYTES, PRESET_MAX_NESTING};
 
-/// The largest preset file read.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub use crate::fsio::write_atomic;
 
-/// RON as presets use it: optional fields are written without `Some(...)`.
+/// RON as presets use it: optional fields are written without `Some(...)`, nesting is bounded.
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(PRESET_MAX_NESTING)
 }
 
 /// 1-based line and column of byte offset `at` in `src`.
 fn line_col(src: &str, at: usize) -> (usize, usize) {
-    let before = &src[..at.min(src.len())];
+    let mut at = at.min(src.len());
+    while !src.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &src[..at];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
 
+/// Byte offset of 1-based `line`, `col` (in characters) in `src`, if inside it.
+fn offset_of(src: &str, line: usize, col: usize) -> Option<usize> {
+    let start = if line <= 1 { 0 } else { src.match_indices('\n').nth(line - 2)?.0 + 1 };
+    let rest = &src[start..];
+    let within = rest.char_indices().nth(col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i);
+    Some(start + within)
+}
+
+/// For an expression's syntax error (`'TEXT': reason at character N`) reported by RON just after the string
+/// literal that holds it, the byte offset of the offending character in `src`.
+fn expr_error_offset(src: &str, end: usize, message: &str) -> Option<usize> {
+    let (_, n) = message.rsplit_once(" at character ")?;
+    let n: usize = n.parse().ok()?;
+    let close = src.get(..end)?.rfind('"')?;
+    let open = src[..close].rfind('"')?;
+    let literal = &src[open + 1..close];
+    // Expression messages quote the expression first (shortened when long); escapes would shift columns.
+    if literal.contains('\\') || !message.starts_with('\'') || n > literal.chars().count() + 1 {
+        return None;
+    }
+    let within = literal.char_indices().nth(n.saturating_sub(1)).map_or(literal.len(), |(i, _)| i);
+    Some(open + 1 + within)
+}
+
+/// RON's messages, with the recursion one stated as our rule.
+fn ron_message(code: &ron::Error) -> String {
+    match code {
+        ron::Error::ExceededRecursionLimit => {
+            format!("brackets nested more than {PRESET_MAX_NESTING} deep (a preset nests a few levels at most)")
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Parses and checks preset text; `path` names it in errors.
 pub fn load_str(src: &str, path: &str) -> Result<Preset, PresetError> {
-    let preset: Preset = ron_options().from_str(src).map_err(|e| PresetError {
-        path: path.into(),
-        line: e.position.line.max(1),
-        col: e.position.col.max(1),
-        message: e.code.to_string(),
+    // A UTF-8 byte order mark (some Windows editors write one) is not part of the text.
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let preset: Preset = ron_options().from_str(src).map_err(|e| {
+        let (mut line, mut col) = (e.position.line.max(1), e.position.col.max(1));
+        let message = ron_message(&e.code);
+        if let ron::Error::Message(m) = &e.code {
+            let at = offset_of(src, line, col).and_then(|end| expr_error_offset(src, end, m));
+            if let Some(at) = at {
+                (line, col) = line_col(src, at);
+            }
+        }
+        PresetError { path: path.into(), line, col, message }
     })?;
     validate(&preset).map_err(|p| {
         let at = p.near.and_then(|(needle, nth)| src.match_indices(&needle).nth(nth).map(|(i, _)| i)).unwrap_or(0);
@@ -42,17 +90,16 @@ pub fn load_str(src: &str, path: &str) -> Result<Preset, PresetError> {
     Ok(preset)
 }
 
-/// Reads and checks a preset file (at most [`MAX_FILE_BYTES`]).
+/// A file-level read error as a preset error.
+fn read_error(name: &str, e: ReadError) -> PresetError {
+    PresetError::whole_file(name, e.to_string())
+}
+
+/// Reads and checks a preset file: a regular file of at most [`PRESET_MAX_BYTES`] (FIFOs, devices and directories
+/// are refused without blocking or reading them).
 pub fn load(path: &Path) -> Result<Preset, PresetError> {
     let name = path.display().to_string();
-    let meta = fs::metadata(path).map_err(|e| PresetError::whole_file(&name, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(PresetError::whole_file(
-            &name,
-            format!("the file is {} bytes; a preset is at most {MAX_FILE_BYTES} bytes", meta.len()),
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| PresetError::whole_file(&name, format!("cannot read: {e}")))?;
+    let bytes = fsio::read_bounded(path, PRESET_MAX_BYTES, "a preset").map_err(|e| read_error(&name, e))?;
     let src = String::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
         PresetError { path: name.clone(), line, col, message: "the file is not UTF-8 text".into() }
@@ -66,42 +113,38 @@ pub fn to_ron(p: &Preset) -> Result<String, ron::Error> {
     Ok(format!("// tcpcraft preset (format version {}). Comments start with //.\n{body}\n", p.version))
 }
 
-/// Writes `path` atomically: a temporary file in the same directory is written by `write`, flushed to disk and
-/// renamed over `path`. If anything fails, the old file is untouched and the temporary file is removed.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "preset".into());
-    let tmp: PathBuf = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        write(&mut f)?;
-        f.flush()?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Saves a preset atomically. A file being replaced that holds comments (which serialization cannot keep) is
-/// first copied to `FILE.bak`, so nothing a user wrote is lost.
+/// Saves a preset atomically. A preset larger than [`PRESET_MAX_BYTES`] is refused before anything is written, so
+/// tcpcraft can always reopen what it saved. A file being replaced that holds comments (which serialization cannot
+/// keep), or that is not a preset tcpcraft could read, is first copied to `FILE.bak`, so nothing a user wrote is
+/// lost.
 pub fn save(path: &Path, p: &Preset) -> Result<(), PresetError> {
     let name = path.display().to_string();
     let text = to_ron(p).map_err(|e| PresetError::whole_file(&name, format!("cannot serialize: {e}")))?;
-    if let Ok(old) = fs::read_to_string(path) {
-        if old.contains("//") || old.contains("/*") {
-            let bak = path.with_extension("ron.bak");
-            write_atomic(&bak, |f| f.write_all(old.as_bytes()))
-                .map_err(|e| PresetError::whole_file(&name, format!("cannot keep a backup: {e}")))?;
+    let size = text.len() as u64;
+    if size > PRESET_MAX_BYTES {
+        return Err(PresetError::whole_file(
+            &name,
+            format!(
+                "not written: the preset would be {} ({size} bytes, {} steps); a preset is at most {} ({PRESET_MAX_BYTES} bytes), so tcpcraft could not open it again; remove steps",
+                fsio::human(size),
+                p.steps.len(),
+                fsio::human(PRESET_MAX_BYTES)
+            ),
+        ));
+    }
+    let bak = path.with_extension("ron.bak");
+    let keep = |old: &[u8]| {
+        write_atomic(&bak, |f| f.write_all(old))
+            .map_err(|e| PresetError::whole_file(&name, format!("cannot keep a backup: {e}")))
+    };
+    match fsio::read_bounded(path, PRESET_MAX_BYTES, "a preset") {
+        Ok(old) if old.windows(2).any(|w| w == b"//" || w == b"/*") => keep(&old)?,
+        Ok(_) => {}
+        // Something other than a preset of ours: keep a copy (regular files only; a FIFO is never read).
+        Err(ReadError::TooLarge { .. }) => {
+            fs::copy(path, &bak).map_err(|e| PresetError::whole_file(&name, format!("cannot keep a backup: {e}")))?;
         }
+        Err(_) => {}
     }
     write_atomic(path, |f| f.write_all(text.as_bytes()))
         .map_err(|e| PresetError::whole_file(&name, format!("cannot write: {e}")))
@@ -121,6 +164,48 @@ mod tests {
         assert_eq!((e.path.as_str(), e.line), ("lab.ron", 6), "{text}");
         assert!(text.starts_with("lab.ron:6:"), "{text}");
         assert!(text.contains("rtt_ms"), "{text}");
+    }
+
+    /// An expression's syntax error points at the offending character in the file, not at the end of its string.
+    #[test]
+    fn expression_errors_point_at_the_character() {
+        let src = "(\n    version: 1,\n    name: \"x\",\n    steps: [Send((flags: \"S\", seq: \"isn + $\"))],\n)\n";
+        let e = load_str(src, "p.ron").unwrap_err();
+        assert_eq!((e.line, e.col), (4, 43), "{e}");
+        let deep = src.replace("isn + $", &format!("{}1{}", "(".repeat(100), ")".repeat(100)));
+        let e = load_str(&deep, "p.ron").unwrap_err();
+        // The 65th '(' of the literal that opens at column 36.
+        assert_eq!((e.line, e.col), (4, 36 + 65), "{e}");
+        assert!(e.to_string().len() < 300, "{e}");
+    }
+
+    /// Deeply nested brackets are an error at their place, not a stack overflow; a BOM is not text.
+    #[test]
+    fn nesting_is_bounded_and_a_bom_is_skipped() {
+        let deep = format!(
+            "(version: 1, name: \"x\", steps: [Send((flags: \"S\", seq: {}1{}))])",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let e = load_str(&deep, "d.ron").unwrap_err();
+        assert!(e.message.contains("nested more than 128 deep"), "{e}");
+        let bom = format!("\u{feff}{WITH_SIM}").replace("rtt_ms", "rtt_us");
+        assert!(load_str(&bom, "bom.ron").is_ok());
+    }
+
+    /// A preset too big to be read back is refused before anything is written.
+    #[test]
+    fn an_oversized_preset_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ron");
+        let mut p = load_str(&WITH_SIM.replace("rtt_ms", "rtt_us"), "x").unwrap();
+        p.description = "x".repeat(PRESET_MAX_BYTES as usize);
+        let e = save(&path, &p).unwrap_err();
+        assert!(e.message.contains("not written") && e.message.contains("at most 1 MiB"), "{e}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        p.description.truncate(10);
+        save(&path, &p).unwrap();
+        assert_eq!(load(&path).unwrap(), p);
     }
 
     /// The section's fields are all optional; those given replace the defaults.

@@ -18,7 +18,8 @@ pub use schema::{ExpectStep, FlagPattern, Flags, Preset, SendTemplate, Step};
 /// A preset by path (anything with a `/` or ending in `.ron`, or an existing file) or by built-in name.
 pub fn resolve(arg: &str) -> Result<Preset, PresetError> {
     let path = Path::new(arg);
-    if arg.ends_with(".ron") || arg.contains('/') || path.is_file() {
+    // Any existing non-directory counts as a path, so a FIFO or device is refused as such (by `io::load`).
+    if arg.ends_with(".ron") || arg.contains('/') || std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir()) {
         return io::load(path);
     }
     builtin::builtin(arg).unwrap_or_else(|| {
