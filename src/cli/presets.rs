@@ -10,7 +10,7 @@ pub fn list() -> Result<String, CliError> {
     let mut out = String::new();
     for name in builtin::names() {
         match builtin::builtin(name) {
-            Some(Ok(p)) => out += &format!("{name:<16} {}\n", p.description),
+            Some(Ok(p)) => out += &format!("{name:<16} {}\n", p.description_in(crate::i18n::current())),
             Some(Err(e)) => out += &format!("{name:<16} (broken: {e})\n"),
             None => {}
         }

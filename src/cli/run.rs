@@ -154,7 +154,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         });
         return Ok(RunOutput { text: v.to_string(), pass });
     }
-    let mut text = format!("{}: {}\n", preset.name, preset.description);
+    let mut text = format!("{}: {}\n", preset.name, preset.description_in(crate::i18n::current()));
     text += &format!(
         "link: {}   target: {target_text}   guard: {}   seed: {}\n\n",
         link.describe(),

@@ -10,5 +10,5 @@ pub mod session;
 pub mod sweep;
 pub mod timeline;
 
-pub use runner::{run, Control, Observer, RunError, RunOptions, RunResult, Silent};
+pub use runner::{preview, run, Control, Observer, RunError, RunOptions, RunResult, Silent};
 pub use timeline::{Dir, StepVerdict, Timeline, TimelineEvent};

@@ -110,6 +110,8 @@ struct State {
     rng: fastrand::Rng,
     bound: HashMap<String, Segment>,
     peer_isn: Option<u32>,
+    /// A preview before any reply: names of replies not bound yet count as 0.
+    preview: bool,
 }
 
 impl Scope for State {
@@ -122,7 +124,11 @@ impl Scope for State {
             "dport" => Some(self.dport.into()),
             _ => {
                 let (b, field) = name.split_once('.')?;
-                expr::reply_field(self.bound.get(b)?, field, self.peer_isn)
+                match self.bound.get(b) {
+                    Some(seg) => expr::reply_field(seg, field, self.peer_isn),
+                    None if self.preview => Some(0),
+                    None => None,
+                }
             }
         }
     }
@@ -159,6 +165,33 @@ fn build_spec(t: &SendTemplate, st: &mut State, opts: &RunOptions, step: usize) 
     Ok(spec)
 }
 
+/// The segment Send step `step` (0-based) of `preset` would build if every earlier Send went out and no reply
+/// came: replies' numbers (`peer.seq`) count as 0, `isn` is `opts.isn` (0 when absent) and `next` follows the
+/// earlier Sends. For previews; a run evaluates the real numbers. `None` when that step is not a Send.
+pub fn preview(preset: &Preset, step: usize, opts: &RunOptions) -> Option<Result<SegmentSpec, RunError>> {
+    let isn = opts.isn.unwrap_or(0);
+    let rng = fastrand::Rng::with_seed(opts.seed.unwrap_or(0));
+    let sport = opts.sport.unwrap_or(49152);
+    let mut st =
+        State { isn, next: isn, sport, dport: opts.dport, rng, bound: HashMap::new(), peer_isn: None, preview: true };
+    if !matches!(preset.steps.get(step), Some(Step::Send(_))) {
+        return None;
+    }
+    for (i, s) in preset.steps.iter().enumerate().take(step + 1) {
+        if let Step::Send(t) = s {
+            let spec = match build_spec(t, &mut st, opts, i + 1) {
+                Ok(spec) => spec,
+                Err(e) => return Some(Err(e)),
+            };
+            if i == step {
+                return Some(Ok(spec));
+            }
+            st.next = next_seq(spec.tcp.seq, spec.tcp.flags, spec.payload.bytes().len());
+        }
+    }
+    None
+}
+
 /// Runs the preset over the link.
 pub fn run(
     preset: &Preset,
@@ -169,7 +202,8 @@ pub fn run(
     let mut rng = opts.seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
     let isn = opts.isn.unwrap_or_else(|| rng.u32(..));
     let sport = opts.sport.unwrap_or_else(|| rng.u16(49152..=65535));
-    let mut st = State { isn, next: isn, sport, dport: opts.dport, rng, bound: HashMap::new(), peer_isn: None };
+    let mut st =
+        State { isn, next: isn, sport, dport: opts.dport, rng, bound: HashMap::new(), peer_isn: None, preview: false };
     let mut watched =
         Flow { local: SocketAddr::new(opts.src, sport), remote: SocketAddr::new(opts.target, opts.dport) };
     link.watch(watched)?;
@@ -376,5 +410,36 @@ impl Runner<'_> {
             ),
             event: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preset::builtin;
+
+    fn opts() -> RunOptions {
+        RunOptions {
+            target: IpAddr::from([192, 0, 2, 10]),
+            dport: 80,
+            src: IpAddr::from([192, 0, 2, 1]),
+            sport: Some(40000),
+            isn: Some(1000),
+            seed: Some(0),
+            linger_ms: 0,
+        }
+    }
+
+    #[test]
+    fn preview_evaluates_a_later_send_with_replies_as_zero() -> Result<(), Box<dyn std::error::Error>> {
+        let p = builtin::builtin("normal-open").ok_or("normal-open is bundled")??;
+        // Step 3 is the ACK: seq = isn + 1, ack = peer.seq + 1 with no reply yet.
+        let spec = preview(&p, 2, &opts()).ok_or("step 3 is a Send")??;
+        assert_eq!((spec.tcp.seq, spec.tcp.ack, spec.tcp.sport, spec.tcp.dport), (1001, 1, 40000, 80));
+        let syn = preview(&p, 0, &opts()).ok_or("step 1 is a Send")??;
+        assert_eq!((syn.tcp.seq, syn.tcp.flags), (1000, wire::TcpFlags::SYN));
+        // The Expect step has no bytes to preview.
+        assert!(preview(&p, 1, &opts()).is_none());
+        Ok(())
     }
 }

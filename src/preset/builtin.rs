@@ -42,3 +42,25 @@ pub fn labs() -> Vec<(&'static str, Preset)> {
 pub fn names() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|(n, _)| *n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    /// Every bundled preset and lab reads in Korean too: description and explanation translated, not English.
+    #[test]
+    fn every_bundled_preset_is_described_in_korean() {
+        for (name, _) in BUILTIN.iter().chain(LABS) {
+            let p = match builtin(name) {
+                Some(Ok(p)) => p,
+                other => panic!("{name} does not load: {other:?}"),
+            };
+            for (ko, en) in [(p.description_in(Lang::Ko), &p.description), (p.explain_in(Lang::Ko), &p.explain)] {
+                assert_ne!(ko, en.as_str(), "{name}: not translated");
+                assert!(ko.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c)), "{name}: no Hangul in {ko:?}");
+            }
+            assert_eq!(p.description_in(Lang::En), p.description);
+        }
+    }
+}

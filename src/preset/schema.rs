@@ -58,6 +58,46 @@ pub struct Preset {
     /// Makes the preset a graded lab exercise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exercise: Option<Exercise>,
+    /// The description and explanation in other languages, keyed by language code (e.g. `"ko"`); English is
+    /// the fields above.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translated: std::collections::BTreeMap<String, Translation>,
+}
+
+/// A preset's description and explanation in another language.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    /// One line on what the preset does.
+    #[serde(default)]
+    pub description: String,
+    /// One or two sentences for students.
+    #[serde(default)]
+    pub explain: String,
+}
+
+impl Preset {
+    /// One line on what the preset does, in `lang` where translated, else English.
+    pub fn description_in(&self, lang: crate::i18n::Lang) -> &str {
+        self.translation(lang).map(|t| t.description.as_str()).filter(|s| !s.is_empty()).unwrap_or(&self.description)
+    }
+
+    /// The explanation for students, in `lang` where translated, else English.
+    pub fn explain_in(&self, lang: crate::i18n::Lang) -> &str {
+        self.translation(lang).map(|t| t.explain.as_str()).filter(|s| !s.is_empty()).unwrap_or(&self.explain)
+    }
+
+    fn translation(&self, lang: crate::i18n::Lang) -> Option<&Translation> {
+        self.translated.get(lang_code(lang))
+    }
+}
+
+/// The code a language is keyed by in presets: `en`, `ko`.
+fn lang_code(lang: crate::i18n::Lang) -> &'static str {
+    match lang {
+        crate::i18n::Lang::En => "en",
+        crate::i18n::Lang::Ko => "ko",
+    }
 }
 
 /// A text in several languages, keyed by language code (`en` is required; `ko` is optional).
@@ -65,11 +105,7 @@ pub type Text = std::collections::BTreeMap<String, String>;
 
 /// The text of `t` in `lang`, else English, else empty.
 pub fn text_in(t: &Text, lang: crate::i18n::Lang) -> &str {
-    let code = match lang {
-        crate::i18n::Lang::En => "en",
-        crate::i18n::Lang::Ko => "ko",
-    };
-    t.get(code).or_else(|| t.get("en")).map_or("", String::as_str)
+    t.get(lang_code(lang)).or_else(|| t.get("en")).map_or("", String::as_str)
 }
 
 /// A lab exercise: the task, hints, what the run must show, and a reference solution.

@@ -6,7 +6,6 @@ use egui::{RichText, Ui};
 use super::field::Buffers;
 use super::help;
 use crate::i18n::{t, tf};
-use crate::preset::SendTemplate;
 use crate::wire::{IpSpec, Ipv4Spec, Ipv6Spec, Padding, Payload, SackBlock, SegmentSpec, TcpFlags, TcpOption};
 
 /// Editor state that is not part of the segment.
@@ -77,7 +76,7 @@ pub fn show(ui: &mut Ui, spec: &mut SegmentSpec, st: &mut EditorState, highlight
                 row(ui, st, "ip.id", t("ui.field.id"), highlight, |ui, b| b.number(ui, "ip.id", &mut ip.id, 65535));
                 row(ui, st, "ip.flags.df", t("ui.field.flags"), highlight, |ui, _| {
                     ui.horizontal(|ui| {
-                        ui.toggle_value(&mut ip.evil, "evil").on_hover_text(help::field("ip.flags.evil"));
+                        ui.toggle_value(&mut ip.evil, t("ui.ip.evil")).on_hover_text(help::field("ip.flags.evil"));
                         ui.toggle_value(&mut ip.df, "DF").on_hover_text(help::field("ip.flags.df"));
                         ui.toggle_value(&mut ip.mf, "MF").on_hover_text(help::field("ip.flags.mf"))
                     })
@@ -363,7 +362,7 @@ pub fn payload_editor(ui: &mut Ui, p: &mut Payload, bufs: &mut Buffers, key: &st
             *p = Payload::Text(String::from_utf8_lossy(p.bytes()).into_owned());
             bufs.reset();
         }
-        if ui.selectable_label(!text, "hex").clicked() && text {
+        if ui.selectable_label(!text, t("ui.payload.hex")).clicked() && text {
             *p = Payload::Hex(p.bytes().to_vec());
             bufs.reset();
         }
@@ -377,34 +376,5 @@ pub fn payload_editor(ui: &mut Ui, p: &mut Payload, bufs: &mut Buffers, key: &st
         Payload::Hex(b) => {
             bufs.hex(ui, key, b, true);
         }
-    }
-}
-
-/// The selected preset step's template: flags, expressions, options and payload.
-pub fn template_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, step: usize) {
-    ui.label(RichText::new(tf("ui.template.heading", &[("n", &(step + 1).to_string())])).strong());
-    ui.label(t("ui.template.help"));
-    egui::Grid::new("tpl-grid").num_columns(2).show(ui, |ui| {
-        for (name, e) in [
-            ("seq", &mut tpl.seq),
-            ("ack", &mut tpl.ack),
-            ("sport", &mut tpl.sport),
-            ("dport", &mut tpl.dport),
-            ("window", &mut tpl.window),
-            ("urgent", &mut tpl.urgent),
-        ] {
-            ui.label(name).on_hover_text(help::field(&format!("tcp.{name}")));
-            st.bufs.expr(ui, &format!("tpl.{step}.{name}"), e);
-            ui.end_row();
-        }
-    });
-    ui.horizontal_wrapped(|ui| flag_buttons(ui, &mut tpl.flags.0, st));
-    options_editor(ui, &mut tpl.options, &mut st.bufs, &format!("tpl.{step}.opt"));
-    let mut has_payload = tpl.payload.is_some();
-    if ui.checkbox(&mut has_payload, t("ui.template.payload")).changed() {
-        tpl.payload = has_payload.then(|| Payload::Text(String::new()));
-    }
-    if let Some(p) = &mut tpl.payload {
-        payload_editor(ui, p, &mut st.bufs, &format!("tpl.{step}.payload"));
     }
 }

@@ -9,7 +9,6 @@ use std::net::IpAddr;
 use egui::{Response, RichText, TextEdit, Ui};
 
 use crate::i18n::{t, tf};
-use crate::preset::expr::Expr;
 use crate::wire::text as wire_text;
 use crate::wire::{Auto, Checksum};
 
@@ -247,22 +246,6 @@ impl Buffers {
         let (resp, parsed) = self.field(ui, key, &hex::encode(&value[..]), shape, wire_text::hex_vec);
         if let Some(b) = parsed {
             *value = b;
-        }
-        resp
-    }
-
-    /// An expression field for preset templates (`peer.seq + 1`), checked as it is typed.
-    pub fn expr(&mut self, ui: &mut Ui, key: &str, value: &mut Option<Expr>) -> Response {
-        let current = value.as_ref().map(|e| e.text().to_string()).unwrap_or_default();
-        let (resp, parsed) = self.text_field(ui, key, current, 140.0, |s| {
-            if s.is_empty() {
-                Ok(None)
-            } else {
-                Expr::parse(s).map(Some).map_err(|e| e.to_string())
-            }
-        });
-        if let Some(p) = parsed {
-            *value = p;
         }
         resp
     }

@@ -70,17 +70,21 @@ pub fn show(
     path: Option<&str>,
     users: &UserPresets,
     verdicts: &[StepVerdict],
-    selected_step: Option<usize>,
+    marks: super::steps::Marks,
     out: &mut Vec<Action>,
 ) {
     ui.heading(t("ui.library.heading"));
     // Wrapped: longer (translated) button labels take a second row instead of widening the panel.
     ui.horizontal_wrapped(|ui| {
-        if ui.button(t("ui.library.open")).clicked() {
+        if ui.button(t("ui.library.open")).on_hover_text(t("ui.library.open_tip")).clicked() {
             out.push(Action::OpenDialog);
         }
         let save = ui.add_enabled(current.is_some(), egui::Button::new(t("ui.library.save")));
-        if save.on_hover_text(path.unwrap_or(t("ui.library.save_tip"))).clicked() {
+        let tip = match path {
+            Some(p) => tf("ui.library.save_to_tip", &[("path", p)]),
+            None => t("ui.library.save_tip").to_owned(),
+        };
+        if save.on_hover_text(tip).clicked() {
             out.push(Action::Save { as_new: path.is_none() });
         }
         if ui.add_enabled(current.is_some(), egui::Button::new(t("ui.library.save_as"))).clicked() {
@@ -91,14 +95,16 @@ pub fn show(
     ui.label(RichText::new(t("ui.library.builtin")).strong());
     for name in builtin::names() {
         let on = current.is_some_and(|p| p.name == name) && path.is_none();
-        if ui.selectable_label(on, name).clicked() {
+        let r = ui.selectable_label(on, name).on_hover_ui(|ui| describe(ui, name));
+        if r.clicked() {
             out.push(Action::LoadBuiltin(name));
         }
     }
     ui.label(RichText::new(format!("🎓 {}", t("ui.library.labs"))).strong());
     for (name, _) in builtin::LABS {
         let on = current.is_some_and(|p| p.name == *name) && path.is_none();
-        if ui.selectable_label(on, *name).clicked() {
+        let r = ui.selectable_label(on, *name).on_hover_ui(|ui| describe(ui, name));
+        if r.clicked() {
             out.push(Action::LoadBuiltin(name));
         }
     }
@@ -128,5 +134,12 @@ pub fn show(
     }
     let Some(p) = current else { return };
     ui.separator();
-    super::steps::list(ui, p, verdicts, selected_step, out);
+    super::steps::list(ui, p, verdicts, marks, out);
+}
+
+/// A bundled preset's description, in the current language (for its tooltip; parsed only while hovered).
+fn describe(ui: &mut Ui, name: &str) {
+    if let Some(Ok(p)) = builtin::builtin(name) {
+        ui.label(p.description_in(crate::i18n::current()));
+    }
 }

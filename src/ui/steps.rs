@@ -87,8 +87,18 @@ fn expect_detail(x: &ExpectStep) -> String {
 /// What a dragged step row carries: its index.
 struct StepDrag(usize);
 
+/// Which steps the list marks: the one selected for editing, and the one step-through paused before.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Marks {
+    /// The step open in the editor.
+    pub selected: Option<usize>,
+    /// The step about to run (step-through is paused before it).
+    pub pending: Option<usize>,
+}
+
 /// The list of steps with its buttons (in the library column); edits go out as actions.
-pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], selected: Option<usize>, out: &mut Vec<Action>) {
+pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], marks: Marks, out: &mut Vec<Action>) {
+    let Marks { selected, pending } = marks;
     let (can_undo, can_redo) = super::undo::with(ui.ctx(), &p.name, |h| (h.can_undo(), h.can_redo()));
     // Ctrl+Z / Ctrl+Shift+Z, unless a text field has the keyboard (it undoes its own typing).
     if ui.memory(|m| m.focused().is_none()) {
@@ -100,7 +110,8 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], selected: Option<
             out.push(Action::UndoSteps);
         }
     }
-    ui.label(RichText::new(tf("ui.library.steps_of", &[("name", &p.name)])).strong()).on_hover_text(&p.explain);
+    ui.label(RichText::new(tf("ui.library.steps_of", &[("name", &p.name)])).strong())
+        .on_hover_text(p.explain_in(crate::i18n::current()));
     ui.horizontal_wrapped(|ui| {
         for (kind, key, tip) in [
             (NewStep::Send, "ui.steps.add_send", "ui.steps.add_send_tip"),
@@ -149,7 +160,15 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], selected: Option<
             Some(_) => "✖ ",
             None => "",
         };
-        let r = ui.selectable_label(selected == Some(i), format!("{mark}{}. {}", i + 1, summary(s)));
+        let mark = if pending == Some(i) { "▶ " } else { mark };
+        let mut text = RichText::new(format!("{mark}{}. {}", i + 1, summary(s)));
+        if pending == Some(i) {
+            // The step about to run in step-through: marked and washed in the warning colour, as the paused
+            // segment's frame is.
+            text = text.strong().background_color(WARN.gamma_multiply(0.18));
+        }
+        let r = ui.selectable_label(selected == Some(i), text);
+        let r = if pending == Some(i) { r.on_hover_text(t("ui.steps.pending_tip")) } else { r };
         // Drag a step onto another to move it there.
         let r = r.interact(egui::Sense::drag());
         r.dnd_set_drag_payload(StepDrag(i));

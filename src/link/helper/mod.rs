@@ -90,12 +90,25 @@ fn how_to_enable(why: &LinkError) -> String {
 
 /// What the GUI shows when raw mode is unavailable and it runs on the simulated lab host instead.
 pub fn fallback_message(why: &LinkError) -> String {
-    crate::i18n::tf("link.fallback", &[("why", &why.to_string()), ("how", &how_to_enable(why))])
+    crate::i18n::tf("link.fallback", &[("why", &why_text(why)), ("how", &how_to_enable(why))])
+}
+
+/// Why raw mode failed, in the current language where the helper's access check tells the case apart (missing,
+/// not in its group, restricted, without capabilities); otherwise the error's own words.
+fn why_text(why: &LinkError) -> String {
+    if cfg!(windows) {
+        return why.to_string();
+    }
+    let path = locate().ok();
+    match access::check(path.as_deref(), Some(why)) {
+        access::Access::Ready => why.to_string(),
+        a => a.reason(path.as_deref()),
+    }
 }
 
 /// Why raw mode is unavailable and how to enable it, for work that has no simulated fallback (a sweep).
 pub fn unavailable_message(why: &LinkError) -> String {
-    crate::i18n::tf("link.unavailable", &[("why", &why.to_string()), ("how", &how_to_enable(why))])
+    crate::i18n::tf("link.unavailable", &[("why", &why_text(why)), ("how", &how_to_enable(why))])
 }
 
 /// Whether raw mode through the helper is available; the error says why not and how to fix it.

@@ -12,9 +12,8 @@ use crate::ui::action::Action;
 use crate::ui::sweep::SweepAction;
 use crate::ui::timeline::TimelineView;
 use crate::ui::worker::LinkKind;
-use crate::ui::{bytes, editor, lab, library, status, step, sweep, theme, timeline};
+use crate::ui::{editor, lab, library, status, step, sweep, theme, timeline};
 use crate::ui::{MIN_EDITOR_W, MIN_LIBRARY_W, MIN_TIMELINE_W};
-use crate::wire;
 
 impl TcpcraftApp {
     /// Draws every panel and returns what they asked for.
@@ -60,7 +59,10 @@ impl TcpcraftApp {
                         self.state.preset_path.as_deref(),
                         &self.rt.users,
                         &self.rt.verdicts,
-                        self.rt.selected_step,
+                        crate::ui::steps::Marks {
+                            selected: self.rt.selected_step,
+                            pending: self.rt.paused.as_ref().map(|(i, _)| *i),
+                        },
                         actions,
                     );
                 });
@@ -87,6 +89,13 @@ impl TcpcraftApp {
                 verdicts: &self.rt.verdicts,
                 selected: self.rt.selected,
                 running: self.rt.running,
+                next_run: self.state.preset.as_ref().map(|p| {
+                    let dest = match self.state.link {
+                        LinkKind::Sim => t("ui.timeline.to_lab_host").to_owned(),
+                        LinkKind::Raw => self.state.target.clone(),
+                    };
+                    (p.name.as_str(), p.steps.len(), dest)
+                }),
             };
             timeline::panel(ui, &view, &mut self.state.absolute, actions);
         });
@@ -234,29 +243,7 @@ impl TcpcraftApp {
                 }
             });
         ui.separator();
-        // A selected event's bytes take the pane (the editor's segment comes back when nothing is selected).
-        let selected = self.rt.selected.and_then(|i| self.rt.events.get(i).map(|e| (i, e.bytes.clone())));
-        if let Some((i, b)) = selected {
-            ui.label(RichText::new(tf("ui.bytes.heading_event", &[("n", &i.to_string())])).strong());
-            scroll_both("bytes-scroll").show(ui, |ui| {
-                let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
-                ui.label(tf("ui.bytes.count", &[("n", &b.len().to_string())]));
-                self.rt.bytes_hover = bytes::show(ui, &b, &fields, self.rt.bytes_hover);
-            });
-            return;
-        }
-        ui.label(RichText::new(t("ui.bytes.heading")).strong());
-        scroll_both("bytes-scroll").show(ui, |ui| match self.built() {
-            Ok(b) => {
-                let fields = wire::parse_any_protocol(&b).map(|s| wire::fields::fields(&s)).unwrap_or_default();
-                ui.label(tf("ui.bytes.count", &[("n", &b.len().to_string())]));
-                let hl = self.rt.editor.hovered.or(self.rt.bytes_hover);
-                self.rt.bytes_hover = bytes::show(ui, &b, &fields, hl);
-            }
-            Err(e) => {
-                ui.label(RichText::new(format!("⚠ {e}")).color(theme::colors(ui.ctx()).error));
-            }
-        });
+        self.bytes_pane(ui);
     }
 }
 

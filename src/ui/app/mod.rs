@@ -6,6 +6,7 @@
 //! Each view owns its state: the Craft tab its timeline, verdicts, lab grade and status line; the Sweep tab its
 //! table and status line. A job of one never clears the other's.
 
+mod bytes_pane;
 mod commands;
 mod layout;
 mod logic;

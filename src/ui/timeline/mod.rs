@@ -69,6 +69,9 @@ pub struct TimelineView<'a> {
     pub selected: Option<usize>,
     /// A job is going (no import meanwhile).
     pub running: bool,
+    /// What Run would do now, for the empty timeline's hint: the preset's name, its step count, and where its
+    /// segments go. `None` when no preset is chosen.
+    pub next_run: Option<(&'a str, usize, String)>,
 }
 
 /// The whole panel: buttons, legend, ladder, the selected event's details, table. `absolute` is the seq/ack
@@ -107,7 +110,13 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
     }
     if view.events.is_empty() && !view.running {
         ui.add_space(12.0);
-        ui.label(RichText::new(t("ui.timeline.empty")).size(15.0));
+        let hint = match &view.next_run {
+            Some((name, n, dest)) => {
+                crate::i18n::tn("ui.timeline.empty_preset", *n as u64, &[("name", name), ("dest", dest)])
+            }
+            None => t("ui.timeline.empty").to_owned(),
+        };
+        ui.label(RichText::new(hint).size(15.0));
         return;
     }
     // The height is shared out so that the ladder, the selected event's details and the table are all on show at

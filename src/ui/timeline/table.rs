@@ -29,7 +29,8 @@ pub fn table(ui: &mut Ui, events: &[TimelineEvent], absolute: bool, selected: Op
         .header(18.0, |mut h| {
             let origin = t("ui.timeline.col_origin");
             let (flags, note) = (t("ui.timeline.col_flags"), t("ui.timeline.col_note"));
-            for name in ["#", "ms", origin, flags, "seq", "ack", "len", "rtt", note] {
+            let (ms, len, rtt) = (t("ui.timeline.col_ms"), t("ui.timeline.col_len"), t("ui.timeline.col_rtt"));
+            for name in ["#", ms, origin, flags, "seq", "ack", len, rtt, note] {
                 h.col(|ui| {
                     ui.strong(name);
                 });
