@@ -11,11 +11,14 @@ pub const EXPR_MAX_DEPTH: usize = 64;
 pub const PCAP_MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// Most frames of a capture examined by `import`, `build --from-pcap` and the app's import.
 pub const PCAP_MAX_FRAMES: usize = 1_000_000;
-/// Most destinations one session may declare (a /20 sweep); the helper refuses more.
+/// Most destinations one session may declare (a /20 sweep); the helper refuses more, and a sweep on any link,
+/// the simulated host's included, is held to the same number (so a sweep tried on the lab host runs unchanged
+/// on a real link).
 pub const MAX_TARGETS: usize = 4096;
-/// Highest sending rate, in datagrams per second (the helper's pacing ceiling).
+/// Highest sending rate on every link, in datagrams per second (the helper's pacing ceiling); `--yes` does not
+/// lift it.
 pub const MAX_PPS: u32 = 200_000;
-/// The default sweep rate, in packets per second.
+/// The default sweep rate, in packets per second, and the highest one without confirmation (`--yes`).
 pub const DEFAULT_RATE: u64 = 10_000;
 /// Sweeps with more probes than this (targets × ports × tries) need explicit confirmation (`--yes`).
 pub const CONFIRM_PROBES_ABOVE: u64 = 65_536;

@@ -94,7 +94,7 @@ fn refused_targets_and_rates_exit_2() {
         ("255.255.255.255", "broadcast"),
         ("0.0.0.0", "not a host"),
         ("224.0.0.1", "multicast"),
-        ("10.0.0.0/8", "--yes"),
+        ("10.0.0.0/8", "4096"),
         ("example", "not an address"),
     ] {
         let out = tcpcraft(&["sweep", "half-open", "--target", target, "--ports", "80", "--link", "sim"]);
@@ -168,7 +168,9 @@ fn a_sweep_stopped_halfway_reports_not_probed_ports_as_such() {
             Verdict::Open | Verdict::Closed => assert!(probed, "{r:?}"),
             Verdict::Waiting => assert!(probed && [80, 9000].contains(&r.port), "{r:?}"),
             Verdict::NotProbed => assert!(!probed, "{r:?}"),
-            Verdict::Filtered | Verdict::Unreachable => panic!("{r:?}: nothing was filtered or unreachable yet"),
+            Verdict::Filtered | Verdict::Unreachable | Verdict::Refused => {
+                panic!("{r:?}: nothing was filtered, unreachable or refused yet")
+            }
         }
     }
     assert_eq!((verdict(22), verdict(443)), (Verdict::Open, Verdict::Open));
@@ -225,7 +227,7 @@ fn ctrl_c_stops_a_cli_sweep_and_names_the_ports_never_probed() {
     let target = "192.0.2.10,198.51.100.0/24";
     for format in ["--json", "--csv"] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
-            .args(["sweep", "half-open", "--target", target, "--ports", "1-2000", "--link", "sim", format])
+            .args(["sweep", "half-open", "--target", target, "--ports", "1-2000", "--link", "sim", "--yes", format])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

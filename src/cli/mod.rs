@@ -10,6 +10,7 @@ pub mod ladder;
 pub mod presets;
 pub mod run;
 pub mod send;
+pub mod signals;
 pub mod sweep;
 
 use std::process::ExitCode;
@@ -91,12 +92,12 @@ where
             build::run(args, sub)
         }
         Some(Command::Send(args)) => {
-            crate::link::guard::install_cleanup_handlers();
+            signals::install_guard_cleanup();
             let sub = matches.subcommand_matches("send").unwrap_or(&matches);
             send::run(args, sub)
         }
         Some(Command::Run(args)) => {
-            crate::link::guard::install_cleanup_handlers();
+            signals::install_guard_cleanup();
             return graded(run::run(args).map(|o| (o.text, o.pass)));
         }
         Some(Command::Sweep(args)) => {
@@ -104,9 +105,9 @@ where
             let result = sweep::run(args);
             match result {
                 // What was found is printed; the code says it is not the whole sweep.
-                Ok(text) if sweep::stopped() => {
+                Ok(text) if sweep::stopped().is_some() => {
                     print_out(&text);
-                    return ExitCode::from(EXIT_INTERRUPTED);
+                    return ExitCode::from(sweep::stopped().unwrap_or(EXIT_INTERRUPTED));
                 }
                 other => other,
             }
@@ -145,7 +146,8 @@ fn graded(result: Result<(String, bool), CliError>) -> ExitCode {
 
 /// Exit code of `run` when an expectation was not met.
 pub const EXIT_FAILED_EXPECTATION: u8 = 1;
-/// Exit code of a sweep stopped by Ctrl-C (its results so far are printed): 128 + SIGINT, as shells report it.
+/// Exit code of a command stopped by Ctrl-C (a sweep prints its results so far): 128 + SIGINT, as shells report
+/// it; SIGTERM gives 143 ([`signals::Signal::exit_code`]).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Prints to stdout; a closed pipe (`| head`) is the reader's choice, not an error of ours.

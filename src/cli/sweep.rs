@@ -1,10 +1,11 @@
 //! `tcpcraft sweep PRESET --target HOSTS --ports LIST`: one probe across every port and host, classified open,
 //! closed, filtered or unreachable. Text, NDJSON (`--json`) or CSV (`--csv`); a progress bar on a terminal.
-//! Ctrl-C stops the sweep and prints what it found so far, naming the ports it never probed, then exits with 130
-//! (a second Ctrl-C quits at once).
+//! Ctrl-C (or SIGTERM) stops the sweep and prints what it found so far, naming the ports it never probed, then
+//! exits with 130 (143 for SIGTERM); a second signal quits at once. Sizes and rates are checked against
+//! [`crate::limits`] by [`sweep::plan::check`] before anything opens.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use clap::Args;
@@ -14,7 +15,8 @@ use super::error::CliError;
 use super::send::LinkChoice;
 use crate::exchange::seed::Seed;
 use crate::exchange::session::{self, ProbeRequest};
-use crate::exchange::sweep::{self, PortResult, SweepConfig, SweepError, Verdict, DEFAULT_RATE};
+use crate::exchange::sweep::{self, PortResult, SweepConfig, SweepError, Verdict};
+use crate::limits::DEFAULT_RATE;
 use crate::preset;
 
 /// Arguments of `tcpcraft sweep`.
@@ -28,7 +30,7 @@ pub struct SweepArgs {
     /// Ports, e.g. 1-1024,8080.
     #[arg(long)]
     pub ports: String,
-    /// Packets per second (default and cap 10,000; more needs --yes).
+    /// Packets per second: 1 to 200,000; above the default of 10,000 needs --yes.
     #[arg(long, default_value_t = DEFAULT_RATE)]
     pub rate: u64,
     /// Extra passes over ports that stayed silent.
@@ -38,7 +40,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub wait: u64,
     /// The link (auto: raw when this process may open raw sockets and a target is not the lab host, else the
-    /// simulated lab host). A raw sweep reaches at most 4096 addresses (tcpcraft-link's limit).
+    /// simulated lab host). A sweep reaches at most 4096 addresses (tcpcraft-link's limit, held on every link).
     #[arg(long, value_enum, default_value = "auto")]
     pub link: LinkChoice,
     /// Interface for the raw link.
@@ -47,7 +49,8 @@ pub struct SweepArgs {
     /// Our source port (replies come back to it).
     #[arg(long, default_value_t = 47_000)]
     pub sport: u16,
-    /// Allow more than 65,536 targets, or a rate above the cap.
+    /// Allow more than 65,536 probes (targets × ports × (1 + retries)), or a rate above 10,000 pps. It lifts
+    /// neither ceiling: 4096 addresses, 200,000 pps.
     #[arg(long)]
     pub yes: bool,
     /// NDJSON: progress lines, one line per port, and a summary line.
@@ -62,20 +65,22 @@ pub struct SweepArgs {
     pub seed: Option<u64>,
 }
 
-/// Set by Ctrl-C: the running sweep stops at its next batch and reports what it has.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// Set by Ctrl-C or SIGTERM to the exit code it asks for (0: not stopped): the running sweep stops at its next
+/// batch and reports what it has.
+static STOP: AtomicU8 = AtomicU8::new(0);
 
-/// Whether Ctrl-C stopped the sweep (its results are still printed; the exit code is 130).
-pub fn stopped() -> bool {
-    STOP.load(Ordering::SeqCst)
+/// The exit code of the signal that stopped the sweep (130 Ctrl-C, 143 SIGTERM), if one did (its results are
+/// still printed).
+pub fn stopped() -> Option<u8> {
+    Some(STOP.load(Ordering::SeqCst)).filter(|&c| c != 0)
 }
 
-/// Makes Ctrl-C stop the sweep (results so far are printed); a second Ctrl-C exits at once with 130. Call once,
-/// before [`run`], from the command line only.
+/// Makes Ctrl-C and SIGTERM stop the sweep (results so far are printed); a second signal exits at once with its
+/// code. Call once, before [`run`], from the command line only.
 pub fn install_stop_handler() {
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+    super::signals::install(|sig| {
+        if STOP.swap(sig.exit_code(), Ordering::SeqCst) != 0 {
+            std::process::exit(i32::from(sig.exit_code()));
         }
     });
 }
@@ -84,14 +89,10 @@ pub fn install_stop_handler() {
 pub fn run(args: &SweepArgs) -> Result<String, CliError> {
     let p = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
     let probe = sweep::probe_of(&p).map_err(|e| CliError::Preset(e.to_string()))?;
-    let hosts = sweep::parse_targets(&args.target, args.yes).map_err(|e| CliError::input("--target", e.to_string()))?;
+    let hosts = sweep::parse_targets(&args.target).map_err(|e| limit_error("--target", e))?;
     let ports = sweep::parse_ports(&args.ports).map_err(|e| CliError::input("--ports", e.to_string()))?;
-    if args.rate > DEFAULT_RATE && !args.yes {
-        return Err(CliError::input(
-            "--rate",
-            format!("{} pps is above the {DEFAULT_RATE} pps cap; pass --yes if you mean it", args.rate),
-        ));
-    }
+    sweep::plan::check(hosts.len(), ports.len(), args.retries, args.rate, args.yes)
+        .map_err(|e| limit_error("--rate", e))?;
     let Some(&first) = hosts.first() else { return Err(CliError::input("--target", "no target given")) };
     if hosts.iter().any(|h| h.is_ipv6() != first.is_ipv6()) {
         return Err(CliError::input("--target", "all targets must be of one family"));
@@ -141,18 +142,26 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         if json {
             let _ = writeln!(stdout.lock(), "{}", json!({"progress": pr}));
         }
-        stopped = stopped || STOP.load(Ordering::SeqCst);
+        stopped = stopped || STOP.load(Ordering::SeqCst) != 0;
         !stopped
     })
     .map_err(|e| match e {
         SweepError::Link(l) => CliError::Link(l),
-        other => CliError::input("sweep", other.to_string()),
+        other => limit_error("sweep", other),
     })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     let ended = Ended { link: desc, elapsed: started.elapsed(), stopped, seed };
     Ok(render(args, &results, &ended))
+}
+
+/// A sweep error as bad input about `flag`, or about the flag a limit names.
+fn limit_error(flag: &str, e: SweepError) -> CliError {
+    match e {
+        SweepError::Limit { flag, message } => CliError::input(flag, message),
+        other => CliError::input(flag, other.to_string()),
+    }
 }
 
 /// How the sweep ended, for the report.
@@ -203,7 +212,7 @@ fn render(args: &SweepArgs, results: &[PortResult], e: &Ended) -> String {
         e.seed.value
     );
     // A long list shows only what answered interestingly; the rest is counted below (and folded into ranges).
-    let listed = |v: Verdict| !big || matches!(v, Verdict::Open | Verdict::Unreachable);
+    let listed = |v: Verdict| !big || matches!(v, Verdict::Open | Verdict::Unreachable | Verdict::Refused);
     for r in results.iter().filter(|r| listed(r.verdict)) {
         out += &format!("{:<40} {:>5}  {:<12} {}\n", r.host, r.port, r.verdict.as_str(), r.reply);
     }

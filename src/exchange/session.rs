@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::seed::Seed;
+use crate::limits::MAX_TARGETS;
 use crate::link::helper::{self, policy};
 use crate::link::raw::RawOptions;
 use crate::link::sim::{our_address, SimConfig, SimLink};
@@ -244,17 +245,17 @@ fn targets_text(targets: &[IpAddr]) -> String {
 }
 
 /// Checks a raw sweep's targets against what `tcpcraft-link` accepts for one session, before anything is opened
-/// or spawned: at most [`policy::MAX_TARGETS`] addresses, each a unicast address.
+/// or spawned: at most [`MAX_TARGETS`] addresses, each a unicast address. (Sweeps are held to the same number
+/// on every link by [`super::sweep::plan`]; this is the session's own guard for any other caller.)
 pub fn check_raw_targets(targets: &[IpAddr]) -> Result<(), LinkError> {
     let refuse = |reason: String| LinkError::Target { target: targets_text(targets), reason };
     if targets.is_empty() {
         return Err(refuse("no target given".into()));
     }
-    if targets.len() > policy::MAX_TARGETS {
+    if targets.len() > MAX_TARGETS {
         return Err(refuse(format!(
-            "a raw sweep reaches at most {} addresses per session (the limit of tcpcraft-link), not {}; sweep a \
-             smaller block at a time (a /20 holds 4096)",
-            policy::MAX_TARGETS,
+            "a raw sweep reaches at most {MAX_TARGETS} addresses per session (the limit of tcpcraft-link), not {}; \
+             sweep a smaller block at a time (a /20 holds {MAX_TARGETS})",
             targets.len()
         )));
     }

@@ -27,7 +27,7 @@ pub struct SweepTab {
     /// Results of the last sweep.
     pub results: Vec<PortResult>,
     /// Verdicts shown in the table, in [`Verdict::ALL`] order.
-    pub show: [bool; 6],
+    pub show: [bool; 7],
     /// Sort by verdict instead of host and port.
     pub by_verdict: bool,
     /// The last input error.
@@ -40,11 +40,11 @@ impl Default for SweepTab {
             preset: "half-open".into(),
             targets: "192.0.2.10".into(),
             ports: "1-1024,8080".into(),
-            rate: crate::exchange::sweep::DEFAULT_RATE,
+            rate: crate::limits::DEFAULT_RATE,
             progress: None,
             results: Vec::new(),
             // Closed and not probed are hidden: on a big sweep they are most of the rows.
-            show: [true, false, true, true, true, false],
+            show: [true, false, true, true, true, true, false],
             by_verdict: false,
             error: None,
         }
@@ -61,7 +61,7 @@ pub enum SweepAction {
     ExportCsv,
 }
 
-const VERDICTS: [Verdict; 6] = Verdict::ALL;
+const VERDICTS: [Verdict; 7] = Verdict::ALL;
 
 fn color(v: Verdict) -> Color32 {
     match v {
@@ -69,6 +69,7 @@ fn color(v: Verdict) -> Color32 {
         Verdict::Closed => Color32::from_gray(170),
         Verdict::Filtered => Color32::from_rgb(0xff, 0xd1, 0x66),
         Verdict::Unreachable => Color32::from_rgb(0xef, 0x47, 0x6f),
+        Verdict::Refused => Color32::from_rgb(0xc7, 0x7d, 0xff),
         Verdict::Waiting => Color32::from_rgb(0x8e, 0xc5, 0xfc),
         // Greyed: nothing is known about these ports.
         Verdict::NotProbed => Color32::from_gray(110),
@@ -82,6 +83,7 @@ pub fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Closed => t("ui.verdict.closed"),
         Verdict::Filtered => t("ui.verdict.filtered"),
         Verdict::Unreachable => t("ui.verdict.unreachable"),
+        Verdict::Refused => t("ui.verdict.refused"),
         Verdict::Waiting => t("ui.verdict.waiting"),
         Verdict::NotProbed => t("ui.verdict.not_probed"),
     }
@@ -122,7 +124,7 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
         ui.add(egui::TextEdit::singleline(&mut tab.ports).hint_text("1-1024,8080"));
         ui.end_row();
         ui.label(t("ui.sweep.rate"));
-        ui.add(egui::DragValue::new(&mut tab.rate).range(1..=crate::exchange::sweep::DEFAULT_RATE))
+        ui.add(egui::DragValue::new(&mut tab.rate).range(1..=crate::limits::DEFAULT_RATE))
             .on_hover_text(t("ui.sweep.rate_tip"));
         ui.end_row();
     });

@@ -1,12 +1,15 @@
 //! The sweep engine: one probe (a one-Send preset) across many hosts and ports, stateless like masscan and nmap.
 //! One thread sends from a pre-built template (only the port, sequence number and checksum change per probe)
 //! at a capped rate; replies are matched by a cookie in the sequence number, so no per-port state or thread.
-//! Each port ends up open, closed, filtered (no reply after the retries) or unreachable (an ICMP error); a sweep
+//! Each port ends up open, closed, filtered (no reply after the retries), unreachable (an ICMP error) or refused
+//! (our kernel would not send the probe: EACCES/EPERM for that destination, say a broadcast address); a sweep
 //! stopped early says which ports it never probed and which it is still waiting for.
 //!
-//! [`targets`] parses what to sweep, [`probe`] builds the probes and matches the replies, and this module runs the
-//! passes over a [`ProbeLink`] (opened by [`super::session::open_probes`]).
+//! [`targets`] parses what to sweep, [`plan`] checks its size and rate against [`crate::limits`], [`probe`]
+//! builds the probes and matches the replies, and this module runs the passes over a [`ProbeLink`] (opened by
+//! [`super::session::open_probes`]).
 
+pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod targets;
@@ -26,15 +29,12 @@ use super::seed::Seed;
 use crate::link::{LinkError, ProbeLink};
 use crate::wire::SegmentSpec;
 
-/// The default and the ceiling of the send rate without `--yes`-style overrides (packets per second).
-pub const DEFAULT_RATE: u64 = 10_000;
 /// Probes per batch (one `sendmmsg` on Linux; pacing and progress work per batch).
 const BATCH: usize = 64;
-/// Target sets larger than this need explicit confirmation.
-pub const CONFIRM_ABOVE: u64 = 65_536;
 
 /// What a port turned out to be, or how far its probing got. The serde and CSV names ([`Verdict::as_str`]) are
-/// the one vocabulary every face uses: `open`, `closed`, `filtered`, `unreachable`, `waiting`, `not_probed`.
+/// the one vocabulary every face uses: `open`, `closed`, `filtered`, `unreachable`, `refused`, `waiting`,
+/// `not_probed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -46,6 +46,9 @@ pub enum Verdict {
     Filtered,
     /// An ICMP error came back.
     Unreachable,
+    /// Our kernel refused to send the probe to this destination (EACCES or EPERM: a broadcast address, a local
+    /// firewall rule); the reply column names the error. The sweep goes on with the other targets.
+    Refused,
     /// Probed, no answer yet, and retries or the wait still to come (what a stopped sweep leaves undecided).
     Waiting,
     /// Never probed: the sweep stopped before it reached this port.
@@ -54,8 +57,15 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in table order.
-    pub const ALL: [Verdict; 6] =
-        [Verdict::Open, Verdict::Closed, Verdict::Filtered, Verdict::Unreachable, Verdict::Waiting, Verdict::NotProbed];
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Open,
+        Verdict::Closed,
+        Verdict::Filtered,
+        Verdict::Unreachable,
+        Verdict::Refused,
+        Verdict::Waiting,
+        Verdict::NotProbed,
+    ];
 
     /// The word used in output (JSON, CSV, text): lower case, `_` between words.
     pub fn as_str(&self) -> &'static str {
@@ -64,6 +74,7 @@ impl Verdict {
             Verdict::Closed => "closed",
             Verdict::Filtered => "filtered",
             Verdict::Unreachable => "unreachable",
+            Verdict::Refused => "refused",
             Verdict::Waiting => "waiting",
             Verdict::NotProbed => "not_probed",
         }
@@ -84,7 +95,7 @@ pub struct PortResult {
     pub port: u16,
     /// The classification.
     pub verdict: Verdict,
-    /// The reply's flags as letters (`SA`, `RA`), or `icmp TYPE/CODE`, or empty.
+    /// The reply's flags as letters (`SA`, `RA`), or `icmp TYPE/CODE`, or the refusal (`EACCES`), or empty.
     pub reply: String,
 }
 
@@ -103,6 +114,14 @@ pub enum SweepError {
     /// The probe cannot be built.
     #[error("the probe cannot be built: {0}")]
     Build(String),
+    /// A limit of [`crate::limits`] refuses the sweep's size or rate ([`plan`]); `flag` names the input.
+    #[error("{message}")]
+    Limit {
+        /// The flag the limit is about (`--target`, `--ports`, `--rate`).
+        flag: &'static str,
+        /// What is over which limit, and what to do.
+        message: String,
+    },
     /// The link failed while sending (not bad input: the CLI exits with the link's code).
     #[error("{0}")]
     Link(#[from] LinkError),
@@ -134,6 +153,8 @@ pub struct Progress {
     pub closed: u64,
     /// Of those, unreachable (an ICMP error).
     pub unreachable: u64,
+    /// Targets our kernel refused to send to (not counted in `replies`).
+    pub refused: u64,
     /// Wall-clock time since the sweep started, in milliseconds.
     pub elapsed_ms: u64,
     /// Every pass and its wait has run: the targets still silent are filtered.
@@ -143,11 +164,12 @@ pub struct Progress {
 impl Progress {
     /// How many targets have this verdict at this moment.
     pub fn count(&self, v: Verdict) -> u64 {
-        let silent = self.probed.saturating_sub(self.replies);
+        let silent = self.probed.saturating_sub(self.replies + self.refused);
         match v {
             Verdict::Open => self.open,
             Verdict::Closed => self.closed,
             Verdict::Unreachable => self.unreachable,
+            Verdict::Refused => self.refused,
             Verdict::Filtered if self.done => silent,
             Verdict::Waiting if !self.done => silent,
             Verdict::Filtered | Verdict::Waiting => 0,
@@ -187,6 +209,42 @@ struct Pacer {
     paced: bool,
 }
 
+/// The kernel's refusal of one destination, by name (`EACCES`, `EPERM`), when `e` is one: in this process an OS
+/// error; through tcpcraft-link the same error as text, `… (os error 13)`.
+pub fn refusal(e: &LinkError) -> Option<&'static str> {
+    let code = match e {
+        LinkError::Io { source, .. } => source.raw_os_error(),
+        LinkError::Helper(m) => m.rsplit_once("(os error ").and_then(|(_, n)| n.trim_end_matches(')').parse().ok()),
+        _ => None,
+    }?;
+    match code {
+        libc::EACCES => Some("EACCES"),
+        libc::EPERM => Some("EPERM"),
+        _ => None,
+    }
+}
+
+/// Sends `batch`; when the kernel refuses a destination in it, sends the batch again one probe at a time so the
+/// others go out and each refused probe is recorded as [`Verdict::Refused`] (probes of the batch that left before
+/// the refusal may leave twice; replies are matched once). Returns how many were sent.
+fn send_or_mark(link: &mut dyn ProbeLink, batch: &[Vec<u8>], tally: &mut Tally) -> Result<u64, SweepError> {
+    let Err(e) = link.send_batch(batch) else { return Ok(batch.len() as u64) };
+    if refusal(&e).is_none() {
+        return Err(e.into());
+    }
+    let mut sent = 0;
+    for d in batch {
+        match link.send(d) {
+            Ok(()) => sent += 1,
+            Err(e) => match refusal(&e) {
+                Some(why) => tally.refused(d, why),
+                None => return Err(e.into()),
+            },
+        }
+    }
+    Ok(sent)
+}
+
 /// Sends one batch when it is due, then takes what was captured meanwhile. A link on virtual time (the lab host)
 /// is not paced: its clock is moved on by the batch's time at the rate instead, so its replies arrive as they would
 /// on a wire. Returns how many were sent.
@@ -203,12 +261,12 @@ fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: 
     } else {
         wait = Duration::from_secs_f64(batch.len() as f64 / pacer.rate as f64);
     }
-    link.send_batch(batch)?;
+    let sent = send_or_mark(link, batch, tally)?;
     pacer.sent += batch.len() as u64;
     for d in link.drain(wait) {
         tally.observe(&d);
     }
-    Ok(batch.len() as u64)
+    Ok(sent)
 }
 
 /// How far a sweep got, which decides what a silent target is: probed by every pass and waited for (filtered),
@@ -255,6 +313,7 @@ impl Sweep<'_> {
             open,
             closed,
             unreachable,
+            refused: self.tally.refused,
             elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             done: self.reach.finished,
         }
@@ -330,7 +389,7 @@ pub fn run(
         for d in link.drain(cfg.wait) {
             sw.tally.observe(&d);
         }
-        let all_answered = sw.tally.replies as usize == targets;
+        let all_answered = (sw.tally.replies + sw.tally.refused) as usize == targets;
         sw.reach.finished = pass == cfg.retries || all_answered;
         if !progress(sw.progress()) || sw.reach.finished {
             break;

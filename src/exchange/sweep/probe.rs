@@ -108,12 +108,14 @@ pub struct Tally {
     pub replies: u64,
     /// Of those: open, closed, unreachable.
     pub counts: [u64; 3],
+    /// Probes our kernel refused to send (not replies).
+    pub refused: u64,
 }
 
 impl Tally {
     /// A tally for probes sent from `sport` with these cookies.
     pub fn new(cookies: Cookies, sport: u16) -> Tally {
-        Tally { cookies, sport, results: HashMap::new(), replies: 0, counts: [0; 3] }
+        Tally { cookies, sport, results: HashMap::new(), replies: 0, counts: [0; 3], refused: 0 }
     }
 
     /// The cookie for a probe.
@@ -121,7 +123,15 @@ impl Tally {
         self.cookies.cookie(host, port, self.sport)
     }
 
-    /// Whether this port already has an answer.
+    /// Records that the kernel refused to send `probe` (one of ours): its target is [`Verdict::Refused`], `why`
+    /// (`EACCES`) in the reply column, and it is not probed again.
+    pub fn refused(&mut self, probe: &[u8], why: &str) {
+        if let Ok(s) = wire::parse(probe) {
+            self.record(s.dst(), s.tcp.dport, Verdict::Refused, why.to_string());
+        }
+    }
+
+    /// Whether this port already has an answer (or was refused).
     pub fn answered(&self, host: IpAddr, port: u16) -> bool {
         self.results.contains_key(&(host, port))
     }
@@ -159,11 +169,13 @@ impl Tally {
     fn record(&mut self, host: IpAddr, port: u16, v: Verdict, reply: String) {
         if let std::collections::hash_map::Entry::Vacant(e) = self.results.entry((host, port)) {
             e.insert((v, reply));
-            self.replies += 1;
+            self.replies += u64::from(v.is_answer());
             match v {
                 Verdict::Open => self.counts[0] += 1,
                 Verdict::Closed => self.counts[1] += 1,
-                _ => self.counts[2] += 1,
+                Verdict::Unreachable => self.counts[2] += 1,
+                Verdict::Refused => self.refused += 1,
+                Verdict::Filtered | Verdict::Waiting | Verdict::NotProbed => {}
             }
         }
     }

@@ -1,13 +1,10 @@
 //! What a sweep covers: the port list (`1-1024,8080`) and the hosts (addresses and CIDR blocks), with the same
-//! refusals as the helper's ([`policy::check_target`]) and a confirmation above [`CONFIRM_ABOVE`] addresses.
+//! refusals as the helper's ([`policy::check_target`]) and its limit on addresses ([`super::plan::check_targets`]).
 
 use std::net::IpAddr;
 
-use super::{SweepError, CONFIRM_ABOVE};
+use super::{plan, SweepError};
 use crate::link::helper::policy;
-
-/// The largest single CIDR block accepted, even with confirmation (a /8).
-const MAX_BLOCK: u128 = 1 << 24;
 
 /// Parses `1-1024,8080` into a sorted, de-duplicated port list.
 pub fn parse_ports(s: &str) -> Result<Vec<u16>, SweepError> {
@@ -31,26 +28,17 @@ pub fn parse_ports(s: &str) -> Result<Vec<u16>, SweepError> {
 }
 
 /// Parses `HOST[,HOST..]` where each is an address or CIDR block; refuses what the helper refuses (broadcast,
-/// multicast and unspecified addresses, see [`policy::check_target`]), and more than [`CONFIRM_ABOVE`] addresses
-/// unless `confirmed`.
-pub fn parse_targets(s: &str, confirmed: bool) -> Result<Vec<IpAddr>, SweepError> {
+/// multicast and unspecified addresses, see [`policy::check_target`]), and more than
+/// [`crate::limits::MAX_TARGETS`] addresses in all (counted before any block is listed).
+pub fn parse_targets(s: &str) -> Result<Vec<IpAddr>, SweepError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let net: ipnetwork::IpNetwork =
             part.parse().map_err(|_| SweepError::Refused(part.into(), "not an address or CIDR block".into()))?;
-        let size: u128 = match net {
-            ipnetwork::IpNetwork::V4(n) => u128::from(n.size()),
-            ipnetwork::IpNetwork::V6(n) => n.size(),
-        };
-        if size + out.len() as u128 > u128::from(CONFIRM_ABOVE) && !confirmed {
-            return Err(SweepError::Refused(
-                part.into(),
-                format!("more than {CONFIRM_ABOVE} addresses; pass --yes if you mean it"),
-            ));
-        }
-        if size > MAX_BLOCK {
-            return Err(SweepError::Refused(part.into(), "more than 16,777,216 addresses in one block".into()));
-        }
+        // Counted from the prefix (ipnetwork's own `size` overflows on `::/0`): 2^128 saturates.
+        let host_bits = if net.is_ipv4() { 32 } else { 128 } - u32::from(net.prefix());
+        let size = 2u128.checked_pow(host_bits).unwrap_or(u128::MAX);
+        plan::check_targets(size.saturating_add(out.len() as u128))?;
         for ip in net.iter() {
             policy::check_target(ip).map_err(|m| SweepError::Refused(part.into(), m))?;
             out.push(ip);
@@ -79,16 +67,23 @@ mod tests {
 
     #[test]
     fn targets_and_refusals() {
-        assert_eq!(parse_targets("127.0.0.1,127.0.0.2", false).unwrap().len(), 2);
-        assert_eq!(parse_targets("10.0.0.0/30", false).unwrap().len(), 4);
+        assert_eq!(parse_targets("127.0.0.1,127.0.0.2").unwrap().len(), 2);
+        assert_eq!(parse_targets("10.0.0.0/30").unwrap().len(), 4);
         for bad in ["0.0.0.0", "255.255.255.255", "224.0.0.1", "ff02::1", "::", "nonsense"] {
-            assert!(matches!(parse_targets(bad, false), Err(SweepError::Refused(..))), "{bad}");
+            assert!(matches!(parse_targets(bad), Err(SweepError::Refused(..))), "{bad}");
         }
-        let why = |t: &str| parse_targets(t, false).unwrap_err().to_string();
+        let why = |t: &str| parse_targets(t).unwrap_err().to_string();
         assert!(why("255.255.255.255").contains("broadcast"), "{}", why("255.255.255.255"));
         assert!(why("224.0.0.0/30").contains("multicast"), "{}", why("224.0.0.0/30"));
         assert!(why("0.0.0.0").contains("not a host"), "{}", why("0.0.0.0"));
-        assert!(parse_targets("10.0.0.0/15", false).unwrap_err().to_string().contains("--yes"));
-        assert_eq!(parse_targets("10.0.0.0/15", true).unwrap().len(), 131_072);
+        assert_eq!(parse_targets("10.0.0.0/20").unwrap().len(), 4096);
+        for (many, count) in [("10.0.0.0/19", "8192"), ("10.0.0.0/20,10.1.0.0", "4097"), ("::/0", "2^128")] {
+            let e = parse_targets(many).unwrap_err();
+            assert!(matches!(e, SweepError::Limit { flag: "--target", .. }), "{many}: {e}");
+            assert!(e.to_string().contains("4096"), "{e}");
+            if count != "2^128" {
+                assert!(e.to_string().contains(count), "{e}");
+            }
+        }
     }
 }

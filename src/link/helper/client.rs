@@ -234,7 +234,8 @@ impl HelperProbes {
             iface: iface.map(str::to_string),
             guard: false,
             layer2: false,
-            max_pps: max_pps.clamp(1, super::policy::MAX_PPS),
+            // Not clamped: a rate outside 1..=MAX_PPS is the helper's to refuse, never silently changed.
+            max_pps,
             sports: vec![sport],
         };
         Ok(HelperProbes { conn: Conn::open(path, open)? })

@@ -12,10 +12,9 @@ use crate::link::{Flow, Micros};
 use crate::wire::field::{self, ipv4, ipv6, ipv6_ext, tcp};
 use crate::wire::parse::PROTO_TCP;
 
-/// Most destinations one session may declare (a /20 sweep).
-pub const MAX_TARGETS: usize = 4096;
-/// Highest sending rate a session may ask for, in datagrams per second.
-pub const MAX_PPS: u32 = 200_000;
+/// Most destinations one session may declare (a /20 sweep), and the highest sending rate a session may ask for
+/// (datagrams per second): the numbers of [`crate::limits`], which the CLI and the GUI check before asking.
+pub use crate::limits::{MAX_PPS, MAX_TARGETS};
 /// Most datagrams in one `send_batch`.
 pub const MAX_BATCH: usize = 1024;
 /// Longest `recv` or `drain` wait.

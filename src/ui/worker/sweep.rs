@@ -44,22 +44,24 @@ pub struct SweepJob {
 
 impl SweepJob {
     /// The sweep of `preset` (a bundled name or a file) over `targets` (addresses or CIDR blocks) and `ports`, at
-    /// most `rate` probes per second, with the CLI's default retries and wait. Parses only: nothing is resolved
-    /// or opened here.
+    /// most `rate` probes per second, with the CLI's default retries and wait. Parses and checks the limits
+    /// ([`sweep::plan::check`]: the helper's target count, a rate of 1 to the ceiling); pressing Start with the
+    /// counts on screen is the confirmation `--yes` gives on the command line. Nothing is resolved or opened here.
     pub fn new(preset: &str, targets: &str, ports: &str, rate: u64, kind: LinkKind) -> Result<SweepJob, SweepJobError> {
         let p = crate::preset::resolve(preset)?;
         let cfg = SweepConfig {
             src: crate::link::sim::SIM_US.into(),
             probe: sweep::probe_of(&p)?,
-            hosts: sweep::parse_targets(targets, false)?,
+            hosts: sweep::parse_targets(targets)?,
             ports: sweep::parse_ports(ports)?,
             sport: 47_000,
-            rate: rate.clamp(1, sweep::DEFAULT_RATE),
+            rate,
             retries: 1,
             wait: Duration::from_millis(500),
             // Settled when the link opens (the session chooses the seed).
             seed: 0,
         };
+        sweep::plan::check(cfg.hosts.len(), cfg.ports.len(), cfg.retries, rate, true)?;
         Ok(SweepJob { cfg, kind, lab: p.sim.unwrap_or_default(), seed: None })
     }
 }
@@ -157,12 +159,15 @@ mod tests {
         assert_eq!(verdicts, vec![(80, Verdict::Open), (81, Verdict::Filtered), (82, Verdict::Closed)]);
     }
 
-    /// A raw sweep beyond what the helper accepts is refused before any link opens, with the session's reason.
+    /// A sweep beyond what the helper accepts is refused before any link opens, with the helper's number; so is
+    /// a rate of 0 or above the ceiling (never clamped).
     #[test]
-    fn a_raw_sweep_of_too_many_addresses_is_refused_up_front() {
-        let job = SweepJob::new("half-open", "10.0.0.0/19", "80", 100, LinkKind::Raw).unwrap();
-        let e = sweep(&job, &mut |_, _, _| panic!("no link opens"), &mut |_| true).unwrap_err();
-        assert!(matches!(e, SweepJobError::Target(_)), "{e}");
-        assert!(e.to_string().contains("4096"), "{e}");
+    fn a_sweep_of_too_many_addresses_is_refused_up_front() {
+        let e = SweepJob::new("half-open", "10.0.0.0/19", "80", 100, LinkKind::Raw).unwrap_err();
+        assert!(matches!(e, SweepJobError::Sweep(SweepError::Limit { .. })), "{e}");
+        assert!(e.to_string().contains("4096") && e.to_string().contains("8192"), "{e}");
+        for rate in [0, 300_000] {
+            assert!(SweepJob::new("half-open", "192.0.2.10", "80", rate, LinkKind::Sim).is_err(), "{rate}");
+        }
     }
 }
