@@ -67,3 +67,20 @@ pub fn event_line(c: &Captured, t0: u64) -> String {
         (None, None) => format!("{ms:>9.3} ms  {who:<12} {} bytes", c.bytes.len()),
     }
 }
+
+/// The line that says the capture lost frames (its ring was full, in frames or bytes), or none when it lost none.
+pub fn dropped_line(dropped: u64) -> Option<String> {
+    (dropped > 0).then(|| format!("capture dropped {dropped} frame{} (ring full)", if dropped == 1 { "" } else { "s" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dropped_line;
+
+    #[test]
+    fn drops_are_told_only_when_there_are_some() {
+        assert_eq!(dropped_line(0), None);
+        assert_eq!(dropped_line(1).as_deref(), Some("capture dropped 1 frame (ring full)"));
+        assert_eq!(dropped_line(4096).as_deref(), Some("capture dropped 4096 frames (ring full)"));
+    }
+}

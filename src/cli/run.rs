@@ -168,6 +168,9 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         if pass { "PASS" } else { "FAIL" },
         if result.stopped { " (stopped)" } else { "" }
     );
+    if let Some(line) = super::events::dropped_line(link.dropped()) {
+        text += &format!("{line}\n");
+    }
     if !preset.explain.is_empty() {
         text += &format!("\n{}\n", preset.explain);
     }

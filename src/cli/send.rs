@@ -135,6 +135,9 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     if !events.iter().any(|c| c.origin != crate::link::Origin::Crafted) {
         out += &format!("no reply within {} ms\n", args.wait);
     }
+    if let Some(line) = super::events::dropped_line(link.dropped()) {
+        out += &format!("{line}\n");
+    }
     Ok(out.trim_end().to_string())
 }
 

@@ -1,6 +1,6 @@
 //! The capture pipeline (after Sniffnet's): a named thread reads frames and writes them into a bounded channel;
-//! when the channel is full the frame is dropped and counted; the thread stops when asked or when the link that
-//! reads the channel is gone.
+//! when the channel is full (in frames, [`RING_CAPACITY`], or in bytes, [`RING_BYTES`]) the frame is dropped and
+//! counted; the thread stops when asked or when the link that reads the channel is gone.
 //!
 //! Where the platform has one (Linux), a kernel-side filter ([`FilterSlot`], programs from [`super::bpf`]) keeps
 //! every frame that is not the session's own out of the socket, so it never reaches this process; elsewhere
@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -28,6 +28,10 @@ pub struct Frame {
 
 /// Frames kept waiting for the reader before new ones are dropped.
 pub const RING_CAPACITY: usize = 65_536;
+
+/// Bytes of datagrams kept waiting for the reader before new ones are dropped (whichever of this and the frame
+/// count is reached first): a reader that stops reading, or a flood of large datagrams, costs at most this much.
+pub const RING_BYTES: usize = 32 << 20;
 
 /// What one read of a [`FrameSource`] produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +67,8 @@ pub struct Capture {
     rx: Receiver<(u64, Frame)>,
     dropped: Arc<AtomicU64>,
     seen: Arc<AtomicU64>,
+    /// Bytes of datagrams in the ring now.
+    queued: Arc<AtomicUsize>,
     /// Bumped at each filter change; a frame tagged with an older one is checked against `program` again.
     epoch: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -73,15 +79,27 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Starts a thread named `name` that pulls from `source` into a ring of `capacity` frames (unfiltered until
-    /// [`Capture::with_filter`]). Fails if the thread cannot start or (Linux) cannot drop its capabilities.
-    pub fn spawn(name: &str, mut source: FrameSource, capacity: usize) -> io::Result<Capture> {
+    /// Starts a thread named `name` that pulls from `source` into a ring of `capacity` frames and at most
+    /// [`RING_BYTES`] bytes (unfiltered until [`Capture::with_filter`]). Fails if the thread cannot start or
+    /// (Linux) cannot drop its capabilities.
+    pub fn spawn(name: &str, source: FrameSource, capacity: usize) -> io::Result<Capture> {
+        Capture::spawn_bounded(name, source, capacity, RING_BYTES)
+    }
+
+    /// Like [`Capture::spawn`], with a ring of at most `max_bytes` bytes of datagrams.
+    pub fn spawn_bounded(
+        name: &str,
+        mut source: FrameSource,
+        capacity: usize,
+        max_bytes: usize,
+    ) -> io::Result<Capture> {
         let (tx, rx) = mpsc::sync_channel::<(u64, Frame)>(capacity);
         let dropped = Arc::new(AtomicU64::new(0));
         let seen = Arc::new(AtomicU64::new(0));
+        let queued = Arc::new(AtomicUsize::new(0));
         let epoch = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (d, n, e, s) = (dropped.clone(), seen.clone(), epoch.clone(), stop.clone());
+        let (d, n, e, s, q) = (dropped.clone(), seen.clone(), epoch.clone(), stop.clone(), queued.clone());
         let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread = std::thread::Builder::new().name(name.into()).spawn(move || {
             let started = drop_thread_capabilities();
@@ -96,9 +114,17 @@ impl Capture {
                 match source() {
                     Ok(Pulled::Datagram(bytes)) => {
                         n.fetch_add(1, Ordering::Relaxed);
+                        // Only this thread adds to `queued`, so the check and the add cannot race with another add.
+                        let len = bytes.len();
+                        if q.load(Ordering::Acquire).saturating_add(len) > max_bytes {
+                            d.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        q.fetch_add(len, Ordering::AcqRel);
                         match tx.try_send((at_epoch, Frame { at: Instant::now(), bytes })) {
                             Ok(()) => {}
                             Err(TrySendError::Full(_)) => {
+                                q.fetch_sub(len, Ordering::AcqRel);
                                 d.fetch_add(1, Ordering::Relaxed);
                             }
                             Err(TrySendError::Disconnected(_)) => return,
@@ -112,7 +138,8 @@ impl Capture {
                 }
             }
         })?;
-        let capture = Capture { rx, dropped, seen, epoch, stop, thread: Some(thread), filter: None, program: None };
+        let capture =
+            Capture { rx, dropped, seen, queued, epoch, stop, thread: Some(thread), filter: None, program: None };
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(capture),
             Ok(Err(e)) => Err(e),
@@ -147,6 +174,7 @@ impl Capture {
         let until = Instant::now() + timeout;
         loop {
             let (at_epoch, frame) = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())).ok()?;
+            self.queued.fetch_sub(frame.bytes.len(), Ordering::AcqRel);
             if at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes) {
                 return Some(frame);
             }
@@ -162,9 +190,14 @@ impl Capture {
         interp::run(program, &frame) != 0
     }
 
-    /// Frames dropped because the ring was full.
+    /// Frames dropped because the ring was full (in frames or in bytes).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of datagrams waiting in the ring now.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
     }
 
     /// Frames read from the socket so far, IP or not, kept or not: what the kernel let into this process.
@@ -251,6 +284,32 @@ mod tests {
             std::iter::from_fn(|| cap.recv_timeout(Duration::from_millis(5))).map(|f| f.bytes[0]).collect();
         assert_eq!(got, vec![1, 2, 3, 4]);
         drop(cap); // joins the thread; hangs here if it ignores stop
+    }
+
+    #[test]
+    fn the_ring_is_bounded_in_bytes_as_well_as_frames() {
+        let mut n = 0u32;
+        let source: FrameSource = Box::new(move || {
+            n += 1;
+            if n <= 100 {
+                Ok(Pulled::Datagram(vec![n as u8; 1000]))
+            } else {
+                std::thread::sleep(Duration::from_millis(1));
+                Ok(Pulled::Nothing)
+            }
+        });
+        // Room for 1000 frames, but only for 10 of these in bytes.
+        let cap = Capture::spawn_bounded("test-capture", source, 1000, 10_500).unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while cap.seen() < 100 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(cap.dropped(), 90, "frames beyond the byte bound are dropped and counted");
+        assert_eq!(cap.queued_bytes(), 10_000);
+        let got: Vec<u8> =
+            std::iter::from_fn(|| cap.recv_timeout(Duration::from_millis(5))).map(|f| f.bytes[0]).collect();
+        assert_eq!(got, (1..=10).collect::<Vec<u8>>());
+        assert_eq!(cap.queued_bytes(), 0, "what was read is no longer counted");
     }
 
     /// A filter slot that only records what it was given, and lets the test's source know.

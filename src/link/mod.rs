@@ -86,4 +86,8 @@ pub trait ProbeLink {
     fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>>;
     /// Whether sending must be paced (a real wire) or can run flat out (the simulated host).
     fn paced(&self) -> bool;
+    /// Datagrams lost because the capture ring was full (none on a link without one, such as the simulated host).
+    fn dropped(&self) -> u64 {
+        0
+    }
 }

@@ -46,10 +46,12 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
             ui.label(tn("ui.status.events", n as u64, &[]));
         }
         if s.dropped > 0 {
+            ui.separator();
             ui.label(
                 RichText::new(tf("ui.status.dropped", &[("n", &s.dropped.to_string())]))
                     .color(crate::ui::theme::colors(ui.ctx()).error),
-            );
+            )
+            .on_hover_text(t("ui.status.dropped_hint"));
         }
         ui.separator();
         let msg = RichText::new(if s.message.is_empty() { t("ui.msg.ready") } else { s.message });

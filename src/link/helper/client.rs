@@ -216,6 +216,8 @@ impl Link for HelperLink {
 /// A sweep's probes carried by the helper.
 pub struct HelperProbes {
     conn: Conn,
+    /// Frames the helper's capture dropped so far (from its last answer).
+    dropped: u64,
 }
 
 impl HelperProbes {
@@ -238,7 +240,7 @@ impl HelperProbes {
             max_pps,
             sports: vec![sport],
         };
-        Ok(HelperProbes { conn: Conn::open(path, open)? })
+        Ok(HelperProbes { conn: Conn::open(path, open)?, dropped: 0 })
     }
 
     /// Our source address on the helper's route.
@@ -268,12 +270,19 @@ impl ProbeLink for HelperProbes {
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
         let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
         match self.conn.call(&Request::Drain { wait_ms }) {
-            Ok(Reply::Frames { frames, .. }) => frames.into_iter().map(|b| b.0).collect(),
+            Ok(Reply::Frames { frames, dropped }) => {
+                self.dropped = dropped;
+                frames.into_iter().map(|b| b.0).collect()
+            }
             _ => Vec::new(),
         }
     }
 
     fn paced(&self) -> bool {
         true
+    }
+
+    fn dropped(&self) -> u64 {
+        self.dropped
     }
 }

@@ -211,7 +211,7 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
         (Request::Drain { wait_ms }, Session::Probes(link, policy)) => match policy.drain(wait_ms) {
             Ok(()) => Reply::Frames {
                 frames: link.drain(Duration::from_millis(u64::from(wait_ms))).into_iter().map(Bytes).collect(),
-                dropped: 0,
+                dropped: link.dropped(),
             },
             Err(e) => refuse(Refusal::Invalid, e),
         },

@@ -54,8 +54,19 @@ pub struct RawLink {
     guard_wanted: bool,
     guard: Option<Guard>,
     start: Instant,
+    /// Classified datagrams not handed back yet, oldest first.
     ready: VecDeque<Captured>,
+    /// Bytes of datagrams in `ready`.
+    ready_bytes: usize,
 }
+
+/// Frames a receive loop takes between two readings of the clock.
+const CLOCK_EVERY: usize = 64;
+/// Bytes of datagrams one `recv_until` hands back at most (the rest waits for the next call): through the helper
+/// they travel as hex in one line, which must stay well under [`super::helper::protocol::MAX_LINE`].
+const BATCH_BYTES: usize = 1 << 20;
+/// Datagrams one `recv_until` hands back at most.
+const BATCH_ITEMS: usize = 4096;
 
 impl RawLink {
     /// Opens a raw link towards `dst`: checks privileges, picks the interface and starts the capture thread,
@@ -69,6 +80,7 @@ impl RawLink {
             guard: None,
             start: Instant::now(),
             ready: VecDeque::new(),
+            ready_bytes: 0,
         })
     }
 
@@ -89,6 +101,41 @@ impl RawLink {
 
     fn micros(&self, at: Instant) -> Micros {
         u64::try_from(at.saturating_duration_since(self.start).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Keeps a captured frame in `ready` if it is new and belongs to the watched flow.
+    fn take(&mut self, frame: super::capture::Frame) {
+        if !self.io.dedup.is_new(&frame) {
+            return;
+        }
+        let Some(flow) = self.flow else { return };
+        if let Some(c) = classify(&flow, &frame.bytes, &self.sent) {
+            self.ready_bytes += frame.bytes.len();
+            let t = self.micros(frame.at);
+            self.ready.push_back(Captured {
+                t,
+                bytes: frame.bytes,
+                origin: c.origin,
+                segment: c.segment,
+                icmp: c.icmp,
+            });
+        }
+    }
+
+    /// Takes from `ready` what was captured by `deadline`, oldest first, at most one answer's worth.
+    fn due(&mut self, deadline: Micros) -> Vec<Captured> {
+        let (mut out, mut bytes) = (Vec::new(), 0usize);
+        while let Some(c) = self.ready.front() {
+            if c.t > deadline || out.len() >= BATCH_ITEMS || !out.is_empty() && bytes + c.bytes.len() > BATCH_BYTES {
+                break;
+            }
+            bytes += c.bytes.len();
+            if let Some(c) = self.ready.pop_front() {
+                out.push(c);
+            }
+        }
+        self.ready_bytes -= bytes;
+        out
     }
 }
 
@@ -151,31 +198,29 @@ impl Link for RawLink {
 
     fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError> {
         loop {
-            // Hand back what has been classified, plus whatever else is already waiting.
+            // Hand back what has been classified, plus whatever else is already waiting: under a flood that
+            // is bounded by the deadline (a frame read after it waits for the next call, and the clock is read
+            // every `CLOCK_EVERY` frames) and by what one answer may carry.
             let now = self.now();
-            let wait = if self.ready.is_empty() { deadline.saturating_sub(now) } else { 0 };
-            let first = self.io.capture.recv_timeout(Duration::from_micros(wait.min(50_000)));
-            for frame in first.into_iter().chain(std::iter::from_fn(|| self.io.capture.recv_timeout(Duration::ZERO))) {
-                if !self.io.dedup.is_new(&frame) {
-                    continue;
-                }
-                let Some(flow) = self.flow else { continue };
-                if let Some(c) = classify(&flow, &frame.bytes, &self.sent) {
-                    let t = self.micros(frame.at);
-                    self.ready.push_back(Captured {
-                        t,
-                        bytes: frame.bytes,
-                        origin: c.origin,
-                        segment: c.segment,
-                        icmp: c.icmp,
-                    });
+            let due = self.ready.front().is_some_and(|c| c.t <= deadline);
+            let wait = if due || now >= deadline { 0 } else { deadline - now };
+            let mut first = self.io.capture.recv_timeout(Duration::from_micros(wait.min(50_000)));
+            let mut pulled = 0usize;
+            while let Some(frame) = first.take().or_else(|| self.io.capture.recv_timeout(Duration::ZERO)) {
+                pulled += 1;
+                let late = self.micros(frame.at) > deadline;
+                self.take(frame);
+                if late
+                    || self.ready_bytes >= BATCH_BYTES
+                    || self.ready.len() >= BATCH_ITEMS
+                    || pulled % CLOCK_EVERY == 0 && self.now() >= deadline
+                {
+                    break;
                 }
             }
-            if !self.ready.is_empty() {
-                return Ok(self.ready.drain(..).collect());
-            }
-            if self.now() >= deadline {
-                return Ok(Vec::new());
+            let batch = self.due(deadline);
+            if !batch.is_empty() || self.now() >= deadline {
+                return Ok(batch);
             }
         }
     }
@@ -268,19 +313,132 @@ impl super::ProbeLink for RawProbes {
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
+        // Bounded under a flood: a frame read after `until` ends the drain (it is kept, and was captured in
+        // time), the clock is read every `CLOCK_EVERY` frames, and one drain takes at most one answer's worth.
         let until = Instant::now() + wait;
-        let mut out = Vec::new();
+        let (mut out, mut bytes, mut pulled) = (Vec::new(), 0usize, 0usize);
         loop {
             let left = until.saturating_duration_since(Instant::now());
-            match self.capture.recv_timeout(left) {
-                Some(f) if self.dedup.is_new(&f) => out.push(f.bytes),
-                Some(_) => {}
-                None => return out,
+            let Some(f) = self.capture.recv_timeout(left) else { return out };
+            pulled += 1;
+            let late = f.at > until;
+            if self.dedup.is_new(&f) {
+                bytes += f.bytes.len();
+                out.push(f.bytes);
+            }
+            if late
+                || bytes >= BATCH_BYTES
+                || out.len() >= BATCH_ITEMS
+                || pulled % CLOCK_EVERY == 0 && Instant::now() >= until
+            {
+                return out;
             }
         }
     }
 
+    fn dropped(&self) -> u64 {
+        self.capture.dropped()
+    }
+
     fn paced(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::link::capture::{FrameSource, Pulled};
+    use crate::link::ProbeLink;
+    use crate::wire::{self, IpSpec, SegmentSpec};
+
+    struct NoSend;
+
+    impl Sender for NoSend {
+        fn send(&mut self, _: &[u8]) -> Result<(), LinkError> {
+            Ok(())
+        }
+    }
+
+    /// A flood that never pauses: the peer's segments of the default spec's flow, each with its own sequence
+    /// number (so none is a loopback duplicate), `payload` bytes each.
+    fn flood(payload: usize) -> (Flow, RawProbes) {
+        let spec = SegmentSpec { payload: wire::Payload::Hex(vec![0x61; payload]), ..SegmentSpec::default() };
+        let IpSpec::V4(ip) = &spec.ip else { panic!("the default spec is IPv4") };
+        let ours = Flow {
+            local: SocketAddr::new(ip.src.into(), spec.tcp.sport),
+            remote: SocketAddr::new(ip.dst.into(), spec.tcp.dport),
+        };
+        // The peer's side: addresses and ports swapped.
+        let mut peer = spec.clone();
+        if let IpSpec::V4(p) = &mut peer.ip {
+            std::mem::swap(&mut p.src, &mut p.dst);
+        }
+        std::mem::swap(&mut peer.tcp.sport, &mut peer.tcp.dport);
+        let mut seq = 0u32;
+        let source: FrameSource = Box::new(move || {
+            seq = seq.wrapping_add(1);
+            peer.tcp.seq = seq;
+            Ok(Pulled::Datagram(wire::build(&peer).unwrap_or_default()))
+        });
+        let capture = Capture::spawn("test-flood", source, capture::RING_CAPACITY).unwrap();
+        let route = Route { iface: "test".into(), src: ours.local.ip() };
+        (ours, RawProbes { sender: Box::new(NoSend), capture, dedup: Dedup::default(), route })
+    }
+
+    use super::super::capture;
+
+    #[test]
+    fn recv_until_returns_by_its_deadline_under_a_flood() {
+        let (flow, io) = flood(1400);
+        let mut link = RawLink {
+            io,
+            sent: SentLog::default(),
+            flow: None,
+            guard_wanted: false,
+            guard: None,
+            start: Instant::now(),
+            ready: VecDeque::new(),
+            ready_bytes: 0,
+        };
+        link.watch(flow).unwrap();
+        let started = Instant::now();
+        let deadline = link.now() + 200_000;
+        // As the runner collects: until an empty answer. In a thread, so a loop that never ends fails the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut items = 0;
+            loop {
+                let batch = link.recv_until(deadline).unwrap();
+                if batch.is_empty() {
+                    break;
+                }
+                let bytes: usize = batch.iter().map(|c| c.bytes.len()).sum();
+                assert!(batch.len() <= BATCH_ITEMS && bytes <= BATCH_BYTES);
+                assert!(batch.iter().all(|c| c.t <= deadline), "only what was captured by the deadline");
+                items += batch.len();
+            }
+            let _ = tx.send((items, link.ready_bytes));
+        });
+        let (items, waiting) = rx.recv_timeout(Duration::from_secs(5)).expect("recv_until ignored its deadline");
+        assert!(items > 0);
+        assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+        assert!(waiting <= BATCH_BYTES + 65_536, "what waits for the next call is bounded");
+    }
+
+    #[test]
+    fn drain_returns_by_its_wait_under_a_flood() {
+        let (_, mut probes) = flood(100);
+        let started = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(probes.drain(Duration::from_millis(100)).len());
+        });
+        let got = rx.recv_timeout(Duration::from_secs(5)).expect("drain ignored its wait");
+        assert!(got > 0 && got <= BATCH_ITEMS);
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
     }
 }
