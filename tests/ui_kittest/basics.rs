@@ -42,7 +42,7 @@ fn normal_open_runs_on_the_simulated_link_with_three_arrows_and_checks() {
     h.get_by_label("normal-open").click();
     h.run();
     assert_eq!(h.state().state.link, LinkKind::Sim);
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     let app = h.state();
@@ -101,7 +101,7 @@ fn a_preset_saves_to_a_file_and_loads_back() {
 fn craft_from_a_timeline_event_fills_the_editor() {
     let (_lang, mut h) = harness();
     h.run();
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     h.state_mut().apply(tcpcraft::ui::action::Action::SelectEvent(1), &egui::Context::default());
@@ -144,7 +144,7 @@ fn the_timeline_exports_to_pcap_and_imports_back() {
     let path = dir.path().join("t.pcap");
     let (_lang, mut h) = harness();
     h.run();
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     assert!(h.query_by_label("Export pcap…").is_some());
@@ -222,7 +222,7 @@ fn a_lab_is_graded_with_feedback_and_solved_by_editing_the_steps() {
     h.run();
     assert!(h.query_by_label_contains("Which flag aborts a connection at once?").is_some(), "the first hint");
     // The starting steps complete the handshake: two goals fail, with their feedback.
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(&mut h, |a| !a.rt.running && !a.rt.events.is_empty());
     assert!(h.query_by_label("✖ You never send a segment with exactly [ACK]").is_some());
@@ -236,7 +236,7 @@ fn a_lab_is_graded_with_feedback_and_solved_by_editing_the_steps() {
         p.steps = p.exercise.as_ref().unwrap().solution.clone();
     }
     h.run();
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     assert_eq!(h.query_all_by_label("Exercise solved: every goal is met.").count(), 2);

@@ -20,7 +20,7 @@ fn harness_in_app() -> (RwLockReadGuard<'static, ()>, Harness<'static, TcpcraftA
 
 /// Runs the preset on show to its end (Run clicked, the worker waited for).
 fn run_to_end(h: &mut Harness<'static, TcpcraftApp>) {
-    h.get_by_label_contains("▶ Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(h, |a| !a.rt.running);
 }

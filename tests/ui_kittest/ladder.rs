@@ -14,7 +14,7 @@ fn ran_normal_open() -> (RwLockReadGuard<'static, ()>, Harness<'static, Tcpcraft
     h.run();
     h.get_by_label("normal-open").click();
     h.run();
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
     (lang, h)
@@ -99,8 +99,8 @@ fn absolute_mode_shows_whole_ten_digit_numbers_and_an_empty_timeline_says_what_t
     let (_lang, mut h) = harness();
     h.run();
     assert!(
-        h.query_by_label_contains("Press F5 or ▶ in the top bar to run").is_some(),
-        "the empty timeline says what to do"
+        h.query_by_label_contains("Press ▶ Run (F5) to send normal-open's 4 steps to the simulated lab host").is_some(),
+        "the empty timeline says what to do, naming the preset, its step count and where it goes"
     );
     h.state_mut().rt.events.push(big_event());
     h.run();

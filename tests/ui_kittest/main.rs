@@ -8,6 +8,7 @@ mod common;
 
 mod basics;
 mod files_state;
+mod first_use;
 mod habits;
 mod ladder;
 mod layout;

@@ -5,7 +5,7 @@ use super::*;
 /// Runs the loaded preset once and returns the lab host's ISN (the SYN-ACK's seq) and the status bar's link text.
 fn run_once(h: &mut Harness<'static, TcpcraftApp>) -> (u32, String) {
     use egui_kittest::kittest::NodeT;
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     step_until(h, |a| !a.rt.running && a.rt.events.len() >= 3);
     let peer = h.state().rt.events[1].segment.as_ref().unwrap().tcp.seq;

@@ -10,7 +10,7 @@ fn an_unresolvable_target_is_reported_without_blocking_the_frame() {
     h.state_mut().state.target = "no-such-host.invalid:80".into();
     h.run();
     let t0 = Instant::now();
-    h.get_by_label_contains("Run").click();
+    h.get_by_label("▶ Run").click();
     h.step();
     assert!(t0.elapsed() < Duration::from_secs(2), "the frame took {:?}", t0.elapsed());
     assert!(h.state().rt.running, "the name is looked up on the worker, after the frame");

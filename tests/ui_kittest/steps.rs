@@ -150,3 +150,68 @@ fn lab_4_is_solved_by_turning_the_ack_into_a_reset() {
     step_until(&mut h, |app| !app.rt.running);
     assert!(h.query_all_by_label_contains("Exercise solved").next().is_some(), "the lab is graded as solved");
 }
+
+/// Clicks the first widget whose label contains `part`.
+fn click_contains(h: &mut Harness<'static, TcpcraftApp>, part: &str) {
+    h.get_all_by_label_contains(part).next().unwrap().scroll_to_me();
+    h.run();
+    h.get_all_by_label_contains(part).next().unwrap().click();
+    h.run();
+}
+
+/// Runs the lab on show and asserts it is graded as solved.
+fn run_and_expect_solved(h: &mut Harness<'static, TcpcraftApp>) {
+    click(h, "▶ Run");
+    step_until(h, |app| !app.rt.running);
+    let grade: Vec<String> = h.query_all_by_label_contains("goal").map(|n| format!("{n:?}")).collect();
+    assert!(h.query_all_by_label_contains("Exercise solved").next().is_some(), "not solved: {grade:?}");
+}
+
+#[test]
+fn lab_2_is_solved_by_fixing_both_acks() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "lab-02-seq-ack-plus-one");
+    for step in ["3. Send ACK", "4. Send"] {
+        click_contains(&mut h, step);
+        retype(&mut h, "Acknowledgment number", "peer.seq + 1");
+        click(&mut h, "⬅ back to the segment editor");
+    }
+    assert!(h.query_by_label("3. Send ACK seq=isn + 1 ack=peer.seq + 1").is_some());
+    run_and_expect_solved(&mut h);
+}
+
+#[test]
+fn lab_5_is_solved_with_fin_ack_an_expect_for_the_servers_fin_and_its_ack() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "lab-05-fin-close");
+    // Step 4: FIN becomes FIN+ACK with the handshake's ack.
+    click_contains(&mut h, "4. Send FIN");
+    click(&mut h, "ACK");
+    retype(&mut h, "Acknowledgment number", "peer.seq + 1");
+    // Step 5: wait for the server's FIN (bound as peer2, the new Expect's default name).
+    click(&mut h, "+ Expect");
+    retype(&mut h, "Reply flags", "F*");
+    assert!(h.query_by_label_contains("binds the reply as peer2").is_some());
+    // Step 6: acknowledge it.
+    click(&mut h, "+ Send");
+    type_into(&mut h, "Sequence number", "isn + 2");
+    type_into(&mut h, "Acknowledgment number", "peer2.seq + 1");
+    click(&mut h, "⬅ back to the segment editor");
+    assert!(h.query_by_label("6. Send ACK seq=isn + 2 ack=peer2.seq + 1").is_some());
+    run_and_expect_solved(&mut h);
+}
+
+#[test]
+fn lab_6_is_solved_by_setting_urg_psh_and_the_urgent_pointer() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "lab-06-urg-psh-data");
+    click_contains(&mut h, "4. Send ACK");
+    click(&mut h, "URG");
+    click(&mut h, "PSH");
+    retype(&mut h, "Urgent pointer", "5");
+    click(&mut h, "⬅ back to the segment editor");
+    run_and_expect_solved(&mut h);
+}

@@ -1,0 +1,44 @@
+//! What the bytes pane and the step list show while a preset is edited and stepped through: a preview of the
+//! selected Send step, the segment about to go out, and the pending step marked.
+
+use super::*;
+
+#[test]
+fn the_bytes_pane_previews_the_selected_send_step_and_shows_the_pending_segment() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("normal-open").click();
+    h.run();
+    assert!(h.query_by_label("Bytes").is_some(), "the editor's segment by default");
+    // A selected Send step: its bytes, previewed with replies' numbers as 0.
+    h.get_by_label_contains("3. Send ACK").scroll_to_me();
+    h.run();
+    h.get_by_label_contains("3. Send ACK").click();
+    h.run();
+    assert!(h.query_by_label_contains("Bytes of step 3 (preview").is_some(), "the selected step's bytes");
+    h.get_by_label("⬅ back to the segment editor").click();
+    h.run();
+    // Step-through: the pending step is marked and its segment fills the pane.
+    h.get_by_label("⏸ Step").click();
+    h.step();
+    step_until(&mut h, |a| a.rt.paused.is_some());
+    assert!(h.query_by_label_contains("Bytes of step 1, about to go out").is_some());
+    assert!(h.query_by_label_contains("▶ 1. Send SYN").is_some(), "the pending step is marked in the list");
+    let (_, spec) = h.state().rt.paused.clone().unwrap();
+    let copied = tcpcraft::wire::build(&spec).unwrap();
+    assert_eq!(copied.len(), 44, "a SYN with MSS: 20 + 24 bytes");
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running);
+    assert!(h.query_by_label_contains("▶ 1.").is_none(), "no mark once stopped");
+}
+
+#[test]
+fn the_korean_empty_timeline_names_the_preset_and_its_steps() {
+    let _lang = LANG.write().unwrap_or_else(PoisonError::into_inner);
+    let _back = BackToEnglish;
+    i18n::set(Lang::Ko);
+    let mut h = harness_with(PersistedState::default());
+    h.run();
+    assert!(h.query_by_label_contains("normal-open의 4개 단계가 시뮬레이션 실습 호스트(으)로 갑니다").is_some());
+}
