@@ -16,11 +16,10 @@ use crate::preset::Preset;
 /// Refuses, before anything is written, a draft bigger than a preset may be (tcpcraft could not open it again),
 /// saying how many steps fit and how to ask for them.
 fn refuse_oversized(p: &Preset, out: &std::path::Path) -> Result<(), CliError> {
-    let size = crate::preset::io::to_ron(p).map_or(u64::MAX, |t| t.len() as u64);
-    if size <= PRESET_MAX_BYTES {
+    let pcap::draft::Fit { size, steps: fit } = pcap::draft::steps_that_fit(p, PRESET_MAX_BYTES);
+    if fit == p.steps.len() {
         return Ok(());
     }
-    let fit = pcap::draft::steps_that_fit(p, PRESET_MAX_BYTES);
     Err(CliError::input(
         "--draft",
         format!(

@@ -92,28 +92,64 @@ fn saved_size(p: &Preset) -> u64 {
     crate::preset::io::to_ron(p).map_or(u64::MAX, |t| t.len() as u64)
 }
 
-/// How many of the draft's first steps fit in a preset of at most `max_bytes` bytes as saved (binary search over
-/// the number of steps kept).
-pub fn steps_that_fit(p: &Preset, max_bytes: u64) -> usize {
-    let with = |n: usize| {
+/// How a draft compares with a size limit: its size as saved, and how many of its first steps fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fit {
+    /// Bytes of the whole draft as saved.
+    pub size: u64,
+    /// The most leading steps whose draft is at most the limit (all of them when the whole draft fits).
+    pub steps: usize,
+}
+
+/// How many of the draft's first steps fit in a preset of at most `max_bytes` bytes as saved. The count is
+/// guessed from the average step size, bracketed by doubling steps from the guess, then found by bisection, so
+/// only a few drafts near the limit are serialized.
+pub fn steps_that_fit(p: &Preset, max_bytes: u64) -> Fit {
+    let size = saved_size(p);
+    let total = p.steps.len();
+    if size <= max_bytes {
+        return Fit { size, steps: total };
+    }
+    let fits = |n: usize| {
         let mut q = p.clone();
         keep_first(&mut q, n);
-        saved_size(&q)
+        saved_size(&q) <= max_bytes
     };
-    if saved_size(p) <= max_bytes {
-        return p.steps.len();
+    let guess = usize::try_from(u128::from(max_bytes) * total as u128 / u128::from(size.max(1))).unwrap_or(0);
+    // Bracket: `lo` fits (or is 0), `hi` does not (`total` is known not to).
+    let (mut lo, mut hi) = (0, total);
+    let mut step = 1;
+    if fits(guess) {
+        lo = guess;
+        while lo + step < hi {
+            if fits(lo + step) {
+                lo += step;
+                step *= 2;
+            } else {
+                hi = lo + step;
+                break;
+            }
+        }
+    } else {
+        hi = guess;
+        while hi > step {
+            if fits(hi - step) {
+                lo = hi - step;
+                break;
+            }
+            hi -= step;
+            step *= 2;
+        }
     }
-    // Invariant: `lo` steps fit (or lo == 0), `hi` steps do not.
-    let (mut lo, mut hi) = (0, p.steps.len());
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if with(mid) <= max_bytes {
+        if fits(mid) {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    lo
+    Fit { size, steps: lo }
 }
 
 #[cfg(test)]
@@ -128,8 +164,19 @@ mod tests {
         let conv: Vec<Segment> = all.iter().filter(|s| s.src().is_ipv4()).cloned().collect();
         let p = preset_from(&conv, "cut").unwrap();
         let full = saved_size(&p);
-        assert_eq!(steps_that_fit(&p, full), p.steps.len());
-        let n = steps_that_fit(&p, full - 1);
+        assert_eq!(steps_that_fit(&p, full), Fit { size: full, steps: p.steps.len() });
+        let n = steps_that_fit(&p, full - 1).steps;
+        // Every limit gives the largest prefix that fits, whatever the guess.
+        for limit in (0..full).step_by(97) {
+            let n = steps_that_fit(&p, limit).steps;
+            let size_of = |k: usize| {
+                let mut q = p.clone();
+                keep_first(&mut q, k);
+                saved_size(&q)
+            };
+            assert!(n == 0 || size_of(n) <= limit, "{limit}: {n}");
+            assert!(size_of(n + 1) > limit, "{limit}: {n}");
+        }
         assert!(n < p.steps.len() && n > 0, "{n}");
         let mut q = p.clone();
         keep_first(&mut q, n);

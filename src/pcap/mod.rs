@@ -160,6 +160,17 @@ pub fn read_bytes(data: &[u8], name: &str, limit: usize) -> Result<Vec<Imported>
     read_from(data, name, limit)
 }
 
+/// What a reader error means, in words: pcap-file reports a record or block longer than what follows (or than its
+/// 8 MB buffer) as a bare end of file.
+fn reason(e: &pcap_file::PcapError) -> String {
+    match e {
+        pcap_file::PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "cut short: a header, record or block claims more bytes than follow (or more than 8 MB)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Reads every TCP segment of a capture from `input`. The readers buffer at most 8 MB at a time: a record or block
 /// claiming more (an absurd snaplen, a bad block length) is a [`PcapIoError::Corrupt`], not an allocation.
 fn read_from(mut input: impl Read, name: &str, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
@@ -172,7 +183,7 @@ fn read_from(mut input: impl Read, name: &str, limit: usize) -> Result<Vec<Impor
     let corrupt = |count: usize, e: pcap_file::PcapError| PcapIoError::Corrupt {
         path: name.clone(),
         packets: count,
-        reason: e.to_string(),
+        reason: reason(&e),
     };
     match magic[..] {
         [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => {
@@ -216,7 +227,10 @@ fn read_from(mut input: impl Read, name: &str, limit: usize) -> Result<Vec<Impor
                 }
             }
         }
-        _ => return Err(PcapIoError::NotACapture { path: name, magic: hex::encode(&magic) }),
+        _ => {
+            let magic = if magic.is_empty() { "none: the file is empty".to_string() } else { hex::encode(&magic) };
+            return Err(PcapIoError::NotACapture { path: name, magic });
+        }
     }
     let out: Vec<Imported> = frames
         .into_iter()

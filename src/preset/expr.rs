@@ -57,11 +57,13 @@ pub enum ExprError {
 /// would otherwise fill the screen).
 fn shorten(text: &str) -> String {
     const SHOWN: usize = 40;
+    // Control characters (a NUL, a newline) are shown escaped.
+    let shown = |c: char| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() };
     let n = text.chars().count();
     if n <= SHOWN + 20 {
-        return text.to_string();
+        return text.chars().map(shown).collect();
     }
-    let head: String = text.chars().take(SHOWN).collect();
+    let head: String = text.chars().take(SHOWN).map(shown).collect();
     format!("{head}… ({n} characters)")
 }
 
@@ -227,7 +229,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Tok)>, ExprError> {
             out.push((i, Tok::Close));
             i += 1;
         } else {
-            return Err(err(&format!("unexpected '{c}'"), i));
+            return Err(err(&format!("unexpected {c:?}"), i));
         }
     }
     Ok(out)

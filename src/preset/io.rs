@@ -41,16 +41,23 @@ fn offset_of(src: &str, line: usize, col: usize) -> Option<usize> {
     Some(start + within)
 }
 
-/// For an expression's syntax error (`'TEXT': reason at character N`) reported by RON just after the string
-/// literal that holds it, the byte offset of the offending character in `src`.
+/// For an expression's error (`'TEXT': reason at character N`, or `'NAME' is not a known name`) reported by RON
+/// just after the string literal that holds it, the byte offset of the offending character in `src`.
 fn expr_error_offset(src: &str, end: usize, message: &str) -> Option<usize> {
-    let (_, n) = message.rsplit_once(" at character ")?;
-    let n: usize = n.parse().ok()?;
     let close = src.get(..end)?.rfind('"')?;
     let open = src[..close].rfind('"')?;
     let literal = &src[open + 1..close];
     // Expression messages quote the expression first (shortened when long); escapes would shift columns.
-    if literal.contains('\\') || !message.starts_with('\'') || n > literal.chars().count() + 1 {
+    if literal.contains('\\') || !message.starts_with('\'') {
+        return None;
+    }
+    // An unknown name: where the name is.
+    if let Some((name, _)) = message.strip_prefix('\'').and_then(|m| m.split_once("' is not a known name")) {
+        return literal.find(name).map(|i| open + 1 + i);
+    }
+    let (_, n) = message.rsplit_once(" at character ")?;
+    let n: usize = n.parse().ok()?;
+    if n > literal.chars().count() + 1 {
         return None;
     }
     let within = literal.char_indices().nth(n.saturating_sub(1)).map_or(literal.len(), |(i, _)| i);
