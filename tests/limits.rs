@@ -78,32 +78,57 @@ fn the_confirmation_counts_probes_not_addresses() {
     assert_eq!(code, Some(0), "2 × 16384 × 2 = 65,536 probes, the cap itself: {err}");
 }
 
-/// A sweep of `127.255.255.254/31` on the real stack: the kernel refuses 127.255.255.255 (lo's broadcast) with
-/// EACCES; those rows say so and the other address is swept as usual.
+/// The rows of a `--json` sweep: (host, port) -> (verdict, reply), and the summary's verdict counts.
+fn rows(stdout: &[u8]) -> (Vec<(String, u64, String, String)>, serde_json::Value) {
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows = lines
+        .iter()
+        .filter(|l| l.get("port").is_some())
+        .map(|l| {
+            let s = |k: &str| l[k].as_str().unwrap().to_string();
+            (s("host"), l["port"].as_u64().unwrap(), s("verdict"), s("reply"))
+        })
+        .collect();
+    (rows, lines.last().unwrap()["summary"]["verdicts"].clone())
+}
+
+/// A sweep of `127.255.255.254/31` and 127.0.0.1 on the real stack, with an output rule dropping port 81, in
+/// this process (root) and through tcpcraft-link (as nobody): 127.255.255.255 is lo's broadcast address, left
+/// out of the link and marked `refused, local broadcast`; each probe to port 81 is refused by the kernel (EPERM)
+/// and marked so; every other target is swept as usual, and the sweep exits 0.
 #[test]
-fn a_kernel_refusal_marks_its_target_and_the_sweep_goes_on() {
-    if !netns::enter("a_kernel_refusal_marks_its_target_and_the_sweep_goes_on") {
+fn a_refused_target_is_marked_and_the_sweep_goes_on() {
+    if !netns::enter("a_refused_target_is_marked_and_the_sweep_goes_on") {
         return;
     }
     let _l = std::net::TcpListener::bind("127.255.255.254:8080").unwrap();
-    let args = ["sweep", "half-open", "--target", "127.255.255.254/31", "--ports", "22,8080", "--link", "raw"];
-    let out = tcpcraft(&[&args[..], &["--wait", "200", "--json"]].concat());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let row = |host: &str, port: u16| {
-        let r = lines.iter().find(|l| l["host"] == host && l["port"] == port).unwrap();
-        (r["verdict"].as_str().unwrap().to_string(), r["reply"].as_str().unwrap().to_string())
-    };
-    assert_eq!(row("127.255.255.254", 8080), ("open".into(), "SA".into()));
-    assert_eq!(row("127.255.255.254", 22), ("closed".into(), "RA".into()));
-    for p in [22, 8080] {
-        assert_eq!(row("127.255.255.255", p), ("refused".into(), "EACCES".into()));
+    sh("nft add table inet f && nft add chain inet f out '{ type filter hook output priority 0; }' \
+        && nft add rule inet f out tcp dport 81 drop");
+    let args = ["sweep", "half-open", "--target", "127.255.255.254/31,127.0.0.1", "--ports", "81,8080"];
+    let args = [&args[..], &["--link", "raw", "--wait", "200", "--json"]].concat();
+    let install = common::helper::Install::new(true);
+    for (how, out) in [("in process", tcpcraft(&args)), ("through tcpcraft-link", install.cli_as_nobody(&args))] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{how}: {err}");
+        let (rows, summary) = rows(&out.stdout);
+        let row = |host: &str, port: u64| {
+            let r = rows.iter().find(|r| r.0 == host && r.1 == port).unwrap_or_else(|| panic!("{how}: {host}:{port}"));
+            (r.2.as_str(), r.3.as_str())
+        };
+        assert_eq!(row("127.255.255.254", 8080), ("open", "SA"), "{how}");
+        assert_eq!(row("127.0.0.1", 8080), ("closed", "RA"), "{how}");
+        for host in ["127.255.255.254", "127.0.0.1"] {
+            assert_eq!(row(host, 81), ("refused", "EPERM"), "{how}: the kernel refused the probe");
+        }
+        for port in [81, 8080] {
+            assert_eq!(row("127.255.255.255", port), ("refused", "local broadcast"), "{how}");
+        }
+        assert_eq!((summary["refused"].as_u64(), summary["open"].as_u64()), (Some(4), Some(1)), "{how}: {summary}");
     }
-    let summary = &lines.last().unwrap()["summary"]["verdicts"];
-    assert_eq!((summary["refused"].as_u64(), summary["open"].as_u64()), (Some(2), Some(1)), "{summary}");
-    let csv = tcpcraft(&[&args[..], &["--wait", "100", "--csv"]].concat());
-    assert!(String::from_utf8_lossy(&csv.stdout).contains("127.255.255.255,22,refused,EACCES"));
+    let csv = tcpcraft(&[&args[..args.len() - 1], &["--csv"]].concat());
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(csv.contains("127.0.0.1,81,refused,EPERM") && csv.contains("127.255.255.255,81,refused,local broadcast"));
 }
 
 /// Waits for `child` to exit, at most `secs` seconds (killing it after).

@@ -21,6 +21,7 @@ fn lab_sweep(filtered: Vec<u16>, retries: u32) -> (SweepConfig, SimLink) {
         retries,
         wait: std::time::Duration::from_millis(500),
         seed: 1,
+        refused_hosts: Vec::new(),
     };
     (cfg, link)
 }

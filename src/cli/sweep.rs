@@ -120,6 +120,7 @@ pub fn run(args: &SweepArgs) -> Result<String, CliError> {
         retries: args.retries,
         wait: Duration::from_millis(args.wait),
         seed: seed.value,
+        refused_hosts: opened.refused,
     };
     let total = (cfg.hosts.len() * cfg.ports.len()) as u64;
     let stdout = std::io::stdout();

@@ -222,6 +222,10 @@ pub struct OpenedProbes {
     pub raw: bool,
     /// The sweep's seed (the simulated host's ISNs, the probes' cookie key: [`super::sweep::SweepConfig::seed`]).
     pub seed: Seed,
+    /// Targets not declared to the link because they are the broadcast address of a local subnet (the helper
+    /// refuses to declare them, the kernel to send there): the sweep marks their rows refused
+    /// ([`super::sweep::SweepConfig::refused_hosts`]) and goes on with the others.
+    pub refused: Vec<IpAddr>,
 }
 
 impl std::fmt::Debug for OpenedProbes {
@@ -231,6 +235,7 @@ impl std::fmt::Debug for OpenedProbes {
             .field("describe", &self.describe)
             .field("raw", &self.raw)
             .field("seed", &self.seed)
+            .field("refused", &self.refused)
             .finish_non_exhaustive()
     }
 }
@@ -263,7 +268,8 @@ pub fn check_raw_targets(targets: &[IpAddr]) -> Result<(), LinkError> {
 }
 
 /// Chooses and opens a probe link. A raw sweep is checked first ([`check_raw_targets`]), so one the helper would
-/// refuse fails here with the reason, before any link is opened or any helper spawned.
+/// refuse fails here with the reason, before any link is opened or any helper spawned; local subnets' broadcast
+/// addresses among the targets are left out of the link and named in [`OpenedProbes::refused`].
 pub fn open_probes(req: &ProbeRequest) -> Result<OpenedProbes, LinkError> {
     let Some(&first) = req.targets.first() else {
         return Err(LinkError::Target { target: String::new(), reason: "no target given".into() });
@@ -276,13 +282,21 @@ pub fn open_probes(req: &ProbeRequest) -> Result<OpenedProbes, LinkError> {
     };
     if raw {
         check_raw_targets(&req.targets)?;
+        let broadcasts = route::local_broadcasts();
+        let (refused, declared): (Vec<IpAddr>, Vec<IpAddr>) = req.targets.iter().partition(|t| broadcasts.contains(t));
+        if declared.is_empty() {
+            return Err(LinkError::Target {
+                target: targets_text(&req.targets),
+                reason: "only local subnets' broadcast addresses: nothing tcpcraft-link or the kernel sends to".into(),
+            });
+        }
         let (link, src, describe) =
-            helper::open_probes(&req.targets, req.sport, req.iface.as_deref(), req.max_pps, req.in_process)?;
-        return Ok(OpenedProbes { link, src, describe, raw: true, seed });
+            helper::open_probes(&declared, req.sport, req.iface.as_deref(), req.max_pps, req.in_process)?;
+        return Ok(OpenedProbes { link, src, describe, raw: true, seed, refused });
     }
     let link = SimLink::new(sim_config_seeded(&req.lab, seed).at(first));
     let describe = format!("sim {first}");
-    Ok(OpenedProbes { link: Box::new(link), src: our_address(first), describe, raw: false, seed })
+    Ok(OpenedProbes { link: Box::new(link), src: our_address(first), describe, raw: false, seed, refused: Vec::new() })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! One thread sends from a pre-built template (only the port, sequence number and checksum change per probe)
 //! at a capped rate; replies are matched by a cookie in the sequence number, so no per-port state or thread.
 //! Each port ends up open, closed, filtered (no reply after the retries), unreachable (an ICMP error) or refused
-//! (our kernel would not send the probe: EACCES/EPERM for that destination, say a broadcast address); a sweep
+//! (a local broadcast address, or our kernel would not send the probe: EACCES/EPERM); a sweep
 //! stopped early says which ports it never probed and which it is still waiting for.
 //!
 //! [`targets`] parses what to sweep, [`plan`] checks its size and rate against [`crate::limits`], [`probe`]
@@ -46,8 +46,9 @@ pub enum Verdict {
     Filtered,
     /// An ICMP error came back.
     Unreachable,
-    /// Our kernel refused to send the probe to this destination (EACCES or EPERM: a broadcast address, a local
-    /// firewall rule); the reply column names the error. The sweep goes on with the other targets.
+    /// Not sent: a local subnet's broadcast address ([`LOCAL_BROADCAST`]), or our kernel refused the probe
+    /// (`EACCES`, `EPERM`: a broadcast route, a local firewall rule); the reply column says which. The sweep goes on
+    /// with the other targets.
     Refused,
     /// Probed, no answer yet, and retries or the wait still to come (what a stopped sweep leaves undecided).
     Waiting,
@@ -199,7 +200,13 @@ pub struct SweepConfig {
     pub wait: std::time::Duration,
     /// The sweep's seed ([`Seed`]): the probes' cookie key comes from it.
     pub seed: u64,
+    /// Hosts never probed because the link was not opened to them (local broadcast addresses,
+    /// [`super::session::OpenedProbes::refused`]): their rows are [`Verdict::Refused`], reply [`LOCAL_BROADCAST`].
+    pub refused_hosts: Vec<IpAddr>,
 }
+
+/// The reply column of a target refused before sending because it is a local subnet's broadcast address.
+pub const LOCAL_BROADCAST: &str = "local broadcast";
 
 /// Keeps a pass at its rate: each batch waits until it is due.
 struct Pacer {
@@ -349,6 +356,11 @@ pub fn run(
         total: targets as u64,
         started: Instant::now(),
     };
+    for &host in cfg.hosts.iter().filter(|h| cfg.refused_hosts.contains(h)) {
+        for &port in &cfg.ports {
+            sw.tally.refuse(host, port, LOCAL_BROADCAST);
+        }
+    }
     let mut batch: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(128)).collect();
     let rate = cfg.rate.max(1);
     for pass in 0..=cfg.retries {
@@ -449,6 +461,7 @@ mod tests {
             retries: 1,
             wait: Duration::ZERO,
             seed: 3,
+            refused_hosts: Vec::new(),
         }
     }
 
@@ -470,6 +483,74 @@ mod tests {
         assert_eq!(r[128].verdict, Verdict::NotProbed);
         let mut link = Dying { batches: 0, fail_at: 3, replies: Vec::new() };
         assert!(matches!(run(&config(), &mut link, &mut |_| true), Err(SweepError::Link(_))));
+    }
+
+    /// A link whose kernel refuses one destination (EACCES, like a broadcast address) and answers RST for the
+    /// others; the refusal arrives for the whole batch, as from `sendmmsg`.
+    struct Refusing {
+        inner: Dying,
+        refused: IpAddr,
+    }
+
+    impl ProbeLink for Refusing {
+        fn send(&mut self, d: &[u8]) -> Result<(), LinkError> {
+            match crate::wire::parse(d) {
+                Ok(s) if s.dst() == self.refused => {
+                    Err(LinkError::Io { op: "send", source: std::io::Error::from_raw_os_error(libc::EACCES) })
+                }
+                _ => self.inner.send(d),
+            }
+        }
+
+        fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+            let refused = datagrams.iter().any(|d| crate::wire::parse(d).is_ok_and(|s| s.dst() == self.refused));
+            if refused {
+                return Err(LinkError::Io { op: "sendmmsg", source: std::io::Error::from_raw_os_error(libc::EACCES) });
+            }
+            self.inner.send_batch(datagrams)
+        }
+
+        fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
+            self.inner.drain(wait)
+        }
+
+        fn paced(&self) -> bool {
+            false
+        }
+    }
+
+    /// One refused destination marks its rows `refused` (named by the error) and the sweep goes on: the other
+    /// host's ports are all answered, the refused ones are not retried, and the progress counts them apart.
+    #[test]
+    fn a_refused_destination_is_marked_and_the_sweep_goes_on() {
+        let refused: IpAddr = "192.0.2.11".parse().unwrap();
+        let cfg =
+            SweepConfig { hosts: vec!["192.0.2.10".parse().unwrap(), refused], ports: (1..=100).collect(), ..config() };
+        let mut link = Refusing { inner: Dying { batches: 0, fail_at: usize::MAX, replies: Vec::new() }, refused };
+        let mut last = None;
+        let r = run(&cfg, &mut link, &mut |p| {
+            last = Some(p);
+            true
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.len(), 200);
+        assert!(r[..100].iter().all(|x| x.verdict == Verdict::Closed), "{:?}", &r[..3]);
+        assert!(r[100..].iter().all(|x| x.verdict == Verdict::Refused && x.reply == "EACCES"), "{:?}", &r[100..103]);
+        let p = last.unwrap();
+        assert_eq!((p.refused, p.closed, p.count(Verdict::Refused), p.count(Verdict::Filtered)), (100, 100, 100, 0));
+        assert!(p.done, "every target decided: no retry pass needed");
+        assert_eq!(summary(&r).get("refused"), Some(&100));
+    }
+
+    /// Only EACCES and EPERM are refusals, in this process or as the helper's text; other failures stop the sweep.
+    #[test]
+    fn refusals_are_eacces_and_eperm() {
+        let io = |code| LinkError::Io { op: "sendmmsg", source: std::io::Error::from_raw_os_error(code) };
+        assert_eq!((refusal(&io(libc::EACCES)), refusal(&io(libc::EPERM))), (Some("EACCES"), Some("EPERM")));
+        assert_eq!(refusal(&io(libc::ENOBUFS)), None);
+        let helper = LinkError::Helper("link: sendmmsg: Permission denied (os error 13)".into());
+        assert_eq!(refusal(&helper), Some("EACCES"));
+        assert_eq!(refusal(&LinkError::Helper("tcpcraft-link is gone".into())), None);
     }
 
     /// The same seed, the same cookies (the probes are the same bytes); another seed, other cookies.

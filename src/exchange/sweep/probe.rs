@@ -127,8 +127,13 @@ impl Tally {
     /// (`EACCES`) in the reply column, and it is not probed again.
     pub fn refused(&mut self, probe: &[u8], why: &str) {
         if let Ok(s) = wire::parse(probe) {
-            self.record(s.dst(), s.tcp.dport, Verdict::Refused, why.to_string());
+            self.refuse(s.dst(), s.tcp.dport, why);
         }
+    }
+
+    /// Records `host:port` as [`Verdict::Refused`] for `why`, without a probe: it is not probed.
+    pub fn refuse(&mut self, host: IpAddr, port: u16, why: &str) {
+        self.record(host, port, Verdict::Refused, why.to_string());
     }
 
     /// Whether this port already has an answer (or was refused).

@@ -58,8 +58,9 @@ impl SweepJob {
             rate,
             retries: 1,
             wait: Duration::from_millis(500),
-            // Settled when the link opens (the session chooses the seed).
+            // Settled when the link opens (the session chooses the seed, and leaves out local broadcasts).
             seed: 0,
+            refused_hosts: Vec::new(),
         };
         sweep::plan::check(cfg.hosts.len(), cfg.ports.len(), cfg.retries, rate, true)?;
         Ok(SweepJob { cfg, kind, lab: p.sim.unwrap_or_default(), seed: None })
@@ -95,7 +96,8 @@ pub fn sweep(
 ) -> Result<Vec<PortResult>, SweepJobError> {
     let mut link = open_probes(job)?;
     opened(&link.describe, link.src, link.seed.value);
-    let cfg = SweepConfig { src: link.src, seed: link.seed.value, ..job.cfg.clone() };
+    let cfg =
+        SweepConfig { src: link.src, seed: link.seed.value, refused_hosts: link.refused.clone(), ..job.cfg.clone() };
     Ok(sweep::run(&cfg, link.link.as_mut(), progress)?)
 }
 
