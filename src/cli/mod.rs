@@ -56,7 +56,21 @@ pub enum Command {
         /// Load this preset and run it on the simulated link as soon as the window opens.
         #[arg(long, value_name = "PRESET")]
         run: Option<String>,
+        /// Colour theme for this start (and remembered): dark, light, or the system's.
+        #[arg(long, value_enum)]
+        theme: Option<GuiTheme>,
     },
+}
+
+/// The desktop app's colour theme, as `gui --theme` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GuiTheme {
+    /// Follow the system's light or dark setting.
+    System,
+    /// Always dark.
+    Dark,
+    /// Always light.
+    Light,
 }
 
 /// Parses the process arguments, runs the command, prints its output, and returns the exit code.
@@ -81,11 +95,11 @@ where
     crate::i18n::set(cli.lang.unwrap_or_else(crate::i18n::Lang::from_env));
     let result = match &cli.command {
         None | Some(Command::Gui { .. }) => {
-            let autorun = match &cli.command {
-                Some(Command::Gui { run }) => run.clone(),
-                _ => None,
+            let (autorun, theme) = match &cli.command {
+                Some(Command::Gui { run, theme }) => (run.clone(), *theme),
+                _ => (None, None),
             };
-            return open_gui(autorun, cli.lang);
+            return open_gui(autorun, cli.lang, theme);
         }
         Some(Command::Build(args)) => {
             let sub = matches.subcommand_matches("build").unwrap_or(&matches);
@@ -158,8 +172,14 @@ fn print_out(text: &str) {
 
 /// Opens the desktop app; on failure (no display) says what to do instead.
 #[cfg(feature = "gui")]
-fn open_gui(autorun: Option<String>, lang: Option<crate::i18n::Lang>) -> ExitCode {
-    match crate::ui::run(autorun, lang) {
+fn open_gui(autorun: Option<String>, lang: Option<crate::i18n::Lang>, theme: Option<GuiTheme>) -> ExitCode {
+    use crate::ui::theme::ThemeChoice;
+    let theme = theme.map(|t| match t {
+        GuiTheme::System => ThemeChoice::System,
+        GuiTheme::Dark => ThemeChoice::Dark,
+        GuiTheme::Light => ThemeChoice::Light,
+    });
+    match crate::ui::run(autorun, lang, theme) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot open the window: {e} (in a terminal, `tcpcraft --help` lists the commands)");
@@ -170,7 +190,7 @@ fn open_gui(autorun: Option<String>, lang: Option<crate::i18n::Lang>) -> ExitCod
 
 /// Built without the desktop app: say so.
 #[cfg(not(feature = "gui"))]
-fn open_gui(_autorun: Option<String>, _lang: Option<crate::i18n::Lang>) -> ExitCode {
+fn open_gui(_autorun: Option<String>, _lang: Option<crate::i18n::Lang>, _theme: Option<GuiTheme>) -> ExitCode {
     eprintln!("error: cannot open the window: this build has no desktop app (in a terminal, `tcpcraft --help` lists the commands)");
     ExitCode::from(error::EXIT_LINK_UNAVAILABLE)
 }

@@ -59,8 +59,13 @@ pub fn fit_window_once(ctx: &egui::Context) {
 }
 
 /// Opens the window and runs until it is closed; `autorun` names a preset to run on the simulated link at once.
-/// `lang` (from `--lang`) overrides the language chosen in the app for this session, without being remembered.
-pub fn run(autorun: Option<String>, lang: Option<crate::i18n::Lang>) -> Result<(), eframe::Error> {
+/// `lang` (from `--lang`) overrides the language chosen in the app for this session, without being remembered;
+/// `theme` (from `--theme`) sets the colour theme, remembered as the theme menu would.
+pub fn run(
+    autorun: Option<String>,
+    lang: Option<crate::i18n::Lang>,
+    theme: Option<theme::ThemeChoice>,
+) -> Result<(), eframe::Error> {
     // eframe clamps this to the monitor; `fit_window_once` then grows it on a big one.
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("tcpcraft")
@@ -84,6 +89,9 @@ pub fn run(autorun: Option<String>, lang: Option<crate::i18n::Lang>) -> Result<(
             let mut app = app::TcpcraftApp::new(cc);
             if let Some(lang) = lang {
                 app.set_lang(lang, false);
+            }
+            if let Some(choice) = theme {
+                app.set_theme(choice, &cc.egui_ctx);
             }
             if let Some(name) = autorun {
                 app.autorun(&name, &cc.egui_ctx);

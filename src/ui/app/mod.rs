@@ -275,6 +275,12 @@ impl TcpcraftApp {
         self.rt.users = UserPresets::scan(Some(dir));
     }
 
+    /// Applies the colour theme `choice` and remembers it (as the theme menu does).
+    pub fn set_theme(&mut self, choice: super::theme::ThemeChoice, ctx: &egui::Context) {
+        self.state.theme = choice;
+        super::theme::apply(ctx, choice);
+    }
+
     /// Switches the language of the whole window; `remember` keeps the choice for the next start (the menu
     /// does; `--lang` does not). The status message is composed again in the new language.
     pub fn set_lang(&mut self, lang: Lang, remember: bool) {

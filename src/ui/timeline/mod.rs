@@ -123,7 +123,10 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
     // once, each scrolling inside its own share; the table always keeps a few rows.
     let avail = ui.available_height();
     let ladder_share = if selected.is_some() { 0.38 } else { 0.45 };
-    let h = (avail * ladder_share).max(120.0);
+    // A short exchange is shown whole when it fits in 60% of the height (no arrow cut by the scroll edge).
+    let row_h = if notes { ladder::ROW_H_NOTES } else { ladder::ROW_H };
+    let needed = view.events.len() as f32 * row_h + 4.0;
+    let h = (avail * ladder_share).max(needed.min(avail * 0.6)).max(120.0);
     let lv = ladder::LadderView { events: view.events, verdicts: view.verdicts, absolute: *absolute, notes };
     ladder::ladder(ui, &lv, view.selected, h, out);
     ui.separator();
