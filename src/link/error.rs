@@ -13,6 +13,22 @@ pub enum LinkError {
         /// The exact command or setting that fixes it on this system.
         fix: String,
     },
+    /// Windows: Npcap, which raw sending and capture go through, is not installed (`wpcap.dll` does not load).
+    #[error("Npcap is not installed, so tcpcraft cannot send or capture real packets ({detail}). {how_to}")]
+    NpcapMissing {
+        /// What was tried and why it failed.
+        detail: String,
+        /// How to install Npcap so that raw sending works.
+        how_to: String,
+    },
+    /// Windows: Npcap is installed but restricted to administrators, and this process may not open its adapters.
+    #[error("Npcap is installed but only administrators may use it, and it refused this program ({detail}). {how_to}")]
+    NpcapAdminOnly {
+        /// Npcap's own message.
+        detail: String,
+        /// How to let this user open the adapters.
+        how_to: String,
+    },
     /// The interface to send or capture on is not usable.
     #[error("interface {name}: {reason}")]
     Interface {

@@ -24,6 +24,14 @@ pub fn check() -> RawPrivileges {
 }
 
 /// Ok when raw sockets can be used; otherwise the typed error with the fix.
+/// On Windows: Npcap loads, else [`LinkError::NpcapMissing`] with what was tried.
+#[cfg(windows)]
+pub fn require_raw() -> Result<(), LinkError> {
+    super::raw::npcap::available().map(|_| ())
+}
+
+/// Ok when raw sockets can be used; otherwise the typed error with the fix.
+#[cfg(not(windows))]
 pub fn require_raw() -> Result<(), LinkError> {
     if check().raw {
         Ok(())
@@ -33,8 +41,15 @@ pub fn require_raw() -> Result<(), LinkError> {
 }
 
 /// The error for missing raw privileges, with the fix for this platform.
+#[cfg(not(windows))]
 pub fn missing_error() -> LinkError {
     LinkError::Privileges { missing: imp::MISSING.to_string(), fix: fix_command() }
+}
+
+/// The error for missing raw privileges: on Windows, [`LinkError::NpcapMissing`] ([`require_raw`] says more).
+#[cfg(windows)]
+pub fn missing_error() -> LinkError {
+    super::raw::npcap::missing("wpcap.dll was not found".into())
 }
 
 /// This process's effective user id (Linux, from `/proc/self/status`); `None` where it cannot be read.
@@ -100,15 +115,15 @@ mod imp {
 mod imp {
     use super::RawPrivileges;
 
-    pub const MISSING: &str = "Npcap";
-
+    /// Npcap loads (its wpcap.dll from System32\Npcap, or the WinPcap-compatible one): whether this user may open
+    /// its adapters (not when it is restricted to administrators) shows only when one is opened.
     pub fn check() -> RawPrivileges {
-        let npcap = std::path::Path::new(r"C:\Windows\System32\Npcap\wpcap.dll").exists();
+        let npcap = crate::link::raw::npcap::available().is_ok();
         RawPrivileges { raw: npcap, admin: npcap }
     }
 
     pub fn fix() -> String {
-        "Install Npcap from https://npcap.com (tick \"WinPcap API-compatible mode\"), then restart tcpcraft".into()
+        crate::link::raw::npcap::install_how_to()
     }
 }
 

@@ -124,7 +124,7 @@ mod imp {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 mod imp {
     use std::net::IpAddr;
 
@@ -156,7 +156,53 @@ mod imp {
     }
 }
 
+/// Windows: interfaces from the system (no Npcap needed), named as Npcap opens them (`\Device\NPF_{GUID}`).
+#[cfg(windows)]
+mod imp {
+    use std::net::IpAddr;
+
+    use super::{LinkError, Route};
+    use crate::link::raw::l2::Iface;
+    use crate::link::raw::npcap;
+
+    /// Every interface the system lists.
+    pub fn all() -> Vec<Iface> {
+        npcap::system_interfaces().into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// The interface whose network contains `dst`, else the running non-loopback one with a gateway (the default
+    /// route's), else the first with an address of `dst`'s family. A forced interface may be given by its Npcap
+    /// name, its GUID or its friendly name ("Ethernet").
+    pub fn route_to(dst: IpAddr, iface: Option<&str>) -> Result<Route, LinkError> {
+        let all: Vec<(Iface, netdev::Interface)> = npcap::system_interfaces()
+            .into_iter()
+            .filter(|(i, s)| iface.is_none_or(|n| npcap::names(i, s, n)))
+            .collect();
+        if let (Some(n), true) = (iface, all.is_empty()) {
+            return Err(LinkError::Interface { name: n.into(), reason: "no such interface".into() });
+        }
+        let family = |i: &Iface| i.ips.iter().any(|n| n.ip().is_ipv6() == dst.is_ipv6());
+        let chosen = all
+            .iter()
+            .find(|(i, _)| i.ips.iter().any(|n| n.contains(dst)))
+            .or_else(|| all.iter().find(|(i, s)| s.is_up() && !i.loopback && i.gateway.is_some() && family(i)))
+            .or_else(|| all.iter().find(|(i, _)| !i.loopback && family(i)))
+            .map(|(i, _)| i)
+            .ok_or_else(|| LinkError::Target { target: dst.to_string(), reason: "no interface reaches it".into() })?;
+        let src =
+            if dst.is_loopback() {
+                dst
+            } else {
+                chosen.ips.iter().map(|n| n.ip()).find(|ip| ip.is_ipv6() == dst.is_ipv6()).ok_or_else(|| {
+                    LinkError::Interface { name: chosen.name.clone(), reason: "has no address".into() }
+                })?
+            };
+        Ok(Route { iface: chosen.name.clone(), src })
+    }
+}
+
 /// The addresses of interface `name` (empty when there is no such interface).
+#[cfg(not(windows))]
 pub fn iface_addrs(name: &str) -> Vec<IpAddr> {
     pnet_datalink::interfaces()
         .into_iter()
@@ -165,12 +211,29 @@ pub fn iface_addrs(name: &str) -> Vec<IpAddr> {
         .collect()
 }
 
+/// The addresses of interface `name` (empty when there is no such interface).
+#[cfg(windows)]
+pub fn iface_addrs(name: &str) -> Vec<IpAddr> {
+    crate::link::raw::l2::interface(name).map(|i| i.ips.iter().map(|n| n.ip()).collect()).unwrap_or_default()
+}
+
+/// Every local network, from the system's interface list.
+#[cfg(not(windows))]
+fn local_networks() -> Vec<ipnetwork::IpNetwork> {
+    pnet_datalink::interfaces().into_iter().flat_map(|i| i.ips).collect()
+}
+
+/// Every local network, from the system's interface list.
+#[cfg(windows)]
+fn local_networks() -> Vec<ipnetwork::IpNetwork> {
+    imp::all().into_iter().flat_map(|i| i.ips).collect()
+}
+
 /// The directed broadcast address of every local IPv4 subnet (prefixes shorter than /31), `lo`'s
 /// 127.255.255.255 included.
 pub fn local_broadcasts() -> Vec<IpAddr> {
-    pnet_datalink::interfaces()
+    local_networks()
         .into_iter()
-        .flat_map(|i| i.ips)
         .filter_map(|n| match n {
             ipnetwork::IpNetwork::V4(v4) if v4.prefix() < 31 => Some(IpAddr::V4(v4.broadcast())),
             _ => None,

@@ -97,7 +97,7 @@ fn privileges_body(ui: &mut Ui, why: &str, access: &Access, path: Option<&Path>)
         ui.label(RichText::new(why).color(crate::ui::theme::colors(ui.ctx()).warning));
         ui.separator();
     }
-    ui.label(t("ui.privileges.intro"));
+    ui.label(t(if cfg!(windows) { "ui.privileges.intro_windows" } else { "ui.privileges.intro" }));
     let linux = cfg!(target_os = "linux");
     if linux {
         ui.label(RichText::new(tf("ui.privileges.here", &[("reason", &access.reason(path))])).strong());

@@ -37,6 +37,10 @@ pub enum HelperError {
     Protocol(String),
 }
 
+/// Windows has no privilege split: Npcap's driver decides who may send and capture (every user, or administrators
+/// only), so raw links are always opened in this process and `tcpcraft-link` is never spawned.
+pub const NO_HELPER: bool = cfg!(windows);
+
 /// Finds the helper: `$TCPCRAFT_LINK`, then next to this executable, then on `PATH`.
 pub fn locate() -> Result<PathBuf, LinkError> {
     if let Some(p) = std::env::var_os(HELPER_ENV) {
@@ -77,6 +81,7 @@ pub fn setcap_fix(helper: Option<&Path>) -> String {
 fn how_to_enable(why: &LinkError) -> String {
     if cfg!(windows) {
         return match why {
+            LinkError::NpcapMissing { how_to, .. } | LinkError::NpcapAdminOnly { how_to, .. } => how_to.clone(),
             LinkError::Privileges { fix, .. } => fix.clone(),
             _ => super::privileges::fix_command(),
         };
@@ -86,11 +91,6 @@ fn how_to_enable(why: &LinkError) -> String {
         (access::Access::NoCapabilities, LinkError::Privileges { fix, .. }) => fix.clone(),
         (a, _) => a.fix(path.as_deref()),
     }
-}
-
-/// What the GUI shows when raw mode is unavailable and it runs on the simulated lab host instead.
-pub fn fallback_message(why: &LinkError) -> String {
-    crate::i18n::tf("link.fallback", &[("why", &why_text(why)), ("how", &how_to_enable(why))])
 }
 
 /// Why raw mode failed, in the current language where the helper's access check tells the case apart (missing,
@@ -106,6 +106,11 @@ fn why_text(why: &LinkError) -> String {
     }
 }
 
+/// What the GUI shows when raw mode is unavailable and it runs on the simulated lab host instead.
+pub fn fallback_message(why: &LinkError) -> String {
+    crate::i18n::tf("link.fallback", &[("why", &why_text(why)), ("how", &how_to_enable(why))])
+}
+
 /// Why raw mode is unavailable and how to enable it, for work that has no simulated fallback (a sweep).
 pub fn unavailable_message(why: &LinkError) -> String {
     crate::i18n::tf("link.unavailable", &[("why", &why_text(why)), ("how", &how_to_enable(why))])
@@ -113,7 +118,11 @@ pub fn unavailable_message(why: &LinkError) -> String {
 
 /// Whether raw mode through the helper is available; the error says why not and how to fix it.
 /// A helper this user may not run (see [`access`]) is not spawned: the error says so, and the fix is for that case.
+/// On Windows there is no helper to ask ([`NO_HELPER`]): raw mode is available when Npcap loads.
 pub fn available() -> Result<(), LinkError> {
+    if NO_HELPER {
+        return super::privileges::require_raw();
+    }
     let path = locate()?;
     match access::check(Some(&path), None) {
         access::Access::Ready => client::probe(&path),
@@ -121,10 +130,10 @@ pub fn available() -> Result<(), LinkError> {
     }
 }
 
-/// Opens a raw flow link: in this process when it has raw privileges (root, for the CLI), else through the
-/// helper. Returns the link with our source address.
+/// Opens a raw flow link: in this process when it has raw privileges (root, for the CLI) or on Windows, else
+/// through the helper. Returns the link with our source address.
 pub fn open_flow(dst: IpAddr, opts: &RawOptions, in_process: bool) -> Result<(Box<dyn Link>, IpAddr), LinkError> {
-    if in_process && super::privileges::check().raw {
+    if NO_HELPER || (in_process && super::privileges::check().raw) {
         let raw = RawLink::open(dst, opts)?;
         let src = raw.route().src;
         return Ok((Box::new(raw), src));
@@ -145,7 +154,7 @@ pub fn open_probes(
     in_process: bool,
 ) -> Result<(Box<dyn super::ProbeLink + Send>, IpAddr, String), LinkError> {
     let Some(&first) = targets.first() else { return Err(LinkError::Helper("no target".into())) };
-    if in_process && super::privileges::check().raw {
+    if NO_HELPER || (in_process && super::privileges::check().raw) {
         let raw = super::raw::RawProbes::open_restricted(first, iface, &[sport])?;
         let (src, desc) = (raw.route().src, format!("raw {}", raw.route().iface));
         return Ok((Box::new(raw), src, desc));

@@ -1,15 +1,20 @@
 //! The raw link: crafted datagrams really leave through a raw socket (or the link layer), and a capture thread
 //! reads the flow back. One implementation per platform, behind `cfg`; all share [`RawLink`]'s receive logic.
 //!
-//! On Linux the capture socket carries a kernel-side filter ([`super::bpf`]): a [`RawLink`] captures nothing
-//! until [`Link::watch`], then only the watched flow; [`RawProbes::restrict_to`] narrows a sweep's capture to the
-//! replies to its probes. On macOS and Windows capture stays unfiltered for now (the filters are no-ops there).
+//! On Linux and Windows the capture carries a kernel-side filter ([`super::bpf`]; on Windows in Npcap's driver): a
+//! [`RawLink`] captures nothing until [`Link::watch`], then only the watched flow; [`RawProbes::restrict_to`]
+//! narrows a sweep's capture to the replies to its probes. On macOS capture stays unfiltered for now (the filters
+//! are no-ops there).
 
 pub mod l2;
+#[cfg(not(windows))]
+mod l2_pnet;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "macos")]
 mod macos;
+#[cfg(windows)]
+pub mod npcap;
 #[cfg(windows)]
 mod windows;
 
@@ -58,6 +63,8 @@ pub struct RawLink {
     ready: VecDeque<Captured>,
     /// Bytes of datagrams in `ready`.
     ready_bytes: usize,
+    /// The deadline of the last call made after its deadline (the next such call pulls nothing).
+    late_for: Option<Micros>,
 }
 
 /// Frames a receive loop takes between two readings of the clock.
@@ -81,6 +88,7 @@ impl RawLink {
             start: Instant::now(),
             ready: VecDeque::new(),
             ready_bytes: 0,
+            late_for: None,
         })
     }
 
@@ -197,6 +205,15 @@ impl Link for RawLink {
     }
 
     fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError> {
+        // A caller collects until an empty answer. Past the deadline one call still pulls a slice of what is
+        // waiting (so a send picks up its own segment), but the next call for the same deadline pulls nothing:
+        // a reader slower than a flood then moves on, and the backlog waits for the next step's calls.
+        if self.now() >= deadline {
+            if self.late_for == Some(deadline) {
+                return Ok(self.due(deadline));
+            }
+            self.late_for = Some(deadline);
+        }
         loop {
             // Hand back what has been classified, plus whatever else is already waiting: under a flood that
             // is bounded by the deadline (a frame read after it waits for the next call, and the clock is read
@@ -403,6 +420,7 @@ mod tests {
             start: Instant::now(),
             ready: VecDeque::new(),
             ready_bytes: 0,
+            late_for: None,
         };
         link.watch(flow).unwrap();
         let started = Instant::now();
