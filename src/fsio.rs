@@ -23,10 +23,12 @@ pub enum ReadError {
         kind: &'static str,
     },
     /// Larger than the limit for this kind of file.
-    #[error("the file is {} ({size} bytes or more); {what} is at most {} ({limit} bytes)", human(*.size), human(*.limit))]
+    #[error("the file is {}; {what} is at most {}", bytes(*.size, *.at_least), bytes(*.limit, false))]
     TooLarge {
-        /// Bytes seen (the file's size, or at least this many were read).
+        /// Bytes seen: the file's size, or (`at_least`) how many were read before stopping.
         size: u64,
+        /// The file grew while read: `size` is a lower bound.
+        at_least: bool,
         /// The limit.
         limit: u64,
         /// What kind of file, e.g. "a preset".
@@ -45,6 +47,16 @@ pub fn human(bytes: u64) -> String {
         format!("{:.1} kB", bytes as f64 / 1e3)
     } else {
         format!("{bytes} bytes")
+    }
+}
+
+/// `1048577 bytes (1.0 MB)`, `4 bytes`, `… or more`.
+fn bytes(n: u64, at_least: bool) -> String {
+    let more = if at_least { " or more" } else { "" };
+    if n < 1000 {
+        format!("{n} bytes{more}")
+    } else {
+        format!("{n} bytes{more} ({})", human(n))
     }
 }
 
@@ -96,7 +108,7 @@ pub fn open_bounded(path: &Path, limit: u64, what: &'static str) -> Result<(File
         return Err(ReadError::NotAFile { kind });
     }
     if meta.len() > limit {
-        return Err(ReadError::TooLarge { size: meta.len(), limit, what });
+        return Err(ReadError::TooLarge { size: meta.len(), at_least: false, limit, what });
     }
     Ok((file, meta.len()))
 }
@@ -109,7 +121,7 @@ pub fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u
     file.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
     let got = buf.len() as u64;
     if got > limit {
-        return Err(ReadError::TooLarge { size: got, limit, what });
+        return Err(ReadError::TooLarge { size: got, at_least: true, limit, what });
     }
     Ok(buf)
 }

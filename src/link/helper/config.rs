@@ -35,10 +35,8 @@ pub fn load_from(path: &Path) -> Result<Config, String> {
         return Ok(Config::default());
     }
     let real = crate::link::tool::trustworthy(path)?;
-    let text = std::fs::read(&real).map_err(|e| e.to_string())?;
-    if text.len() > 64 * 1024 {
-        return Err("longer than 64 KiB".into());
-    }
+    // Bounded while reading, regular files only (a FIFO or device there is refused, not waited on).
+    let text = crate::fsio::read_bounded(&real, 64 * 1024, "the configuration").map_err(|e| e.to_string())?;
     parse(&String::from_utf8_lossy(&text))
 }
 
