@@ -59,6 +59,14 @@ pub enum PcapIoError {
         #[source]
         source: ReadError,
     },
+    /// More frames than are read (the capture is refused rather than silently cut).
+    #[error("{path}: more than {limit} frames; tcpcraft reads at most {limit} (cut the capture first, e.g. `editcap -r FILE OUT.pcap 1-{limit}`)")]
+    TooManyFrames {
+        /// The file.
+        path: String,
+        /// Frames read at most.
+        limit: usize,
+    },
     /// No TCP segment was found.
     #[error("{path}: no TCP segments in {packets} packets")]
     NoTcp {
@@ -143,7 +151,7 @@ fn ip_payload(link: DataLink, frame: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// Reads every TCP segment of a pcap or pcapng file (at most `limit` frames are examined). Only regular files of
+/// Reads every TCP segment of a pcap or pcapng file of at most `limit` frames (more is an error). Only regular files of
 /// at most [`PCAP_MAX_BYTES`] are read (FIFOs and devices are refused without blocking), streamed rather than
 /// loaded whole.
 pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
@@ -155,7 +163,7 @@ pub fn read(path: &Path, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
     read_from(std::io::BufReader::new(file.take(PCAP_MAX_BYTES)), &name, limit)
 }
 
-/// Reads every TCP segment of a capture held in memory; `name` names it in errors.
+/// Reads every TCP segment of a capture held in memory of at most `limit` frames; `name` names it in errors.
 pub fn read_bytes(data: &[u8], name: &str, limit: usize) -> Result<Vec<Imported>, PcapIoError> {
     read_from(data, name, limit)
 }
@@ -195,8 +203,8 @@ fn read_from(mut input: impl Read, name: &str, limit: usize) -> Result<Vec<Impor
                 if let Some(ip) = ip_payload(link, &p.data) {
                     frames.push((count, p.timestamp, ip.to_vec()));
                 }
-                if count >= limit {
-                    break;
+                if count > limit {
+                    return Err(PcapIoError::TooManyFrames { path: name, limit });
                 }
             }
         }
@@ -222,8 +230,8 @@ fn read_from(mut input: impl Read, name: &str, limit: usize) -> Result<Vec<Impor
                     }
                     _ => {}
                 }
-                if count >= limit {
-                    break;
+                if count > limit {
+                    return Err(PcapIoError::TooManyFrames { path: name, limit });
                 }
             }
         }
@@ -326,6 +334,10 @@ mod tests {
         let cut = dir.join("cut.pcap");
         std::fs::write(&cut, &good[..good.len() - 7]).unwrap();
         assert!(matches!(read(&cut, usize::MAX), Err(PcapIoError::Corrupt { packets: 13, .. })));
+        assert!(matches!(read(&fixture(), 13), Err(PcapIoError::TooManyFrames { limit: 13, .. })));
+        assert_eq!(read(&fixture(), 14).unwrap().len(), 14);
+        let ng = std::fs::read(fixture().with_extension("pcapng")).unwrap();
+        assert!(matches!(read_bytes(&ng, "ng", 3), Err(PcapIoError::TooManyFrames { limit: 3, .. })));
         let empty = dir.join("empty.pcap");
         std::fs::write(&empty, &good[..24]).unwrap();
         assert!(matches!(read(&empty, 10), Err(PcapIoError::NoTcp { packets: 0, .. })));
