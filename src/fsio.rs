@@ -181,7 +181,16 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>
     remove_stale_temps(dir);
     let tmp: PathBuf = dir.join(format!(".{file_name}{TMP_MARK}{}", std::process::id()));
     let result = (|| {
-        let mut f = File::create(&tmp)?;
+        // A new file, never one planted there (a symlink is not followed); a leftover of an earlier process that
+        // had our PID is removed first.
+        let create = || OpenOptions::new().write(true).create_new(true).open(&tmp);
+        let mut f = match create() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&tmp)?;
+                create()?
+            }
+            other => other?,
+        };
         write(&mut f)?;
         f.flush()?;
         f.sync_all()?;
@@ -247,6 +256,22 @@ mod tests {
         assert!(!dead.exists());
         assert!(live.exists());
         assert_eq!(fs::read(dir.path().join("c.ron")).unwrap(), b"new");
+    }
+
+    /// A file already at the temporary name (a leftover with our PID, or a planted symlink) is replaced, never
+    /// written through.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_temp_symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let tmp = dir.path().join(format!(".c.ron.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        write_atomic(&dir.path().join("c.ron"), |f| f.write_all(b"new")).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(fs::read(dir.path().join("c.ron")).unwrap(), b"new");
+        assert!(!tmp.exists());
     }
 
     #[test]
