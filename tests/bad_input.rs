@@ -1,7 +1,9 @@
 //! Bad input never crashes, hangs or balloons tcpcraft: the malformed presets and captures of `tests/data/bad/`
 //! (expected results in `expected.txt`), big ones made here, `/dev/zero` and FIFOs, an oversized draft, and
 //! `kill -9` during saves. Every case runs the real binary, killed and failed at 5 s; a panic (101) or an abort
-//! (134, a stack overflow) fails.
+//! (134, a stack overflow) fails. Unix only: children are reaped with wait4(2) for their peak memory, and FIFOs
+//! are made.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 use std::io::Read;
@@ -340,7 +342,6 @@ fn an_oversized_draft_is_refused_and_the_suggested_size_reopens() {
 
 /// `kill -9` during saves, 20 times: the file is always the old or the new one complete, and the next save leaves
 /// no temporary file behind.
-#[cfg(unix)]
 #[test]
 fn kill_during_save_never_tears_and_leaves_no_temp() {
     let tmp = tempfile::tempdir().unwrap();
