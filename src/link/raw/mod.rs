@@ -265,9 +265,24 @@ impl RawProbes {
     /// Like [`RawProbes::open`] followed by [`RawProbes::restrict_to`] with the route's source address, except
     /// that the capture lets nothing in before the restriction (on Linux; elsewhere it is [`RawProbes::open`]).
     pub fn open_restricted(dst: IpAddr, iface: Option<&str>, sports: &[u16]) -> Result<RawProbes, LinkError> {
-        let mut p = RawProbes::open_with(dst, iface, false, Some(&bpf::drop_all()))?;
-        p.restrict_to(p.route.src, sports)?;
-        Ok(p)
+        #[cfg(target_os = "linux")]
+        {
+            // The sweep's own capture: filtered from its first frame, without our outgoing frames, read in batches.
+            super::privileges::require_raw()?;
+            let route = super::route::route_to(dst, iface)?;
+            let program = bpf::probes(route.src, sports).map_err(|e| LinkError::Io {
+                op: "build the capture filter",
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+            })?;
+            let (sender, capture) = linux::open_probes(&route, dst, &program)?;
+            Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let mut p = RawProbes::open_with(dst, iface, false, Some(&bpf::drop_all()))?;
+            p.restrict_to(p.route.src, sports)?;
+            Ok(p)
+        }
     }
 
     /// Like [`RawProbes::open`], sending at the link layer when `layer2` is set, the capture filtered by
