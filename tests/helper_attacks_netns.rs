@@ -1,6 +1,7 @@
 //! The helper tried as an attacker would: `nobody`, with a setcap'd copy of `tcpcraft-link`, inside a network
 //! namespace the test made. No fake tool on `PATH` runs, another user's connection can be neither watched,
 //! sniffed nor reset, spoofed sources need root's configuration, and guard tables belong to their session.
+#![cfg(target_os = "linux")] // Network namespaces, setcap, signals and /proc: Linux only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;

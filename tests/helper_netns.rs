@@ -1,6 +1,7 @@
 //! The privilege split end to end, inside a network namespace the test creates: the CLI runs as `nobody`, the
 //! `tcpcraft-link` helper holds CAP_NET_RAW + CAP_NET_ADMIN from `setcap`, and a real kernel on 127.0.0.1
 //! answers. Also: what happens without the capabilities, and that the helper refuses to run as root.
+#![cfg(target_os = "linux")] // Network namespaces, setcap, signals and /proc: Linux only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;

@@ -3,6 +3,7 @@
 //! kernel refusal that marks its rows and lets the sweep go on, and the exit codes of SIGINT (130) and SIGTERM
 //! (143) with the kernel-RST guard removed first. The raw cases run in a network namespace as root (skip loudly
 //! without, fail under CI).
+#![cfg(target_os = "linux")] // Network namespaces, setcap, signals and /proc: Linux only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;

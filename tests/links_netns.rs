@@ -1,5 +1,6 @@
 //! The raw link against the real Linux stack, only inside network namespaces these tests create: `lo` in a
 //! fresh namespace, and a veth pair to a second namespace. Needs root; skips loudly without it (fails under CI).
+#![cfg(target_os = "linux")] // Network namespaces, setcap, signals and /proc: Linux only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;

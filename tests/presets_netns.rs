@@ -1,5 +1,6 @@
 //! Every bundled preset against the real Linux stack, inside a network namespace the test creates, with proof of
 //! the effect on the peer: accept() returned or not, the peer saw a reset, the server read exactly our payload.
+#![cfg(target_os = "linux")] // Network namespaces, setcap, signals and /proc: Linux only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;

@@ -1,5 +1,6 @@
 //! Sweeps against the real Linux stack in a network namespace: three listeners, a port dropped by nft, one
 //! rejected with ICMP admin-prohibited; and the rate cap. Needs root (skips loudly without, fails under CI).
+#![cfg(target_os = "linux")] // Network namespaces, setcap, signals and /proc: Linux only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
 
 mod common;

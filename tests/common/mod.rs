@@ -1,7 +1,9 @@
 //! Shared proptest generators for `SegmentSpec` (etherparse-style `*_any()` strategies).
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
 pub mod helper;
+#[cfg(target_os = "linux")]
 pub mod netns;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
