@@ -26,7 +26,7 @@ const IPPROTO_RAW: i32 = 255;
 /// Most queued frames one drain discards (a 16 MiB buffer holds about 22,000 minimal frames).
 const DRAIN_MAX: usize = 1 << 16;
 /// Kernel receive buffer asked for the capture socket (the kernel caps it at `net.core.rmem_max`).
-const CAPTURE_BUFFER: usize = 16 << 20;
+pub(super) const CAPTURE_BUFFER: usize = 16 << 20;
 
 struct RawSocketSender {
     socket: Socket,
@@ -108,6 +108,13 @@ fn raw_destination(d: &[u8]) -> Option<IpAddr> {
 /// Opens the sending socket for `dst`'s family and an AF_PACKET capture on the route's interface, filtered by
 /// `initial` from the start (unfiltered when `None`).
 pub fn open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    let socket = sender_socket(dst)?;
+    let capture = capture(&route.iface, initial)?;
+    Ok((Box::new(RawSocketSender { socket }), capture))
+}
+
+/// The raw IP socket for `dst`'s family, marked for the kernel-RST guard.
+fn sender_socket(dst: IpAddr) -> Result<Socket, LinkError> {
     let domain = if dst.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
     let socket = Socket::new(domain, Type::RAW, Some(Protocol::from(IPPROTO_RAW))).map_err(|e| {
         if matches!(e.kind(), std::io::ErrorKind::PermissionDenied) {
@@ -117,7 +124,14 @@ pub fn open(route: &Route, dst: IpAddr, initial: Option<&[Insn]>) -> Result<(Box
         }
     })?;
     socket.set_mark(MARK).map_err(|e| LinkError::Io { op: "set SO_MARK (needs CAP_NET_ADMIN)", source: e })?;
-    let capture = capture(&route.iface, initial)?;
+    Ok(socket)
+}
+
+/// Like [`open`], for a sweep: the capture ([`super::rx_batch`]) is filtered by `program` from its first frame,
+/// never sees our own outgoing frames (`PACKET_IGNORE_OUTGOING`) and is read in batches.
+pub fn open_probes(route: &Route, dst: IpAddr, program: &[Insn]) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+    let socket = sender_socket(dst)?;
+    let capture = super::rx_batch::capture(&route.iface, program)?;
     Ok((Box::new(RawSocketSender { socket }), capture))
 }
 
@@ -127,6 +141,13 @@ pub struct SocketFilter {
     socket: Socket,
 }
 
+impl SocketFilter {
+    /// The filter slot of the socket behind `socket` (a duplicate of the capture's descriptor).
+    pub(super) fn new(socket: Socket) -> SocketFilter {
+        SocketFilter { socket }
+    }
+}
+
 impl FilterSlot for SocketFilter {
     fn install(&self, program: &[Insn]) -> io::Result<()> {
         attach(&self.socket, program)
@@ -134,7 +155,7 @@ impl FilterSlot for SocketFilter {
 }
 
 /// Attaches `program` to `socket` (replacing any filter atomically), then discards what was queued before.
-fn attach(socket: &Socket, program: &[Insn]) -> io::Result<()> {
+pub(super) fn attach(socket: &Socket, program: &[Insn]) -> io::Result<()> {
     let filters: Vec<SockFilter> = program.iter().map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k)).collect();
     socket.attach_filter(&filters)?;
     drain(socket)

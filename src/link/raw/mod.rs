@@ -15,6 +15,8 @@ mod linux;
 mod macos;
 #[cfg(windows)]
 pub mod npcap;
+#[cfg(target_os = "linux")]
+mod rx_batch;
 #[cfg(windows)]
 mod windows;
 
