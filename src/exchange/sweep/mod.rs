@@ -11,6 +11,7 @@
 
 pub mod plan;
 pub mod probe;
+mod reply;
 pub mod report;
 pub mod targets;
 
@@ -29,8 +30,21 @@ use super::seed::Seed;
 use crate::link::{LinkError, ProbeLink};
 use crate::wire::SegmentSpec;
 
-/// Probes per batch (one `sendmmsg` on Linux; pacing and progress work per batch).
-const BATCH: usize = 64;
+/// Fewest probes per batch (one `sendmmsg` on Linux; pacing, progress and the look at replies work per batch).
+const MIN_BATCH: usize = 64;
+/// Most probes per batch: what the default socket send buffer (208 KiB) holds at about 1 KiB of kernel memory per
+/// small datagram, so one `sendmmsg` never waits for room; also within one tcpcraft-link request.
+const MAX_BATCH: usize = 192;
+/// Shortest wait the pacer takes: ahead of the rate by less, a batch goes at once (a burst the bucket allows; the
+/// scheduler overshoots shorter sleeps anyway).
+const MIN_WAIT: Duration = Duration::from_millis(1);
+/// How often the wait after a pass looks whether every probe has been answered.
+const END_POLL: Duration = Duration::from_millis(5);
+
+/// Probes per batch at `rate`: one millisecond's worth, within [`MIN_BATCH`] and [`MAX_BATCH`].
+fn batch_len(rate: u64) -> usize {
+    usize::try_from(rate / 1000).unwrap_or(MAX_BATCH).clamp(MIN_BATCH, MAX_BATCH)
+}
 
 /// What a port turned out to be, or how far its probing got. The serde and CSV names ([`Verdict::as_str`]) are
 /// the one vocabulary every face uses: `open`, `closed`, `filtered`, `unreachable`, `refused`, `waiting`,
@@ -208,10 +222,10 @@ pub struct SweepConfig {
 /// The reply column of a target refused before sending because it is a local subnet's broadcast address.
 pub const LOCAL_BROADCAST: &str = "local broadcast";
 
-/// Keeps a pass at its rate: each batch waits until it is due.
+/// Keeps a pass at its rate: a token bucket checked once per batch, one millisecond deep ([`MIN_WAIT`]).
 struct Pacer {
-    start: Instant,
-    sent: u64,
+    /// When the next batch is due.
+    next: Instant,
     rate: u64,
     paced: bool,
 }
@@ -259,17 +273,26 @@ fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: 
     if batch.is_empty() {
         return Ok(0);
     }
+    let span = Duration::from_secs_f64(batch.len() as f64 / pacer.rate as f64);
     let mut wait = Duration::ZERO;
     if pacer.paced {
-        let due = pacer.start + Duration::from_secs_f64(pacer.sent as f64 / pacer.rate as f64);
-        if let Some(d) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(d);
+        // Ahead of the rate by a millisecond or more: the time goes to taking replies, not to a sleep.
+        loop {
+            let ahead = pacer.next.saturating_duration_since(Instant::now());
+            if ahead < MIN_WAIT {
+                break;
+            }
+            for d in link.drain(ahead) {
+                tally.observe(&d);
+            }
         }
     } else {
-        wait = Duration::from_secs_f64(batch.len() as f64 / pacer.rate as f64);
+        wait = span;
     }
     let sent = send_or_mark(link, batch, tally)?;
-    pacer.sent += batch.len() as u64;
+    // A sender that fell behind (a slow pipe, the scheduler) catches up by one bucket's depth at most.
+    let now = Instant::now();
+    pacer.next = pacer.next.max(now.checked_sub(MIN_WAIT).unwrap_or(now)) + span;
     for d in link.drain(wait) {
         tally.observe(&d);
     }
@@ -361,10 +384,11 @@ pub fn run(
             sw.tally.refuse(host, port, LOCAL_BROADCAST);
         }
     }
-    let mut batch: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(128)).collect();
     let rate = cfg.rate.max(1);
+    let batch_len = batch_len(rate);
+    let mut batch: Vec<Vec<u8>> = (0..batch_len).map(|_| Vec::with_capacity(128)).collect();
     for pass in 0..=cfg.retries {
-        let mut pacer = Pacer { start: Instant::now(), sent: 0, rate, paced: link.paced() };
+        let mut pacer = Pacer { next: Instant::now(), rate, paced: link.paced() };
         let (mut filled, mut index) = (0usize, 0usize);
         for (b, &host) in builders.iter().zip(&cfg.hosts) {
             for &port in &cfg.ports {
@@ -374,7 +398,7 @@ pub fn run(
                 }
                 b.probe(port, sw.tally.cookie(host, port), &mut batch[filled]);
                 filled += 1;
-                if filled == BATCH {
+                if filled == batch_len {
                     let sent = flush(link, &batch[..filled], &mut pacer, &mut sw.tally);
                     filled = 0;
                     match sent {
@@ -398,10 +422,23 @@ pub fn run(
             Err(_) => return Ok(sw.results(link)),
         }
         sw.reach.probed = targets;
-        for d in link.drain(cfg.wait) {
-            sw.tally.observe(&d);
+        // Each probe is waited for until `wait` after it was sent; the last one's deadline comes last. The pass
+        // ends there, or as soon as every target is decided.
+        let until = Instant::now() + cfg.wait;
+        let decided = |t: &Tally| (t.replies + t.refused) as usize >= targets;
+        // A link on virtual time (the lab host) waits all of `wait` in one call: its clock does not run by itself.
+        let virtual_time = !link.paced();
+        while !decided(&sw.tally) {
+            let slice =
+                if virtual_time { cfg.wait } else { until.saturating_duration_since(Instant::now()).min(END_POLL) };
+            for d in link.drain(slice) {
+                sw.tally.observe(&d);
+            }
+            if virtual_time || Instant::now() >= until {
+                break;
+            }
         }
-        let all_answered = (sw.tally.replies + sw.tally.refused) as usize == targets;
+        let all_answered = decided(&sw.tally);
         sw.reach.finished = pass == cfg.retries || all_answered;
         if !progress(sw.progress()) || sw.reach.finished {
             break;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 
+use super::reply::{self, Reply};
 use super::{PortResult, Reach, SweepError, Verdict};
 use crate::link::classify::{self, IcmpError};
 use crate::preset::{Preset, Step};
@@ -143,20 +144,30 @@ impl Tally {
 
     /// Looks at one captured datagram; records it when it answers one of our probes.
     pub fn observe(&mut self, datagram: &[u8]) {
-        if let Ok(s) = wire::parse(datagram) {
-            if s.tcp.dport != self.sport {
+        // The hot path reads the few fields it needs where they sit; only what it cannot read is parsed whole.
+        let tcp = reply::tcp_reply(datagram).or_else(|| {
+            wire::parse(datagram).ok().map(|s| Reply {
+                host: s.src(),
+                sport: s.tcp.sport,
+                dport: s.tcp.dport,
+                seq: s.tcp.seq,
+                ack: s.tcp.ack,
+                flags: s.tcp.flags,
+            })
+        });
+        if let Some(r) = tcp {
+            if r.dport != self.sport || self.answered(r.host, r.sport) {
                 return;
             }
-            let (host, port) = (s.src(), s.tcp.sport);
-            let c = self.cookie(host, port);
-            let f = s.tcp.flags;
+            let c = self.cookie(r.host, r.sport);
+            let f = r.flags;
             // SYN-ACK/RST-ACK acknowledge seq + 1 (or + length); an RST to an ACK probe carries our ack as seq.
-            let ours = s.tcp.ack.wrapping_sub(c) <= 2 || (f.rst && s.tcp.seq == c);
+            let ours = r.ack.wrapping_sub(c) <= 2 || (f.rst && r.seq == c);
             if !ours {
                 return;
             }
             let verdict = if f.rst { Verdict::Closed } else { Verdict::Open };
-            self.record(host, port, verdict, f.letters());
+            self.record(r.host, r.sport, verdict, f.letters());
             return;
         }
         if let Some((icmp, host, port, sport)) = quoted_probe(datagram) {
