@@ -6,7 +6,7 @@
 #      mode without Npcap naming Npcap;
 #   3. the window: tcpcraft.exe with no arguments under Xvfb, screenshot checked for content;
 #   4. the installer: packaging/windows/tcpcraft.nsi built with makensis, installed silently, first run, uninstall;
-#   5. the library's unit tests that need no raw sockets (wire, preset, exchange, i18n).
+#   5. the library's unit tests that need no raw sockets (wire, preset, exchange, i18n, pcap).
 # Not tested here: raw sending and capture through Npcap (there is no Npcap under Wine).
 # Artifacts (screenshot, installer, logs) go to target/windows-check/.
 # Usage: ./scripts/windows-check.sh        (CARGO_TARGET_DIR is honoured; WINDOWS_CHECK_SKIP=unit,installer,window
@@ -80,7 +80,7 @@ echo "== cargo build --target $T --bins (debug)"
 cargo build --locked --target "$T" --bins --message-format=json-render-diagnostics >"$OUT/build.json"
 APP_EXE=$(executables <"$OUT/build.json" | awk '$1 == "tcpcraft" && $2 == "bin" {print $3}')
 LINK_EXE=$(executables <"$OUT/build.json" | awk '$1 == "tcpcraft-link" && $2 == "bin" {print $3}')
-[ -f "$APP_EXE" ] && [ -f "$LINK_EXE" ] || die "cargo did not report tcpcraft.exe and tcpcraft-link.exe"
+{ [ -f "$APP_EXE" ] && [ -f "$LINK_EXE" ]; } || die "cargo did not report tcpcraft.exe and tcpcraft-link.exe"
 ls -l "$APP_EXE" "$LINK_EXE"
 phase "cross-build (debug bins)"
 
@@ -109,7 +109,7 @@ XVFB_PID=
 cleanup() {
   # Only what this script started: the prefix's wineserver (and its processes), our Xvfb, the temp prefix.
   WINEPREFIX=$WINEPREFIX "$WINESERVER" -k 2>/dev/null || true
-  [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
+  if [ -n "$XVFB_PID" ]; then kill "$XVFB_PID" 2>/dev/null || true; fi
   rm -rf "$WINEPREFIX"
 }
 trap cleanup EXIT
@@ -168,7 +168,7 @@ rc=0 && wrun sweep "$APP_EXE" sweep half-open --target 192.0.2.10 --ports 1-1024
 expect sweep 0 "$rc" "192.0.2.10,8080,open"
 open=$(grep -c ',open' "$OUT/sweep.log" || true)
 closed=$(grep -c ',closed' "$OUT/sweep.log" || true)
-[ "$open" = 4 ] && [ "$closed" = 1021 ] || die "sweep: $open open (want 4), $closed closed (want 1021); see $OUT/sweep.log"
+{ [ "$open" = 4 ] && [ "$closed" = 1021 ]; } || die "sweep: $open open (want 4), $closed closed (want 1021); see $OUT/sweep.log"
 echo "   ok  sweep: 1025 ports, $open open, $closed closed"
 # Raw mode without Npcap: refused, naming Npcap and how to get it.
 rc=0 && wrun raw-without-npcap "$APP_EXE" run normal-open --link raw --target 192.0.2.10:80 || rc=$?
@@ -235,19 +235,20 @@ if [[ $SKIP != *,installer,* ]]; then
   for f in tcpcraft.exe tcpcraft-link.exe uninstall.exe; do
     [ -f "$inst/$f" ] || die "installed file missing: $inst/$f"
   done
-  extra=$(ls "$inst" | grep -vxE 'tcpcraft\.exe|tcpcraft-link\.exe|uninstall\.exe' || true)
+  installed=$(find "$inst" -mindepth 1 -printf '%P\n' | sort)
+  extra=$(grep -vxE 'tcpcraft\.exe|tcpcraft-link\.exe|uninstall\.exe' <<<"$installed" || true)
   [ -z "$extra" ] || die "the install folder holds unexpected files: $extra"
   lnk="$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/tcpcraft.lnk"
   [ -f "$lnk" ] || die "no Start-menu shortcut at $lnk"
   reg=$("$WINE" reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\tcpcraft' /v UninstallString 2>/dev/null | tr -d '\r' || true)
   grep -qi 'uninstall.exe' <<<"$reg" || die "no uninstall entry in the registry: $reg"
-  echo "   ok  installed into ${inst#"$WINEPREFIX/"}: $(ls "$inst" | tr '\n' ' ')+ Start-menu shortcut + uninstall entry"
+  echo "   ok  installed into ${inst#"$WINEPREFIX/"}: $(tr '\n' ' ' <<<"$installed")+ Start-menu shortcut + uninstall entry"
   rc=0 && wrun installed-run-normal-open "$inst/tcpcraft.exe" run normal-open || rc=$?
   expect installed-run-normal-open 0 "$rc" "verdict: PASS"
   # _?= keeps the uninstaller in place and makes Wine wait for it.
   rc=0 && wrun uninstall "$inst/uninstall.exe" /S "_?=C:\\users\\$(basename "$user_dir")\\AppData\\Local\\Programs\\tcpcraft" || rc=$?
   [ "$rc" = 0 ] || die "the silent uninstall exited $rc"
-  [ ! -e "$inst/tcpcraft.exe" ] && [ ! -e "$inst/tcpcraft-link.exe" ] && [ ! -e "$lnk" ] ||
+  { [ ! -e "$inst/tcpcraft.exe" ] && [ ! -e "$inst/tcpcraft-link.exe" ] && [ ! -e "$lnk" ]; } ||
     die "the uninstaller left tcpcraft.exe, tcpcraft-link.exe or the shortcut behind"
   echo "   ok  uninstalled silently: the programs and the shortcut are gone"
   phase "installer build, install, run, uninstall"
@@ -260,7 +261,7 @@ if [[ $SKIP != *,unit,* ]]; then
   TEST_EXE=$(executables <"$OUT/test-build.json" | awk '$1 == "tcpcraft" && $2 == "test" {print $3}')
   [ -f "$TEST_EXE" ] || die "cargo did not report the library's test executable"
   phase "cross-build (lib tests)"
-  rc=0 && wrun unit-tests "$TEST_EXE" wire:: preset:: exchange:: i18n:: || rc=$?
+  rc=0 && wrun unit-tests "$TEST_EXE" wire:: preset:: exchange:: i18n:: pcap:: || rc=$?
   summary=$(grep -E '^test result:' "$OUT/unit-tests.log" || true)
   if [ "$rc" != 0 ] || [ -z "$summary" ]; then
     grep -E '^test .* FAILED$|^failures:|panicked' "$OUT/unit-tests.log" >&2 || tail -n 40 "$OUT/unit-tests.log" >&2
