@@ -72,7 +72,7 @@ pub fn run(args: &ImportArgs) -> Result<String, CliError> {
     }
     let tl = pcap::timeline_of(&imported);
     if args.json {
-        let mut ev = super::run::events_json(&tl);
+        let mut ev = super::run::events_json(&tl, None);
         for (v, i) in ev.iter_mut().zip(&imported) {
             v["frame"] = json!(i.frame);
         }
@@ -84,7 +84,7 @@ pub fn run(args: &ImportArgs) -> Result<String, CliError> {
     let client = format!("client {}:{}", first.src(), first.tcp.sport);
     let server = format!("server {}:{}", first.dst(), first.tcp.dport);
     let mut text = format!("{}: {} TCP segments\n\n", args.file.display(), imported.len());
-    text += &ladder::render(&tl, &client, &server);
+    text += &ladder::render(&tl, None, &client, &server);
     if let Some(out) = &args.draft {
         text += &format!("\npreset draft written to {}\n", out.display());
     }

@@ -1,6 +1,7 @@
 //! The run as a text ladder diagram (client | time | arrow | server) with relative numbers and notes, fitting
 //! an 80-column terminal.
 
+use crate::exchange::states::States;
 use crate::exchange::{Dir, Timeline, TimelineEvent};
 use crate::link::Origin;
 
@@ -45,8 +46,31 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// The whole diagram: a header with both ends, one arrow per event, its note, and ✓/✗ where a step judged it.
-pub fn render(tl: &Timeline, client: &str, server: &str) -> String {
+/// The line under an arrow that tells the states that changed: ours at the left, the peer's at the right, and
+/// why our segment left the state machine when it did.
+fn state_line(now: &States, before: Option<&States>) -> Option<String> {
+    let us = before.is_none_or(|b| b.us != now.us).then(|| now.us.rfc_name());
+    let peer = before.is_none_or(|b| b.peer != now.peer).then(|| now.peer.rfc_name());
+    if us.is_none() && peer.is_none() && now.off.is_none() {
+        return None;
+    }
+    let left = match (us, now.off) {
+        (None, None) => String::new(),
+        (Some(s), None) => format!("[{s}]"),
+        (_, Some(_)) => format!("[{}] ⚠", now.us.rfc_name()),
+    };
+    let right = peer.map(|s| format!("[{s}]")).unwrap_or_default();
+    let pad = (ARROW + 2).saturating_sub(left.chars().count());
+    let mut line = format!("{:>12}{left}{right:>pad$}", "").trim_end().to_string();
+    if let Some(off) = now.off {
+        line += &format!("\n{:>12}⚠ {}", "", crate::i18n::t(off.key()));
+    }
+    Some(line)
+}
+
+/// The whole diagram: a header with both ends, one arrow per event, its note, and ✓/✗ where a step judged it;
+/// with `states`, the TCP states of both ends wherever they change.
+pub fn render(tl: &Timeline, states: Option<&[States]>, client: &str, server: &str) -> String {
     let mut out = format!("{:>10}  {:<w$}{}\n", "time ms", client, server, w = ARROW + 2 - server.len().min(ARROW));
     for (i, e) in tl.events.iter().enumerate() {
         let l = label(e);
@@ -70,6 +94,9 @@ pub fn render(tl: &Timeline, client: &str, server: &str) -> String {
             .unwrap_or_default();
         let rtt = e.rtt_us.map(|r| format!(" rtt {:.3}", r as f64 / 1000.0)).unwrap_or_default();
         out += &format!("{:>10.3}  {arrow}{who}{rtt}{verdict}\n", e.t_us as f64 / 1000.0);
+        if let Some(line) = states.and_then(|s| state_line(s.get(i)?, i.checked_sub(1).and_then(|j| s.get(j)))) {
+            out += &format!("{line}\n");
+        }
         for line in wrap(&e.note.render(), NOTE_WIDTH) {
             out += &format!("{:>12}  {line}\n", "");
         }

@@ -11,6 +11,7 @@ use super::events::event_json;
 use super::ladder;
 use super::send::LinkChoice;
 use crate::exchange::session::{self, FlowRequest, Target};
+use crate::exchange::states::States;
 use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
 use crate::preset::{self, Preset};
 use crate::wire::SegmentSpec;
@@ -149,7 +150,8 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
             "seed_from": seed.source,
             "verdict": if pass { "pass" } else { "fail" },
             "steps": steps_json(&preset, tl, result.steps_run),
-            "events": events_json(tl),
+            "peer_state_source": result.peer_state_source,
+            "events": events_json(tl, Some(&result.states)),
             "dropped": link.dropped(),
         });
         return Ok(RunOutput { text: v.to_string(), pass });
@@ -162,7 +164,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
         seed.value
     );
     let client = format!("client {}", opts.src);
-    text += &ladder::render(tl, &client, &format!("server {target_text}"));
+    text += &ladder::render(tl, Some(&result.states), &client, &format!("server {target_text}"));
     text += &format!(
         "\nverdict: {}{}\n",
         if pass { "PASS" } else { "FAIL" },
@@ -171,8 +173,9 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     if let Some(line) = super::events::dropped_line(link.dropped()) {
         text += &format!("{line}\n");
     }
-    if !preset.explain.is_empty() {
-        text += &format!("\n{}\n", preset.explain);
+    let explain = preset.explain_in(crate::i18n::current());
+    if !explain.is_empty() {
+        text += &format!("\n{explain}\n");
     }
     let _ = std::io::stderr().flush();
     Ok(RunOutput { text: text.trim_end().to_string(), pass })
@@ -197,16 +200,24 @@ fn steps_json(p: &Preset, tl: &Timeline, run: usize) -> Vec<Value> {
 }
 
 /// The events in `send --json`'s schema plus relative numbers, RTT and the note.
-pub fn events_json(tl: &Timeline) -> Vec<Value> {
+pub fn events_json(tl: &Timeline, states: Option<&[States]>) -> Vec<Value> {
     tl.events
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let mut v = event_json(e.origin, e.t_us, e.segment.as_ref(), e.icmp.as_ref(), 0);
             v["rel_seq"] = json!(e.rel_seq);
             v["rel_ack"] = json!(e.rel_ack);
             v["rtt_us"] = json!(e.rtt_us);
             v["note"] = json!(e.note.render());
             v["step"] = json!(e.step.map(|s| s + 1));
+            if let Some(st) = states.and_then(|s| s.get(i)) {
+                v["state_us"] = json!(st.us);
+                v["state_peer"] = json!(st.peer);
+                if let Some(off) = st.off {
+                    v["off_state_machine"] = json!(off);
+                }
+            }
             v
         })
         .collect()

@@ -7,6 +7,7 @@ pub mod notes;
 pub mod runner;
 pub mod seed;
 pub mod session;
+pub mod states;
 pub mod sweep;
 pub mod timeline;
 

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use thiserror::Error;
 
+use super::states::{self, PeerStateSource, States, TcpState};
 use super::timeline::{StepVerdict, Timeline, TimelineEvent};
 use crate::link::{Captured, Flow, Link, LinkError, Origin};
 use crate::preset::expr::{self, Expr, ExprError, Scope};
@@ -51,6 +52,8 @@ pub trait Observer {
     }
     /// Called for every event added to the timeline.
     fn on_event(&mut self, _index: usize, _event: &TimelineEvent) {}
+    /// Called after each event with the peer's own state at that moment, where the link can read it.
+    fn on_peer_state(&mut self, _index: usize, _state: TcpState) {}
     /// Called when a step's verdict is known.
     fn on_verdict(&mut self, _verdict: &StepVerdict) {}
     /// Polled while waiting; `true` stops the run.
@@ -100,6 +103,10 @@ pub struct RunResult {
     pub stopped: bool,
     /// Steps that ran (the run stops at the first unmet expectation).
     pub steps_run: usize,
+    /// Both ends' TCP states after every event (the peer's from the link where it can read them).
+    pub states: Vec<States>,
+    /// Where the peer's states come from.
+    pub peer_state_source: PeerStateSource,
 }
 
 struct State {
@@ -207,7 +214,15 @@ pub fn run(
     let mut watched =
         Flow { local: SocketAddr::new(opts.src, sport), remote: SocketAddr::new(opts.target, opts.dport) };
     link.watch(watched)?;
-    let mut r = Runner { link, tl: Timeline::new(0), started: false, sent: Vec::new(), consumed: Vec::new(), obs };
+    let mut r = Runner {
+        link,
+        tl: Timeline::new(0),
+        started: false,
+        sent: Vec::new(),
+        consumed: Vec::new(),
+        obs,
+        peer_truth: Vec::new(),
+    };
     let mut steps_run = 0;
     let mut stopped = false;
     for (i, step) in preset.steps.iter().enumerate() {
@@ -291,7 +306,11 @@ pub fn run(
     }
     let deadline = r.link.now() + opts.linger_ms * 1000;
     r.collect_until(deadline)?;
-    Ok(RunResult { timeline: r.tl, stopped, steps_run })
+    let mut states = states::infer(&r.tl.events);
+    states::apply_peer_truth(&mut states, &r.peer_truth);
+    let peer_state_source =
+        if r.peer_truth.iter().any(Option::is_some) { PeerStateSource::Sim } else { PeerStateSource::Inferred };
+    Ok(RunResult { timeline: r.tl, stopped, steps_run, states, peer_state_source })
 }
 
 struct Runner<'a> {
@@ -303,6 +322,8 @@ struct Runner<'a> {
     /// Timeline events already used by an Expect.
     consumed: Vec<usize>,
     obs: &'a mut dyn Observer,
+    /// The peer's own state after each event, where the link could read it.
+    peer_truth: Vec<Option<TcpState>>,
 }
 
 impl Runner<'_> {
@@ -316,6 +337,12 @@ impl Runner<'_> {
             .flatten();
         let i = self.tl.push(c, step);
         self.obs.on_event(i, &self.tl.events[i]);
+        let truth = self.link.peer_state().and_then(TcpState::from_rfc_name);
+        self.peer_truth.resize(i, None);
+        self.peer_truth.push(truth);
+        if let Some(t) = truth {
+            self.obs.on_peer_state(i, t);
+        }
         i
     }
 

@@ -72,6 +72,11 @@ pub trait Link: Send {
     fn recv_until(&mut self, deadline: Micros) -> Result<Vec<Captured>, LinkError>;
     /// Datagrams lost because the capture ring was full.
     fn dropped(&self) -> u64;
+    /// The peer's TCP state for the watched flow right now, by RFC 9293's name, where the link can read it (the
+    /// simulated host's own socket); `None` elsewhere.
+    fn peer_state(&mut self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A link as a sweep uses it: send datagrams (no flow to watch), take whatever was captured.

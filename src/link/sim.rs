@@ -142,6 +142,25 @@ pub struct SimLink {
     sent: SentLog,
     /// Port-22 connections that already got their banner.
     greeted: Vec<SocketHandle>,
+    /// A socket of the host has held the watched flow (so its absence now means the connection ended).
+    flow_seen: bool,
+}
+
+/// RFC 9293's name of a smoltcp socket state.
+fn state_name(s: tcp::State) -> &'static str {
+    match s {
+        tcp::State::Closed => "CLOSED",
+        tcp::State::Listen => "LISTEN",
+        tcp::State::SynSent => "SYN-SENT",
+        tcp::State::SynReceived => "SYN-RECEIVED",
+        tcp::State::Established => "ESTABLISHED",
+        tcp::State::FinWait1 => "FIN-WAIT-1",
+        tcp::State::FinWait2 => "FIN-WAIT-2",
+        tcp::State::CloseWait => "CLOSE-WAIT",
+        tcp::State::Closing => "CLOSING",
+        tcp::State::LastAck => "LAST-ACK",
+        tcp::State::TimeWait => "TIME-WAIT",
+    }
 }
 
 fn instant(t: Micros) -> Instant {
@@ -173,6 +192,7 @@ impl SimLink {
             flow: None,
             sent: SentLog::default(),
             greeted: Vec::new(),
+            flow_seen: false,
         };
         link.refill_listeners();
         link
@@ -377,8 +397,31 @@ impl Link for SimLink {
     }
 
     fn watch(&mut self, flow: Flow) -> Result<(), LinkError> {
+        if self.flow != Some(flow) {
+            self.flow_seen = false;
+        }
         self.flow = Some(flow);
         Ok(())
+    }
+
+    /// The host's own state for the watched flow: its socket's; LISTEN while the flow has reached no socket and
+    /// one listens on the port; CLOSED otherwise (a closed port, or a connection that ended and was freed).
+    fn peer_state(&mut self) -> Option<&'static str> {
+        let flow = self.flow?;
+        let port = flow.remote.port();
+        let socket = self.listeners.iter().filter(|(p, _)| *p == port).find_map(|(_, h)| {
+            let s = self.sockets.get::<tcp::Socket>(*h);
+            let e = s.remote_endpoint()?;
+            (e.port == flow.local.port() && IpAddr::from(e.addr) == flow.local.ip()).then(|| s.state())
+        });
+        Some(match socket {
+            Some(state) => {
+                self.flow_seen = true;
+                state_name(state)
+            }
+            None if !self.flow_seen && self.cfg.open.contains(&port) => "LISTEN",
+            None => "CLOSED",
+        })
     }
 
     fn send(&mut self, datagram: &[u8]) -> Result<Micros, LinkError> {

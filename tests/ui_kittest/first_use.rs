@@ -42,3 +42,19 @@ fn the_korean_empty_timeline_names_the_preset_and_its_steps() {
     h.run();
     assert!(h.query_by_label_contains("normal-open의 4개 단계가 시뮬레이션 실습 호스트(으)로 갑니다").is_some());
 }
+
+#[test]
+fn the_ladder_rails_carry_both_ends_states() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running && a.rt.events.len() >= 3);
+    h.run();
+    for state in ["SYN-SENT", "SYN-RECEIVED"] {
+        assert!(h.query_by_label(state).is_some(), "{state} on a rail");
+    }
+    assert_eq!(h.query_all_by_label("ESTABLISHED").count(), 2, "ours at the SYN-ACK, the server's at our ACK");
+    let s = h.state_mut().rt.states.get(&[], &[]).len();
+    assert_eq!(s, 0, "the cache follows the events it is given");
+}

@@ -41,6 +41,7 @@ impl TcpcraftApp {
         if tab == Tab::Craft {
             self.rt.started = Some(SystemTime::now());
             self.rt.events.clear();
+            self.rt.peer_truth.clear();
             self.rt.verdicts.clear();
             self.rt.ran_preset = false;
             self.rt.selected = None;
@@ -288,6 +289,8 @@ impl TcpcraftApp {
             Ok(imported) => {
                 let tl = crate::pcap::timeline_of(&imported);
                 self.rt.events = tl.events;
+                self.rt.peer_truth.clear();
+                self.rt.states = Default::default();
                 self.rt.verdicts.clear();
                 self.rt.ran_preset = false;
                 self.rt.selected = None;

@@ -84,8 +84,10 @@ impl TcpcraftApp {
                 ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
                 ui.separator();
             }
+            let states = self.rt.states.get(&self.rt.events, &self.rt.peer_truth);
             let view = TimelineView {
                 events: &self.rt.events,
+                states,
                 verdicts: &self.rt.verdicts,
                 selected: self.rt.selected,
                 running: self.rt.running,

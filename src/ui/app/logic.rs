@@ -37,6 +37,14 @@ impl TcpcraftApp {
                 }
             }
             Msg::Events(ev) => self.rt.events.extend(ev),
+            Msg::PeerStates(read) => {
+                for (i, state) in read {
+                    if self.rt.peer_truth.len() <= i {
+                        self.rt.peer_truth.resize(i + 1, None);
+                    }
+                    self.rt.peer_truth[i] = Some(state);
+                }
+            }
             Msg::Verdict(v) => self.rt.verdicts.push(v),
             Msg::Finished { pass, stopped, dropped } => {
                 self.rt.running = false;

@@ -10,6 +10,7 @@ mod bytes_pane;
 mod commands;
 mod layout;
 mod logic;
+pub mod states_cache;
 
 use egui::Ui;
 
@@ -34,6 +35,10 @@ pub struct Runtime {
     pub raw_help: String,
     /// The Craft tab's timeline: events of its last run, send or import (a sweep leaves it alone).
     pub events: Vec<TimelineEvent>,
+    /// The peer's own state after each event, where the link read it (the simulated host); else inferred.
+    pub peer_truth: Vec<Option<crate::exchange::states::TcpState>>,
+    /// Both ends' states after each event, for the ladder's rails (computed again when events or truth change).
+    pub states: states_cache::StatesCache,
     /// Verdicts of the Craft tab's last run (cleared when another preset is chosen).
     pub verdicts: Vec<StepVerdict>,
     /// The Craft timeline and verdicts are a finished run of the preset on show: only then is a lab graded.
@@ -165,6 +170,8 @@ impl TcpcraftApp {
                 privileges,
                 raw_help,
                 events: Vec::new(),
+                peer_truth: Vec::new(),
+                states: states_cache::StatesCache::default(),
                 verdicts: Vec::new(),
                 ran_preset: false,
                 running: false,

@@ -5,6 +5,7 @@
 use egui::{Align2, Color32, FontId, Pos2, RichText, Sense, Shape, Stroke, Ui, UiBuilder, Vec2};
 
 use super::{event_menu, label, origin_color};
+use crate::exchange::states::{States, TcpState};
 use crate::exchange::{Dir, StepVerdict, TimelineEvent};
 use crate::i18n::{t, tf};
 use crate::ui::action::Action;
@@ -26,6 +27,8 @@ pub struct LadderView<'a> {
     pub absolute: bool,
     /// Each arrow's note is written under it.
     pub notes: bool,
+    /// Both ends' TCP states after each event (drawn on the rails where they change).
+    pub states: &'a [States],
 }
 
 /// The ✓/✗ mark of an event, if a verdict points at it: whether it passed and its 0-based step.
@@ -54,7 +57,8 @@ fn arrow(p: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
 /// Draws the ladder; a click on an arrow selects its event, a right click opens its menu.
 pub fn ladder(ui: &mut Ui, view: &LadderView<'_>, selected: Option<usize>, height: f32, out: &mut Vec<Action>) {
     let marks = !view.verdicts.is_empty();
-    let right_margin = if marks { MARK_W } else { 60.0 };
+    // Room right of the server lane for the verdict marks, or at least for the server's state names.
+    let right_margin = if marks { MARK_W } else { 92.0 };
     ui.horizontal(|ui| {
         let w = ui.available_width();
         ui.label(RichText::new(t("ui.timeline.client")).strong());
@@ -151,10 +155,46 @@ fn row(
                 .selectable(false),
         );
     }
+    rails(ui, view, i, rect, right);
     // One tooltip: the note (whole, when hidden or cut by a narrow row); none when it is already written in full.
     let resp = if note_whole { resp } else { resp.on_hover_text(e.note.render()) };
     if resp.clicked() {
         out.push(Action::SelectEvent(i));
     }
     event_menu(&resp, i, e, out);
+}
+
+/// The states on the rails: ours under the time, the peer's right of its lane, each where it changed (and both on
+/// the first row), with a tooltip on what the state means; a warning when our segment left the state machine.
+fn rails(ui: &mut Ui, view: &LadderView<'_>, i: usize, rect: egui::Rect, right: f32) {
+    let Some(now) = view.states.get(i) else { return };
+    let before = i.checked_sub(1).and_then(|j| view.states.get(j));
+    let palette = crate::ui::theme::colors(ui.ctx());
+    let y = rect.bottom() - 19.0;
+    if before.is_none_or(|b| b.us != now.us) || now.off.is_some() {
+        let at = egui::Rect::from_min_size(Pos2::new(rect.left() + 1.0, y), Vec2::new(68.0, 17.0));
+        let r =
+            state_label(ui, at, now.us, now.off.map(|_| palette.warning).unwrap_or(palette.muted), now.off.is_some());
+        if let Some(off) = now.off {
+            r.on_hover_text(format!("{}\n\n{}", t(off.key()), state_tip(now.us)));
+        } else {
+            r.on_hover_text(state_tip(now.us));
+        }
+    }
+    if before.is_none_or(|b| b.peer != now.peer) {
+        let at = egui::Rect::from_min_size(Pos2::new(right + 6.0, y), Vec2::new(rect.right() - right - 6.0, 17.0));
+        state_label(ui, at, now.peer, palette.muted, false).on_hover_text(state_tip(now.peer));
+    }
+}
+
+/// One state's name on a rail.
+fn state_label(ui: &mut Ui, at: egui::Rect, s: TcpState, color: Color32, off: bool) -> egui::Response {
+    let text = if off { format!("⚠ {}", s.rfc_name()) } else { s.rfc_name().to_owned() };
+    let label = egui::Label::new(RichText::new(text).size(10.0).color(color)).selectable(false).sense(Sense::hover());
+    ui.put(at, label)
+}
+
+/// What a state means and what moves it on, in the current language.
+fn state_tip(s: TcpState) -> String {
+    tf("ui.state.tip", &[("state", s.rfc_name()), ("what", t(&format!("state.{}", s.key())))])
 }

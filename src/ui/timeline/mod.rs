@@ -69,6 +69,8 @@ pub struct TimelineView<'a> {
     pub selected: Option<usize>,
     /// A job is going (no import meanwhile).
     pub running: bool,
+    /// Both ends' TCP states after each event.
+    pub states: &'a [crate::exchange::states::States],
     /// What Run would do now, for the empty timeline's hint: the preset's name, its step count, and where its
     /// segments go. `None` when no preset is chosen.
     pub next_run: Option<(&'a str, usize, String)>,
@@ -103,6 +105,7 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
         for o in [Origin::Crafted, Origin::Peer, Origin::LocalKernel, Origin::Icmp] {
             ui.colored_label(origin_color(ui.ctx(), o), format!("■ {}", origin_name(o)));
         }
+        ui.weak(t("ui.timeline.states")).on_hover_text(t("ui.timeline.states_legend"));
     });
     let selected = view.selected.and_then(|i| view.events.get(i).map(|e| (i, e)));
     if let Some((_, e)) = selected {
@@ -127,7 +130,13 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
     let row_h = if notes { ladder::ROW_H_NOTES } else { ladder::ROW_H };
     let needed = view.events.len() as f32 * row_h + 4.0;
     let h = (avail * ladder_share).max(needed.min(avail * 0.6)).max(120.0);
-    let lv = ladder::LadderView { events: view.events, verdicts: view.verdicts, absolute: *absolute, notes };
+    let lv = ladder::LadderView {
+        events: view.events,
+        verdicts: view.verdicts,
+        absolute: *absolute,
+        notes,
+        states: view.states,
+    };
     ladder::ladder(ui, &lv, view.selected, h, out);
     ui.separator();
     if let Some((i, e)) = selected {

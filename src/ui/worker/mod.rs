@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::exchange::session::{self, FlowRequest, LinkChoice, Target};
+use crate::exchange::states::TcpState;
 use crate::exchange::sweep::{PortResult, Progress};
 use crate::exchange::{self, Control, Observer, RunOptions, StepVerdict, Timeline, TimelineEvent};
 use crate::link::{Flow, Link};
@@ -104,6 +105,8 @@ pub enum Msg {
     },
     /// New timeline events, in order.
     Events(Vec<TimelineEvent>),
+    /// The peer's own state after these events (by index), where the link can read it (the simulated host).
+    PeerStates(Vec<(usize, TcpState)>),
     /// A step's verdict.
     Verdict(StepVerdict),
     /// The job ended.
@@ -161,8 +164,14 @@ impl Worker {
             // Ends when the UI drops its sender.
             while let Ok(cmd) = cmd_rx.recv() {
                 if let Cmd::Start(generation, job, seed) = cmd {
-                    let mut out =
-                        Outbox { tx: &msg_tx, generation, repaint: &repaint, buf: Vec::new(), last: Instant::now() };
+                    let mut out = Outbox {
+                        tx: &msg_tx,
+                        generation,
+                        repaint: &repaint,
+                        buf: Vec::new(),
+                        truth: Vec::new(),
+                        last: Instant::now(),
+                    };
                     run_job(*job, seed, &cmd_rx, &mut out);
                     out.flush();
                 }
@@ -227,6 +236,8 @@ struct Outbox<'a> {
     generation: u64,
     repaint: &'a (dyn Fn() + Send),
     buf: Vec<TimelineEvent>,
+    /// Peer states read after the events in `buf` (sent right after them).
+    truth: Vec<(usize, TcpState)>,
     last: Instant,
 }
 
@@ -251,6 +262,9 @@ impl Outbox<'_> {
         if !self.buf.is_empty() {
             let _ = self.tx.send((self.generation, Msg::Events(std::mem::take(&mut self.buf))));
             (self.repaint)();
+        }
+        if !self.truth.is_empty() {
+            let _ = self.tx.send((self.generation, Msg::PeerStates(std::mem::take(&mut self.truth))));
         }
         self.last = Instant::now();
     }
@@ -283,6 +297,10 @@ impl Observer for UiObserver<'_, '_> {
 
     fn on_event(&mut self, _i: usize, e: &TimelineEvent) {
         self.out.event(e.clone());
+    }
+
+    fn on_peer_state(&mut self, i: usize, state: TcpState) {
+        self.out.truth.push((i, state));
     }
 
     fn on_verdict(&mut self, v: &StepVerdict) {
@@ -452,7 +470,7 @@ mod tests {
         let why = why.unwrap_or_else(|| panic!("no fallback message: {msgs:?}"));
         assert!(why.contains("Raw mode is not available"), "{why}");
         assert!(why.contains("Running on the simulated lab host instead"), "{why}");
-        assert!(why.contains("tcpcraft-link") && why.contains("Install the tcpcraft package"), "{why}");
+        assert!(why.contains("tcpcraft-link was not found") && why.contains("install the tcpcraft package"), "{why}");
         assert!(msgs.iter().any(|m| matches!(m, Msg::Started { link, .. } if link.starts_with("sim"))), "{msgs:?}");
         assert!(w.last_seed().is_some(), "the run reported its seed");
         assert!(msgs.iter().any(|m| matches!(m, Msg::Finished { pass: true, .. })), "the lab run passes: {msgs:?}");
