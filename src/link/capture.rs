@@ -2,9 +2,9 @@
 //! when the channel is full (in frames, [`RING_CAPACITY`], or in bytes, [`RING_BYTES`]) the frame is dropped and
 //! counted; the thread stops when asked or when the link that reads the channel is gone.
 //!
-//! Where the platform has one (Linux), a kernel-side filter ([`FilterSlot`], programs from [`super::bpf`]) keeps
-//! every frame that is not the session's own out of the socket, so it never reaches this process; elsewhere
-//! (macOS, Windows) capture stays unfiltered for now and [`Capture::filter`] is a no-op. On Linux the capture
+//! Where the platform has one (Linux; Windows in Npcap's driver), a kernel-side filter ([`FilterSlot`], programs
+//! from [`super::bpf`]) keeps every frame that is not the session's own out of the socket, so it never reaches
+//! this process; elsewhere (macOS) capture stays unfiltered for now and [`Capture::filter`] is a no-op. On Linux the capture
 //! thread drops all of its own capabilities before it reads anything: it only reads an already-open socket.
 
 use std::collections::VecDeque;
@@ -153,7 +153,7 @@ impl Capture {
         self
     }
 
-    /// Whether a kernel-side filter can be installed (Linux); elsewhere capture is unfiltered.
+    /// Whether a kernel-side filter can be installed (Linux, Windows); elsewhere capture is unfiltered.
     pub fn filterable(&self) -> bool {
         self.filter.is_some()
     }

@@ -265,7 +265,8 @@ impl RawProbes {
     }
 
     /// Like [`RawProbes::open`] followed by [`RawProbes::restrict_to`] with the route's source address, except
-    /// that the capture lets nothing in before the restriction (on Linux; elsewhere it is [`RawProbes::open`]).
+    /// that the capture lets nothing in before the restriction (on Linux and Windows; on macOS it is
+    /// [`RawProbes::open`]).
     pub fn open_restricted(dst: IpAddr, iface: Option<&str>, sports: &[u16]) -> Result<RawProbes, LinkError> {
         #[cfg(target_os = "linux")]
         {
@@ -302,10 +303,10 @@ impl RawProbes {
         Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
     }
 
-    /// Narrows the capture (on Linux, in the kernel) to a sweep from `src`: TCP to `src` with a destination port
+    /// Narrows the capture (on Linux and Windows, in the kernel or Npcap's driver) to a sweep from `src`: TCP to `src` with a destination port
     /// in `sports` (1 to [`bpf::MAX_SPORTS`] ports), and ICMP/ICMPv6 errors quoting a TCP segment from `src` with
     /// a source port in `sports`. From then on only such frames come out (those read before the change are
-    /// checked again in user space). On macOS and Windows the ports are checked but the capture stays unfiltered.
+    /// checked again in user space). On macOS the ports are checked but the capture stays unfiltered.
     pub fn restrict_to(&mut self, src: IpAddr, sports: &[u16]) -> Result<(), LinkError> {
         let program = bpf::probes(src, sports).map_err(|e| LinkError::Io {
             op: "build the capture filter",
@@ -316,7 +317,7 @@ impl RawProbes {
         Ok(())
     }
 
-    /// Whether this platform filters the capture in the kernel (Linux); if not, every frame is read.
+    /// Whether this platform filters the capture in the kernel (Linux, Windows); if not, every frame is read.
     pub fn kernel_filtered(&self) -> bool {
         self.capture.filterable()
     }
