@@ -502,4 +502,77 @@ mod tests {
             matches!(&r[1], Reply::Error { kind: Refusal::Privileges, message } if message.contains("CAP_NET_ADMIN"))
         );
     }
+
+    /// A probe link whose capture lost 7 frames.
+    struct Lossy;
+
+    impl crate::link::ProbeLink for Lossy {
+        fn send(&mut self, _: &[u8]) -> Result<(), LinkError> {
+            Ok(())
+        }
+        fn drain(&mut self, _: Duration) -> Vec<Vec<u8>> {
+            Vec::new()
+        }
+        fn paced(&self) -> bool {
+            true
+        }
+        fn dropped(&self) -> u64 {
+            7
+        }
+    }
+
+    /// The simulated host, whose probe links are [`Lossy`].
+    struct LossyHost(SimHost);
+
+    impl Host for LossyHost {
+        fn open_flow(
+            &mut self,
+            t: IpAddr,
+            i: Option<&str>,
+            g: bool,
+            l: bool,
+        ) -> Result<(Box<dyn Link>, Route), LinkError> {
+            self.0.open_flow(t, i, g, l)
+        }
+        fn open_probes(&mut self, t: IpAddr, i: Option<&str>, p: &[u16]) -> Result<(Probes, Route, String), LinkError> {
+            let (_, route, describe) = self.0.open_probes(t, i, p)?;
+            Ok((Box::new(Lossy), route, describe))
+        }
+        fn claim(&mut self, local: SocketAddr, freebind: bool) -> Result<Claim, String> {
+            self.0.claim(local, freebind)
+        }
+        fn addresses(&self, iface: &str) -> Vec<IpAddr> {
+            self.0.addresses(iface)
+        }
+        fn broadcasts(&self) -> Vec<IpAddr> {
+            self.0.broadcasts()
+        }
+        fn config(&self) -> Config {
+            self.0.config()
+        }
+        fn narrow(&mut self, keep_admin: bool) {
+            self.0.narrow(keep_admin);
+        }
+        fn release(&mut self) {
+            self.0.release();
+        }
+        fn fix(&self) -> String {
+            self.0.fix()
+        }
+    }
+
+    #[test]
+    fn a_probe_drain_reports_what_the_capture_dropped() {
+        let (_, flow) = syn();
+        let mut input = Vec::new();
+        for r in [Request::Hello { version: VERSION }, open(Mode::Probes, flow.remote.ip(), false)] {
+            protocol::write(&mut input, &r).unwrap();
+        }
+        protocol::write(&mut input, &Request::Drain { wait_ms: 1 }).unwrap();
+        let mut out = Vec::new();
+        serve(input.as_slice(), &mut out, &mut LossyHost(SimHost::default()), Ok(ALL)).unwrap();
+        let replies: Vec<Reply> =
+            out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| protocol::decode(l).unwrap()).collect();
+        assert!(matches!(replies[2], Reply::Frames { dropped: 7, .. }), "{replies:?}");
+    }
 }
