@@ -4,8 +4,8 @@
 //!
 //! Where the platform has one (Linux; Windows in Npcap's driver), a kernel-side filter ([`FilterSlot`], programs
 //! from [`super::bpf`]) keeps every frame that is not the session's own out of the socket, so it never reaches
-//! this process; elsewhere (macOS) capture stays unfiltered for now and [`Capture::filter`] is a no-op. On Linux the capture
-//! thread drops all of its own capabilities before it reads anything: it only reads an already-open socket.
+//! this process; elsewhere (macOS) capture stays unfiltered for now and [`Capture::filter`] is a no-op. On Linux
+//! the capture thread drops all of its own capabilities before it reads anything: it only reads an already-open socket.
 
 use std::collections::VecDeque;
 use std::io;

@@ -1,5 +1,6 @@
 //! Which interface a destination is reached on, and which source address the system would use: from the
-//! routing table (a connected UDP socket on Linux, no program run) or the interface list elsewhere. Host names are resolved here.
+//! routing table (a connected UDP socket on Linux, no program run) or the interface list elsewhere (on Windows the
+//! system's, named as Npcap opens them, with no Npcap needed). Host names are resolved here.
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 

@@ -303,8 +303,8 @@ impl RawProbes {
         Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
     }
 
-    /// Narrows the capture (on Linux and Windows, in the kernel or Npcap's driver) to a sweep from `src`: TCP to `src` with a destination port
-    /// in `sports` (1 to [`bpf::MAX_SPORTS`] ports), and ICMP/ICMPv6 errors quoting a TCP segment from `src` with
+    /// Narrows the capture (on Linux and Windows, in the kernel or Npcap's driver) to a sweep from `src`: TCP to
+    /// `src` with a destination port in `sports` (1 to [`bpf::MAX_SPORTS`] ports), and ICMP/ICMPv6 errors quoting a TCP segment from `src` with
     /// a source port in `sports`. From then on only such frames come out (those read before the change are
     /// checked again in user space). On macOS the ports are checked but the capture stays unfiltered.
     pub fn restrict_to(&mut self, src: IpAddr, sports: &[u16]) -> Result<(), LinkError> {
