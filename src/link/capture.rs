@@ -7,7 +7,7 @@
 //! this process; elsewhere (macOS) capture stays unfiltered for now and [`Capture::filter`] is a no-op. On Linux
 //! the capture thread drops all of its own capabilities before it reads anything: it only reads an already-open socket.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TrySendError};
@@ -232,10 +232,15 @@ impl Drop for Capture {
 }
 
 /// Drops the second copy of a frame seen twice within a short window (Linux `lo` shows every frame once going
-/// out and once coming in).
+/// out and once coming in). Each frame costs O(its length), however many frames the window holds (a flood).
 #[derive(Debug, Default)]
 pub struct Dedup {
-    recent: VecDeque<(Instant, Vec<u8>)>,
+    /// Every frame of the window, oldest first, with its number.
+    recent: VecDeque<(Instant, u64, Vec<u8>)>,
+    /// The numbers of the frames of the window not yet matched by a copy, oldest first, by content.
+    unmatched: HashMap<Vec<u8>, VecDeque<u64>>,
+    /// The next frame's number.
+    next: u64,
 }
 
 /// How long a frame is remembered for duplicate detection.
@@ -244,14 +249,30 @@ const DEDUP_WINDOW: Duration = Duration::from_millis(5);
 impl Dedup {
     /// Whether the frame is new (true) or a copy of one seen within the window (false).
     pub fn is_new(&mut self, f: &Frame) -> bool {
-        while self.recent.front().is_some_and(|(t, _)| f.at.saturating_duration_since(*t) > DEDUP_WINDOW) {
-            self.recent.pop_front();
+        while self.recent.front().is_some_and(|(t, ..)| f.at.saturating_duration_since(*t) > DEDUP_WINDOW) {
+            let Some((_, n, bytes)) = self.recent.pop_front() else { break };
+            // Numbers leave in order, so an unmatched one leaving is the oldest of its content.
+            if let Some(q) = self.unmatched.get_mut(&bytes) {
+                if q.front() == Some(&n) {
+                    q.pop_front();
+                }
+                if q.is_empty() {
+                    self.unmatched.remove(&bytes);
+                }
+            }
         }
-        if let Some(i) = self.recent.iter().position(|(_, b)| *b == f.bytes) {
-            self.recent.remove(i);
+        if let Some(q) = self.unmatched.get_mut(&f.bytes) {
+            // A copy of the oldest unmatched frame with these bytes: that one is matched now.
+            q.pop_front();
+            if q.is_empty() {
+                self.unmatched.remove(&f.bytes);
+            }
             return false;
         }
-        self.recent.push_back((f.at, f.bytes.clone()));
+        let n = self.next;
+        self.next += 1;
+        self.unmatched.entry(f.bytes.clone()).or_default().push_back(n);
+        self.recent.push_back((f.at, n, f.bytes.clone()));
         true
     }
 }
@@ -384,5 +405,13 @@ mod tests {
         assert!(d.is_new(&f(1, 1)), "a third copy is a real retransmission");
         assert!(d.is_new(&f(2, 20)));
         assert!(d.is_new(&f(1, 30)), "outside the window");
+        assert!(!d.is_new(&f(1, 31)));
+        // A retransmission and its own loopback copy within the window: each original is matched once.
+        assert!(d.is_new(&f(3, 40)) && !d.is_new(&f(3, 41)));
+        assert!(d.is_new(&f(3, 42)) && !d.is_new(&f(3, 42)));
+        assert!(d.is_new(&f(3, 43)));
+        // A matched frame leaving the window leaves nothing behind.
+        assert!(d.is_new(&f(4, 100)));
+        assert!(d.unmatched.len() == 1 && d.recent.len() == 1);
     }
 }
