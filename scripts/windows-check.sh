@@ -210,11 +210,7 @@ if [[ $SKIP != *,window,* ]]; then
   python3 -c "import sys; sys.exit(0 if float('$stddev') > 0.02 else 1)" || die "the screenshot is nearly uniform"
   "$WINESERVER" -k 2>/dev/null || true
   wait "$app_pid" 2>/dev/null || true
-  kill "$XVFB_PID" 2>/dev/null || true
-  wait "$XVFB_PID" 2>/dev/null || true
-  XVFB_PID=
-  unset DISPLAY
-  phase "window under Xvfb"
+  phase "window under Xvfb" # Xvfb stays up for the installer's Npcap notice
 fi
 
 # --- 4. the installer -----------------------------------------------------------------------------------------
@@ -251,8 +247,42 @@ if [[ $SKIP != *,installer,* ]]; then
   { [ ! -e "$inst/tcpcraft.exe" ] && [ ! -e "$inst/tcpcraft-link.exe" ] && [ ! -e "$lnk" ]; } ||
     die "the uninstaller left tcpcraft.exe, tcpcraft-link.exe or the shortcut behind"
   echo "   ok  uninstalled silently: the programs and the shortcut are gone"
+  # The Npcap notice, interactive (this prefix has no Npcap): Return on Welcome and on the folder page starts the
+  # install, and the notice is a new window named "tcpcraft Setup" that appears while installing.
+  if [ -n "$XVFB_PID" ]; then
+    "$WINE" "$SETUP" >"$OUT/install-interactive.log" 2>&1 &
+    setup_pid=$!
+    before=
+    for _ in $(seq 60); do
+      before=$(xdotool search --onlyvisible --name '^tcpcraft Setup' 2>/dev/null || true)
+      [ -n "$before" ] && break
+      sleep 0.5
+    done
+    [ -n "$before" ] || die "the interactive installer showed no window within 30 s"
+    xdotool key Return
+    sleep 2
+    before=$(xdotool search --name '^tcpcraft Setup' 2>/dev/null || true)
+    xdotool key Return
+    notice=
+    for _ in $(seq 240); do
+      notice=$(xdotool search --onlyvisible --name '^tcpcraft Setup' 2>/dev/null | grep -vxF "$before" | head -n 1 || true)
+      [ -n "$notice" ] && break
+      sleep 0.5
+    done
+    import -window root "$OUT/installer-npcap-notice.png"
+    [ -n "$notice" ] || die "no Npcap notice within 120 s of starting an interactive install without Npcap (see $OUT/installer-npcap-notice.png)"
+    echo "   ok  interactive install without Npcap shows the Npcap notice ($OUT/installer-npcap-notice.png)"
+    "$WINESERVER" -k 2>/dev/null || true
+    wait "$setup_pid" 2>/dev/null || true
+  fi
   phase "installer build, install, run, uninstall"
 fi
+if [ -n "$XVFB_PID" ]; then
+  kill "$XVFB_PID" 2>/dev/null || true
+  wait "$XVFB_PID" 2>/dev/null || true
+  XVFB_PID=
+fi
+unset DISPLAY
 
 # --- 5. unit tests under Wine ---------------------------------------------------------------------------------
 if [[ $SKIP != *,unit,* ]]; then
