@@ -84,7 +84,7 @@ fn cli_sweep_json_and_csv() {
         "100",
     ]);
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(csv.starts_with("host,port,verdict,reply\n"));
+    assert!(csv.starts_with("host,port,verdict,reply,ttl\n"));
     assert!(csv.contains("192.0.2.10,80,filtered,"), "an open port stays silent to a null probe: {csv}");
     assert!(csv.contains("192.0.2.10,81,closed,R"), "{csv}");
 }
@@ -186,9 +186,9 @@ fn a_sweep_stopped_halfway_reports_not_probed_ports_as_such() {
     assert_eq!(last.count(Verdict::Open) as usize, results.iter().filter(|r| r.verdict == Verdict::Open).count());
     // The CSV names the ports never probed.
     let csv = sweep::csv(&results);
-    assert!(csv.contains("192.0.2.10,65535,not_probed,\n"), "the CSV names never-probed ports");
-    assert!(csv.contains("192.0.2.10,80,waiting,\n"));
-    assert!(csv.contains("192.0.2.10,22,open,SA\n"));
+    assert!(csv.contains("192.0.2.10,65535,not_probed,,\n"), "the CSV names never-probed ports");
+    assert!(csv.contains("192.0.2.10,80,waiting,,\n"));
+    assert!(csv.contains("192.0.2.10,22,open,SA,64\n"), "with the reply's TTL");
     let ranges = sweep::port_ranges(&results, Verdict::NotProbed);
     assert_eq!(ranges, vec![(results[0].host, format!("{}-65535", reached + 1))]);
 }
@@ -258,7 +258,7 @@ fn ctrl_c_stops_a_cli_sweep_and_names_the_ports_never_probed() {
             let out = child.wait_with_output().unwrap();
             assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
             let csv = String::from_utf8_lossy(&out.stdout);
-            assert!(csv.starts_with("host,port,verdict,reply\n"));
+            assert!(csv.starts_with("host,port,verdict,reply,ttl\n"));
             assert!(csv.contains("198.51.100.255,2000,not_probed,"), "the CSV names never-probed ports");
             assert!(!csv.contains(",filtered,"));
         }

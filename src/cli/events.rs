@@ -23,6 +23,8 @@ pub fn event_json(origin: Origin, t: u64, segment: Option<&Segment>, icmp: Optio
         v["len"] = json!(s.payload.len());
         v["options"] = json!(s.tcp.options.iter().map(|o| o.summary()).collect::<Vec<_>>());
         v["checksum_ok"] = json!(s.tcp_checksum_ok() && s.ip_checksum_ok());
+        v["ttl"] = json!(s.ttl());
+        v["ip_id"] = json!(s.ip_id());
         if s.tcp.checksum_offloaded {
             v["checksum_offloaded"] = json!(true);
         }
@@ -48,7 +50,7 @@ pub fn event_line(c: &Captured, t0: u64) -> String {
             };
             let ip_csum = if s.ip_checksum_ok() { "" } else { " (IP header checksum does not verify)" };
             format!(
-                "{ms:>9.3} ms  {who:<12} {}:{} > {}:{} {} seq={} ack={} win={} len={}{}{csum}{ip_csum}",
+                "{ms:>9.3} ms  {who:<12} {}:{} > {}:{} {} seq={} ack={} win={} len={} ttl={}{}{}{csum}{ip_csum}",
                 s.src(),
                 s.tcp.sport,
                 s.dst(),
@@ -58,6 +60,8 @@ pub fn event_line(c: &Captured, t0: u64) -> String {
                 s.tcp.ack,
                 s.tcp.window,
                 s.payload.len(),
+                s.ttl(),
+                s.ip_id().map(|i| format!(" id={i}")).unwrap_or_default(),
                 if opts.is_empty() { String::new() } else { format!(" [{}]", opts.join(", ")) },
             )
         }

@@ -93,6 +93,11 @@ pub fn render(tl: &Timeline, states: Option<&[States]>, client: &str, server: &s
             .map(|v| format!(" {} step {}", if v.pass { "✓" } else { "✗" }, v.step + 1))
             .unwrap_or_default();
         let rtt = e.rtt_us.map(|r| format!(" rtt {:.3}", r as f64 / 1000.0)).unwrap_or_default();
+        // Reply evidence, as nmap's --reason gives it: how many hops the answer's sender is likely away.
+        let rtt = match (&e.segment, e.dir) {
+            (Some(s), Dir::In) => format!("{rtt} ttl {}", s.ttl()),
+            _ => rtt,
+        };
         out += &format!("{:>10.3}  {arrow}{who}{rtt}{verdict}\n", e.t_us as f64 / 1000.0);
         if let Some(line) = states.and_then(|s| state_line(s.get(i)?, i.checked_sub(1).and_then(|j| s.get(j)))) {
             out += &format!("{line}\n");

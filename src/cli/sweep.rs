@@ -56,7 +56,7 @@ pub struct SweepArgs {
     /// NDJSON: progress lines, one line per port, and a summary line.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// CSV: host,port,verdict,reply.
+    /// CSV: host,port,verdict,reply,ttl.
     #[arg(long)]
     pub csv: bool,
     /// Seed of the sweep's random numbers (the probes' cookies, the simulated host's ISNs); the same seed sends
@@ -185,7 +185,15 @@ fn render(args: &SweepArgs, results: &[PortResult], e: &Ended) -> String {
     if args.json {
         let mut out = String::new();
         for r in results {
-            out += &json!({"host": r.host, "port": r.port, "verdict": r.verdict, "reply": r.reply}).to_string();
+            let mut row = json!({"host": r.host, "port": r.port, "verdict": r.verdict, "reply": r.reply});
+            if let Some(t) = r.ttl {
+                row["ttl"] = json!(t);
+                row["reason"] = json!(r.reason());
+            }
+            if let Some(h) = r.forged_hops {
+                row["forged_hops"] = json!(h);
+            }
+            out += &row.to_string();
             out.push('\n');
         }
         out += &json!({"summary": {
@@ -215,7 +223,7 @@ fn render(args: &SweepArgs, results: &[PortResult], e: &Ended) -> String {
     // A long list shows only what answered interestingly; the rest is counted below (and folded into ranges).
     let listed = |v: Verdict| !big || matches!(v, Verdict::Open | Verdict::Unreachable | Verdict::Refused);
     for r in results.iter().filter(|r| listed(r.verdict)) {
-        out += &format!("{:<40} {:>5}  {:<12} {}\n", r.host, r.port, r.verdict.as_str(), r.reply);
+        out += &format!("{:<40} {:>5}  {:<12} {}\n", r.host, r.port, r.verdict.as_str(), r.reason());
     }
     if e.stopped {
         out += "stopped before the end\n";

@@ -89,7 +89,7 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-/// The results as CSV (`host,port,verdict,reply`), as `tcpcraft sweep --csv` writes them: a stopped sweep's
+/// The results as CSV (`host,port,verdict,reply,ttl`), as `tcpcraft sweep --csv` writes them: a stopped sweep's
 /// never-probed ports say `not_probed`.
 pub fn csv(results: &[PortResult]) -> String {
     crate::exchange::sweep::csv(results)
@@ -205,7 +205,7 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
                     ui.colored_label(color(r.verdict), verdict_name(r.verdict));
                 });
                 row.col(|ui| {
-                    ui.label(&r.reply);
+                    ui.label(r.reason());
                 });
             });
         });

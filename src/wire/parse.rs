@@ -184,6 +184,22 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// The IP TTL (IPv6: hop limit).
+    pub fn ttl(&self) -> u8 {
+        match &self.ip {
+            IpHeader::V4(h) => h.ttl,
+            IpHeader::V6(h) => h.hop_limit,
+        }
+    }
+
+    /// The IPv4 identification (IPv6 headers have none).
+    pub fn ip_id(&self) -> Option<u16> {
+        match &self.ip {
+            IpHeader::V4(h) => Some(h.id),
+            IpHeader::V6(_) => None,
+        }
+    }
+
     /// Whether the IPv4 header checksum verifies (always true for IPv6, which has none).
     pub fn ip_checksum_ok(&self) -> bool {
         match &self.ip {

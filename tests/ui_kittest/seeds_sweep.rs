@@ -85,6 +85,6 @@ fn a_gui_sweep_stopped_halfway_shows_not_probed_ports_as_such() {
     assert!(h.query_by_label_contains("Stopped before the end").is_some());
     assert!(h.query_by_label("not probed").is_none(), "never-probed rows are hidden by default");
     let csv = tcpcraft::ui::sweep::csv(r);
-    assert!(csv.contains("198.51.100.255,2000,not_probed,\n"), "the CSV names the ports never probed");
-    assert!(csv.contains("192.0.2.10,22,open,SA\n"));
+    assert!(csv.contains("198.51.100.255,2000,not_probed,,\n"), "the CSV names the ports never probed");
+    assert!(csv.contains("192.0.2.10,22,open,SA,64\n"));
 }

@@ -110,8 +110,36 @@ pub struct PortResult {
     pub port: u16,
     /// The classification.
     pub verdict: Verdict,
-    /// The reply's flags as letters (`SA`, `RA`), or `icmp TYPE/CODE`, or the refusal (`EACCES`), or empty.
+    /// The reply's flags as letters (`SA`, `RA`), or `icmp TYPE/CODE from ADDR`, or the refusal (`EACCES`), or
+    /// empty.
     pub reply: String,
+    /// The TCP reply's IP TTL (IPv6: hop limit), as nmap's `--reason` prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u8>,
+    /// Set on a reset whose TTL differs from the same host's SYN-ACKs: probably forged by a device in between,
+    /// this many hops away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forged_hops: Option<u8>,
+}
+
+impl PortResult {
+    /// The evidence in nmap's `--reason` words: `syn-ack ttl 63`, `reset ttl 64`, `icmp 3/13 from …`, plus a
+    /// warning for a reset that is probably forged.
+    pub fn reason(&self) -> String {
+        let kind = match (self.verdict, self.reply.as_str()) {
+            (Verdict::Open, r) if r.contains('S') => "syn-ack".to_owned(),
+            (Verdict::Closed, _) => "reset".to_owned(),
+            (_, r) => r.to_owned(),
+        };
+        let mut out = match self.ttl {
+            Some(t) => format!("{kind} ttl {t}"),
+            None => kind,
+        };
+        if let Some(h) = self.forged_hops {
+            out += &format!(" (TTL differs from the host's SYN-ACKs: probably forged by a device {h} hops away)");
+        }
+        out
+    }
 }
 
 /// Why a sweep cannot start, or stopped: bad input (preset, targets, ports, probe) or the link failing.

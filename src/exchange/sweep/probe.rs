@@ -104,7 +104,7 @@ impl ProbeBuilder {
 pub struct Tally {
     cookies: Cookies,
     sport: u16,
-    results: HashMap<(IpAddr, u16), (Verdict, String)>,
+    results: HashMap<(IpAddr, u16), (Verdict, String, Option<u8>)>,
     /// Replies matched so far.
     pub replies: u64,
     /// Of those: open, closed, unreachable.
@@ -134,7 +134,7 @@ impl Tally {
 
     /// Records `host:port` as [`Verdict::Refused`] for `why`, without a probe: it is not probed.
     pub fn refuse(&mut self, host: IpAddr, port: u16, why: &str) {
-        self.record(host, port, Verdict::Refused, why.to_string());
+        self.record(host, port, Verdict::Refused, why.to_string(), None);
     }
 
     /// Whether this port already has an answer (or was refused).
@@ -153,6 +153,7 @@ impl Tally {
                 seq: s.tcp.seq,
                 ack: s.tcp.ack,
                 flags: s.tcp.flags,
+                ttl: s.ttl(),
             })
         });
         if let Some(r) = tcp {
@@ -167,7 +168,7 @@ impl Tally {
                 return;
             }
             let verdict = if f.rst { Verdict::Closed } else { Verdict::Open };
-            self.record(r.host, r.sport, verdict, f.letters());
+            self.record(r.host, r.sport, verdict, f.letters(), Some(r.ttl));
             return;
         }
         if let Some((icmp, host, port, sport)) = quoted_probe(datagram) {
@@ -176,15 +177,16 @@ impl Tally {
                     host,
                     port,
                     Verdict::Unreachable,
-                    format!("icmp {}/{} {}", icmp.icmp_type, icmp.code, icmp.describe()),
+                    format!("icmp {}/{} from {}: {}", icmp.icmp_type, icmp.code, icmp.from, icmp.describe()),
+                    None,
                 );
             }
         }
     }
 
-    fn record(&mut self, host: IpAddr, port: u16, v: Verdict, reply: String) {
+    fn record(&mut self, host: IpAddr, port: u16, v: Verdict, reply: String, ttl: Option<u8>) {
         if let std::collections::hash_map::Entry::Vacant(e) = self.results.entry((host, port)) {
-            e.insert((v, reply));
+            e.insert((v, reply, ttl));
             self.replies += u64::from(v.is_answer());
             match v {
                 Verdict::Open => self.counts[0] += 1,
@@ -202,18 +204,44 @@ impl Tally {
         let mut out = Vec::with_capacity(hosts.len() * ports.len());
         for &host in hosts {
             for &port in ports {
-                let (verdict, reply) = match self.results.get(&(host, port)) {
+                let (verdict, reply, ttl) = match self.results.get(&(host, port)) {
                     Some(found) => found.clone(),
-                    None => (reach.silent(out.len()), String::new()),
+                    None => (reach.silent(out.len()), String::new(), None),
                 };
-                out.push(PortResult { host, port, verdict, reply });
+                out.push(PortResult { host, port, verdict, reply, ttl, forged_hops: None });
             }
         }
+        flag_forged_resets(&mut out);
         out
     }
 }
 
 /// An ICMP error quoting one of our probes: the error, the probe's destination host and port, and its source port.
+/// The initial TTL a sender most likely used (the common defaults 32, 64, 128, 255), and so its distance in hops.
+pub fn hops_away(ttl: u8) -> u8 {
+    let initial = [32u8, 64, 128, 255].into_iter().find(|&i| i >= ttl).unwrap_or(255);
+    initial - ttl
+}
+
+/// Marks resets whose TTL differs from the SYN-ACKs of the same host: most likely sent by a device in between
+/// (a firewall's `reject with tcp reset`), not the host; `forged_hops` is that device's distance.
+fn flag_forged_resets(rows: &mut [PortResult]) {
+    let mut host_ttl: HashMap<IpAddr, HashMap<u8, usize>> = HashMap::new();
+    for r in rows.iter().filter(|r| r.verdict == Verdict::Open) {
+        if let Some(t) = r.ttl {
+            *host_ttl.entry(r.host).or_default().entry(t).or_default() += 1;
+        }
+    }
+    for r in rows.iter_mut().filter(|r| r.verdict == Verdict::Closed) {
+        let usual = host_ttl.get(&r.host).and_then(|m| m.iter().max_by_key(|(_, n)| **n).map(|(t, _)| *t));
+        if let (Some(ttl), Some(usual)) = (r.ttl, usual) {
+            if ttl != usual {
+                r.forged_hops = Some(hops_away(ttl));
+            }
+        }
+    }
+}
+
 fn quoted_probe(datagram: &[u8]) -> Option<(IcmpError, IpAddr, u16, u16)> {
     let (icmp, src, dst) = classify::icmp_quote(datagram)?;
     Some((icmp, dst.ip(), dst.port(), src.port()))
@@ -233,5 +261,32 @@ mod tests {
         let s = wire::parse(&out).unwrap();
         assert_eq!((s.tcp.dport, s.tcp.seq, s.tcp.flags), (8080, 0xdeadbeef, TcpFlags::SYN));
         assert!(s.tcp_checksum_ok() && s.ip_checksum_ok());
+    }
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+
+    fn row(port: u16, verdict: Verdict, reply: &str, ttl: u8) -> PortResult {
+        let host = IpAddr::from([203, 0, 113, 10]);
+        PortResult { host, port, verdict, reply: reply.into(), ttl: Some(ttl), forged_hops: None }
+    }
+
+    #[test]
+    fn a_reset_with_another_ttl_than_the_hosts_syn_acks_is_flagged_with_its_distance() {
+        // The host is two hops away (SYN-ACKs at 62); the firewall one hop away resets port 8082 at 63.
+        let mut rows = vec![
+            row(80, Verdict::Open, "SA", 62),
+            row(81, Verdict::Closed, "RA", 62),
+            row(8082, Verdict::Closed, "RA", 63),
+        ];
+        flag_forged_resets(&mut rows);
+        assert_eq!(rows[1].forged_hops, None, "the host's own reset");
+        assert_eq!(rows[2].forged_hops, Some(1));
+        assert_eq!(rows[0].reason(), "syn-ack ttl 62");
+        assert_eq!(rows[1].reason(), "reset ttl 62");
+        assert!(rows[2].reason().starts_with("reset ttl 63 (TTL differs"), "{}", rows[2].reason());
+        assert_eq!((hops_away(64), hops_away(63), hops_away(120), hops_away(250)), (0, 1, 8, 5));
     }
 }

@@ -22,6 +22,8 @@ pub(super) struct Reply {
     pub ack: u32,
     /// Its flags.
     pub flags: TcpFlags,
+    /// Its IP TTL (IPv6: hop limit), the evidence of how far away its sender is.
+    pub ttl: u8,
 }
 
 /// Four bytes at `r` of `d` as a big-endian number.
@@ -37,7 +39,7 @@ fn u16_at(d: &[u8], r: std::ops::Range<usize>) -> Option<u16> {
 /// The reply fields of an IPv4 or IPv6 datagram carrying a whole TCP header right after the IP header.
 pub(super) fn tcp_reply(d: &[u8]) -> Option<Reply> {
     let first = *d.get(ipv4::VER_IHL)?;
-    let (host, t) = match first >> 4 {
+    let (host, t, ttl) = match first >> 4 {
         4 => {
             let ihl = usize::from(first & 0x0f) * 4;
             let frag = u16_at(d, ipv4::FRAG)?;
@@ -45,14 +47,14 @@ pub(super) fn tcp_reply(d: &[u8]) -> Option<Reply> {
                 return None;
             }
             let src: [u8; 4] = d.get(ipv4::SRC)?.try_into().ok()?;
-            (IpAddr::from(src), ihl)
+            (IpAddr::from(src), ihl, *d.get(ipv4::TTL)?)
         }
         6 => {
             if *d.get(ipv6::NEXT_HEADER)? != 6 {
                 return None;
             }
             let src: [u8; 16] = d.get(ipv6::SRC)?.try_into().ok()?;
-            (IpAddr::from(src), ipv6::HEADER_LEN)
+            (IpAddr::from(src), ipv6::HEADER_LEN, *d.get(ipv6::HOP_LIMIT)?)
         }
         _ => return None,
     };
@@ -67,6 +69,7 @@ pub(super) fn tcp_reply(d: &[u8]) -> Option<Reply> {
         seq: u32_at(d, field::at(t, tcp::SEQ))?,
         ack: u32_at(d, field::at(t, tcp::ACK))?,
         flags: TcpFlags::from_bits(off_flags & 0x1ff),
+        ttl,
     })
 }
 

@@ -6,18 +6,19 @@ use std::net::IpAddr;
 
 use super::{PortResult, Verdict};
 
-/// The results as CSV: a `host,port,verdict,reply` header, then one line per target with the verdict's word
+/// The results as CSV: a `host,port,verdict,reply,ttl` header, then one line per target with the verdict's word
 /// ([`Verdict::as_str`]), so a stopped sweep's `waiting` and `not_probed` ports are named. A reply that holds a
 /// comma or a quote is quoted.
 pub fn csv(results: &[PortResult]) -> String {
-    let mut out = String::from("host,port,verdict,reply\n");
+    let mut out = String::from("host,port,verdict,reply,ttl\n");
     for r in results {
         let reply = if r.reply.contains([',', '"', '\n']) {
             format!("\"{}\"", r.reply.replace('"', "\"\""))
         } else {
             r.reply.clone()
         };
-        let _ = writeln!(out, "{},{},{},{reply}", r.host, r.port, r.verdict.as_str());
+        let ttl = r.ttl.map(|t| t.to_string()).unwrap_or_default();
+        let _ = writeln!(out, "{},{},{},{reply},{ttl}", r.host, r.port, r.verdict.as_str());
     }
     out
 }
@@ -49,7 +50,7 @@ mod tests {
     use super::*;
 
     fn r(host: &str, port: u16, verdict: Verdict, reply: &str) -> PortResult {
-        PortResult { host: host.parse().unwrap(), port, verdict, reply: reply.into() }
+        PortResult { host: host.parse().unwrap(), port, verdict, reply: reply.into(), ttl: None, forged_hops: None }
     }
 
     #[test]
@@ -79,8 +80,8 @@ mod tests {
         ];
         let text = csv(&results);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "host,port,verdict,reply");
-        assert_eq!(lines[2], "192.0.2.10,81,unreachable,\"icmp 3/3 port unreachable, say\"");
-        assert_eq!(&lines[3..], ["192.0.2.10,82,waiting,", "192.0.2.10,83,not_probed,"]);
+        assert_eq!(lines[0], "host,port,verdict,reply,ttl");
+        assert_eq!(lines[2], "192.0.2.10,81,unreachable,\"icmp 3/3 port unreachable, say\",");
+        assert_eq!(&lines[3..], ["192.0.2.10,82,waiting,,", "192.0.2.10,83,not_probed,,"]);
     }
 }

@@ -129,7 +129,8 @@ pub fn panel(ui: &mut Ui, view: &TimelineView<'_>, absolute: &mut bool, out: &mu
     // A short exchange is shown whole when it fits in 60% of the height (no arrow cut by the scroll edge).
     let row_h = if notes { ladder::ROW_H_NOTES } else { ladder::ROW_H };
     let needed = view.events.len() as f32 * row_h + 4.0;
-    let h = (avail * ladder_share).max(needed.min(avail * 0.6)).max(120.0);
+    let fits = if needed <= avail * 0.6 { needed } else { 0.0 };
+    let h = (avail * ladder_share).max(fits).max(120.0);
     let lv = ladder::LadderView {
         events: view.events,
         verdicts: view.verdicts,
