@@ -12,6 +12,7 @@ pub mod run;
 pub mod send;
 pub mod signals;
 pub mod sweep;
+pub mod trace;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a one-probe preset across many ports and hosts (open / closed / filtered / unreachable).
     Sweep(sweep::SweepArgs),
+    /// The path to a host hop by hop (TTL 1..N), and with --ports which hop blocks which port (firewalk).
+    Trace(trace::TraceArgs),
     /// Show a pcap/pcapng capture's TCP segments as a timeline, or draft a preset from them.
     Import(import::ImportArgs),
     /// List the bundled presets.
@@ -127,6 +130,7 @@ where
             }
         }
         Some(Command::Import(args)) => import::run(args),
+        Some(Command::Trace(args)) => trace::run(args),
         Some(Command::Presets) => presets::list(),
         Some(Command::Check(args)) => presets::check(args),
         Some(Command::Lab(lab::LabCommand::List)) => lab::list(),

@@ -10,6 +10,7 @@ pub mod session;
 pub mod states;
 pub mod sweep;
 pub mod timeline;
+pub mod trace;
 
 pub use runner::{preview, run, Control, Observer, RunError, RunOptions, RunResult, Silent};
 pub use timeline::{Dir, StepVerdict, Timeline, TimelineEvent};

@@ -217,10 +217,11 @@ impl Tally {
 }
 
 /// An ICMP error quoting one of our probes: the error, the probe's destination host and port, and its source port.
-/// The initial TTL a sender most likely used (the common defaults 32, 64, 128, 255), and so its distance in hops.
+/// How many hops away a reply's sender most likely is (1: on our own link), from the reply's TTL and the initial
+/// TTL its sender most likely used (the common defaults 32, 64, 128, 255).
 pub fn hops_away(ttl: u8) -> u8 {
     let initial = [32u8, 64, 128, 255].into_iter().find(|&i| i >= ttl).unwrap_or(255);
-    initial - ttl
+    (initial - ttl).saturating_add(1)
 }
 
 /// Marks resets whose TTL differs from the SYN-ACKs of the same host: most likely sent by a device in between
@@ -283,10 +284,10 @@ mod evidence_tests {
         ];
         flag_forged_resets(&mut rows);
         assert_eq!(rows[1].forged_hops, None, "the host's own reset");
-        assert_eq!(rows[2].forged_hops, Some(1));
+        assert_eq!(rows[2].forged_hops, Some(2), "the firewall is the second hop");
         assert_eq!(rows[0].reason(), "syn-ack ttl 62");
         assert_eq!(rows[1].reason(), "reset ttl 62");
         assert!(rows[2].reason().starts_with("reset ttl 63 (TTL differs"), "{}", rows[2].reason());
-        assert_eq!((hops_away(64), hops_away(63), hops_away(120), hops_away(250)), (0, 1, 8, 5));
+        assert_eq!((hops_away(64), hops_away(63), hops_away(120), hops_away(250)), (1, 2, 9, 6));
     }
 }

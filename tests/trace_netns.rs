@@ -1,0 +1,155 @@
+//! Trace, firewalk and reply evidence through a real router: three namespaces the test makes (client — router —
+//! server) on 198.51.100.0/24 and 203.0.113.0/24, the router forwarding with nft rules that drop tcp/8081 and
+//! `reject with tcp reset` tcp/8082, kernel listeners on the server's 80, 8081 and 8082 (8083 closed).
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
+
+mod common;
+
+use std::process::Command;
+
+use common::netns::{self, sh};
+
+/// A namespace held open by a sleeping process (killed on drop).
+struct Ns(std::process::Child);
+
+impl Ns {
+    fn new() -> Ns {
+        let child = Command::new("unshare").args(["-n", "--", "sleep", "120"]).spawn().expect("unshare");
+        let pid = child.id();
+        for _ in 0..100 {
+            let mine = std::fs::read_link("/proc/self/ns/net").ok();
+            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+            if theirs.is_some() && theirs != mine {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Ns(child)
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    fn run(&self, cmd: &str) -> String {
+        sh(&format!("nsenter -t {} -n sh -c '{}'", self.pid(), cmd.replace('\'', "'\\''")))
+    }
+
+    fn spawn(&self, cmd: &str) -> std::process::Child {
+        Command::new("nsenter").args(["-t", &self.pid().to_string(), "-n", "sh", "-c", cmd]).spawn().expect("nsenter")
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The client (this namespace) — router — server topology; returns the router and the server.
+fn topology() -> (Ns, Ns) {
+    let (router, server) = (Ns::new(), Ns::new());
+    sh(&format!("ip link add tr-c type veth peer name tr-r1 && ip link set tr-r1 netns {}", router.pid()));
+    sh(&format!(
+        "nsenter -t {} -n ip link add tr-r2 type veth peer name tr-s && nsenter -t {} -n ip link set tr-s netns {}",
+        router.pid(),
+        router.pid(),
+        server.pid()
+    ));
+    sh("ip addr add 198.51.100.2/24 dev tr-c && ip link set tr-c up && ip route add 203.0.113.0/24 via 198.51.100.1");
+    router.run(
+        "ip link set lo up && ip addr add 198.51.100.1/24 dev tr-r1 && ip link set tr-r1 up && \
+         ip addr add 203.0.113.1/24 dev tr-r2 && ip link set tr-r2 up && sysctl -qw net.ipv4.ip_forward=1 && \
+         nft add table inet fw && nft add chain inet fw passing { type filter hook forward priority 0 \\; } && \
+         nft add rule inet fw passing tcp dport 8081 drop && \
+         nft add rule inet fw passing tcp dport 8082 reject with tcp reset",
+    );
+    server.run("ip link set lo up && ip addr add 203.0.113.2/24 dev tr-s && ip link set tr-s up && ip route add default via 203.0.113.1");
+    (router, server)
+}
+
+fn tcpcraft(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft")).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn trace_firewalk_and_forged_resets_through_a_router() {
+    if !netns::enter("trace_firewalk_and_forged_resets_through_a_router") {
+        return;
+    }
+    let (_router, server) = topology();
+    let mut listeners = server.spawn(
+        "exec python3 -c 'import socket,time\nls=[]\nfor p in (80,8081,8082):\n s=socket.socket(); s.bind((\"203.0.113.2\",p)); s.listen(64); ls.append(s)\ntime.sleep(60)'",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let v = tcpcraft(&[
+        "trace",
+        "203.0.113.2",
+        "--ports",
+        "80,8081,8082,8083",
+        "--max-ttl",
+        "4",
+        "--wait",
+        "1500",
+        "--link",
+        "raw",
+        "--json",
+    ]);
+    let _ = listeners.kill();
+    let _ = listeners.wait();
+    let hops = v["hops"].as_array().unwrap();
+    assert_eq!(hops[0]["addr"], "198.51.100.1", "hop 1 is the router: {v}");
+    assert_eq!(hops[0]["icmp"], "time-exceeded");
+    assert!(hops[0]["rtt_us"].as_u64().is_some());
+    assert_eq!((v["result"].as_str(), v["blocked_after"].as_u64()), (Some("open"), None), "{v}");
+    let port = |p: u64| v["ports"].as_array().unwrap().iter().find(|x| x["port"] == p).unwrap().clone();
+    assert_eq!((port(80)["answered_at"].as_u64(), port(80)["reply_ttl"].as_u64()), (Some(2), Some(63)));
+    assert_eq!((port(8081)["result"].as_str(), port(8081)["blocked_after"].as_u64()), (Some("filtered"), Some(1)));
+    // The router's reset claims to come from the server, but its TTL gives it away (one hop less travelled).
+    assert_eq!((port(8082)["result"].as_str(), port(8082)["reply_ttl"].as_u64()), (Some("closed"), Some(64)));
+    assert_eq!((port(8083)["result"].as_str(), port(8083)["reply_ttl"].as_u64()), (Some("closed"), Some(63)));
+}
+
+#[test]
+fn a_sweep_flags_the_routers_forged_reset_by_its_ttl() {
+    if !netns::enter("a_sweep_flags_the_routers_forged_reset_by_its_ttl") {
+        return;
+    }
+    let (_router, server) = topology();
+    let mut listeners = server.spawn(
+        "exec python3 -c 'import socket,time\ns=socket.socket(); s.bind((\"203.0.113.2\",80)); s.listen(64)\ntime.sleep(60)'",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args([
+            "sweep",
+            "half-open",
+            "--target",
+            "203.0.113.2",
+            "--ports",
+            "80,8081,8082,8083",
+            "--link",
+            "raw",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let _ = listeners.kill();
+    let _ = listeners.wait();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("port").is_some())
+        .collect();
+    let row = |p: u64| rows.iter().find(|r| r["port"] == p).unwrap_or_else(|| panic!("no row for {p}: {rows:?}"));
+    assert_eq!((row(80)["verdict"].as_str(), row(80)["reason"].as_str()), (Some("open"), Some("syn-ack ttl 63")));
+    assert_eq!(row(8081)["verdict"], "filtered");
+    assert_eq!(row(8083)["reason"], "reset ttl 63", "the server's own reset");
+    assert_eq!(row(8082)["forged_hops"], 1, "the router's reset, one hop away: {:?}", row(8082));
+    assert!(row(8082)["reason"].as_str().unwrap().contains("probably forged"));
+}
