@@ -625,4 +625,52 @@ mod tests {
         assert_eq!(cookie(1), cookie(1));
         assert_ne!(cookie(1), cookie(2));
     }
+
+    /// A link on real time (paced) that answers every probe at once, except those to port `silent`.
+    struct Prompt {
+        inner: Dying,
+        silent: u16,
+    }
+
+    impl ProbeLink for Prompt {
+        fn send(&mut self, d: &[u8]) -> Result<(), LinkError> {
+            self.inner.send(d)
+        }
+
+        fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+            self.inner.send_batch(datagrams)
+        }
+
+        fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
+            let got = self.inner.drain(Duration::ZERO);
+            if got.is_empty() {
+                std::thread::sleep(wait);
+            }
+            let silent = self.silent;
+            got.into_iter().filter(|d| crate::wire::parse(d).map_or(true, |s| s.tcp.sport != silent)).collect()
+        }
+
+        fn paced(&self) -> bool {
+            true
+        }
+    }
+
+    /// A pass ends as soon as every probe is answered, not after the wait; with one probe unanswered it ends when
+    /// that probe's wait has passed.
+    #[test]
+    fn a_pass_ends_when_every_probe_is_answered_or_waited_for() {
+        let cfg = SweepConfig { wait: Duration::from_secs(30), rate: 200_000, retries: 0, ..config() };
+        let prompt = |silent| Prompt { inner: Dying { batches: 0, fail_at: usize::MAX, replies: Vec::new() }, silent };
+        let started = Instant::now();
+        let r = run(&cfg, &mut prompt(0), &mut |_| true).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.iter().all(|x| x.verdict == Verdict::Closed));
+        assert!(started.elapsed() < Duration::from_secs(10), "waited {:?}", started.elapsed());
+
+        let cfg = SweepConfig { wait: Duration::from_millis(300), ..cfg };
+        let started = Instant::now();
+        let r = run(&cfg, &mut prompt(500), &mut |_| true).unwrap_or_else(|e| panic!("{e}"));
+        assert!(started.elapsed() >= Duration::from_millis(300), "the silent probe is waited for");
+        assert_eq!(r[499].verdict, Verdict::Filtered);
+        assert_eq!(r.iter().filter(|x| x.verdict == Verdict::Closed).count(), 999);
+    }
 }
