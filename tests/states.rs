@@ -51,3 +51,21 @@ fn the_text_ladder_prints_the_states_where_they_change() {
         assert!(text.contains(state), "{state} missing:\n{text}");
     }
 }
+
+#[test]
+fn a_scripted_server_that_closes_first_leaves_us_in_close_wait_then_last_ack() {
+    let v = run_json("server-closes-first");
+    assert_eq!(v["verdict"], "pass", "{v}");
+    let s = states(&v);
+    let us: Vec<&str> = s.iter().map(|(a, _)| a.as_str()).collect();
+    let peer: Vec<&str> = s.iter().map(|(_, b)| b.as_str()).collect();
+    for want in ["CLOSE-WAIT", "LAST-ACK", "CLOSED"] {
+        assert!(us.contains(&want), "our side never in {want}: {us:?}");
+    }
+    for want in ["FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"] {
+        assert!(peer.contains(&want), "the server never in {want}: {peer:?}");
+    }
+    let v = run_json("peer-aborts");
+    assert_eq!(v["verdict"], "pass", "{v}");
+    assert_eq!(states(&v).last().map(|(a, b)| (a.as_str(), b.as_str())), Some(("CLOSED", "CLOSED")));
+}

@@ -9,10 +9,10 @@ use thiserror::Error;
 
 use super::states::{self, PeerStateSource, States, TcpState};
 use super::timeline::{StepVerdict, Timeline, TimelineEvent};
-use crate::link::{Captured, Flow, Link, LinkError, Origin};
+use crate::link::{Captured, Flow, Link, LinkError, Origin, PeerAct};
 use crate::preset::expr::{self, Expr, ExprError, Scope};
 use crate::preset::schema::{ExpectStep, SendTemplate};
-use crate::preset::{Preset, Step};
+use crate::preset::{PeerAction, Preset, Step};
 use crate::wire::seq::next_seq;
 use crate::wire::{self, Payload, Segment, SegmentSpec, WireError};
 
@@ -214,6 +214,9 @@ pub fn run(
     let mut watched =
         Flow { local: SocketAddr::new(opts.src, sport), remote: SocketAddr::new(opts.target, opts.dport) };
     link.watch(watched)?;
+    if preset.steps.iter().any(|s| matches!(s, Step::Peer(_))) {
+        link.script_peer()?;
+    }
     let mut r = Runner {
         link,
         tl: Timeline::new(0),
@@ -300,6 +303,18 @@ pub fn run(
             Step::Sleep(ms) => {
                 let deadline = r.link.now() + ms * 1000;
                 r.collect_until(deadline)?;
+            }
+            Step::Peer(a) => {
+                let act = match a {
+                    PeerAction::Send(p) => PeerAct::Send(p.bytes().to_vec()),
+                    PeerAction::Close => PeerAct::Close,
+                    PeerAction::Abort => PeerAct::Abort,
+                    PeerAction::StopReading => PeerAct::StopReading,
+                    PeerAction::ResumeReading => PeerAct::ResumeReading,
+                };
+                r.link.peer_act(&act)?;
+                let now = r.link.now();
+                r.collect_until(now)?;
             }
         }
         st.peer_isn = r.tl.peer_isn;

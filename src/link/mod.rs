@@ -77,6 +77,30 @@ pub trait Link: Send {
     fn peer_state(&mut self) -> Option<&'static str> {
         None
     }
+    /// Makes the peer's application scripted: from now on it acts only through [`Link::peer_act`]. Only links
+    /// that run the peer themselves (the simulated lab host) can.
+    fn script_peer(&mut self) -> Result<(), LinkError> {
+        Err(LinkError::Unsupported("a scripted peer application (Peer steps) outside the simulated lab host"))
+    }
+    /// The peer's application acts on the watched flow.
+    fn peer_act(&mut self, _act: &PeerAct) -> Result<(), LinkError> {
+        Err(LinkError::Unsupported("a scripted peer application (Peer steps) outside the simulated lab host"))
+    }
+}
+
+/// What a scripted peer application does (see [`Link::peer_act`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerAct {
+    /// Write these bytes.
+    Send(Vec<u8>),
+    /// Close: send FIN.
+    Close,
+    /// Abort: send RST.
+    Abort,
+    /// Stop reading (the window shrinks to zero as data piles up).
+    StopReading,
+    /// Read again.
+    ResumeReading,
 }
 
 /// A link as a sweep uses it: send datagrams (no flow to watch), take whatever was captured.

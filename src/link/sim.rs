@@ -17,7 +17,7 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 
 use super::classify::{classify, SentLog};
-use super::{Captured, Flow, Link, LinkError, Micros};
+use super::{Captured, Flow, Link, LinkError, Micros, PeerAct};
 use crate::wire;
 
 /// Settings of the simulated host (also the `sim` section of a preset).
@@ -144,6 +144,10 @@ pub struct SimLink {
     greeted: Vec<SocketHandle>,
     /// A socket of the host has held the watched flow (so its absence now means the connection ended).
     flow_seen: bool,
+    /// The host's application acts only through `peer_act` (a preset with Peer steps).
+    scripted: bool,
+    /// The scripted application reads what arrives (else data piles up and the window closes).
+    reading: bool,
 }
 
 /// RFC 9293's name of a smoltcp socket state.
@@ -193,6 +197,8 @@ impl SimLink {
             sent: SentLog::default(),
             greeted: Vec::new(),
             flow_seen: false,
+            scripted: false,
+            reading: true,
         };
         link.refill_listeners();
         link
@@ -201,6 +207,16 @@ impl SimLink {
     /// The host's settings.
     pub fn config(&self) -> &SimConfig {
         &self.cfg
+    }
+
+    /// The host's socket holding the watched flow, if one does.
+    fn flow_socket(&self) -> Option<SocketHandle> {
+        let flow = self.flow?;
+        let port = flow.remote.port();
+        self.listeners.iter().filter(|(p, _)| *p == port).map(|(_, h)| *h).find(|h| {
+            let s = self.sockets.get::<tcp::Socket>(*h);
+            s.remote_endpoint().is_some_and(|e| e.port == flow.local.port() && IpAddr::from(e.addr) == flow.local.ip())
+        })
     }
 
     /// Keeps `BACKLOG` listening sockets per open port, replacing those that were used up.
@@ -240,6 +256,18 @@ impl SimLink {
     /// The lab host's applications: an HTTP answer on 80/8080, an SSH banner on 22, echo elsewhere. They close
     /// only when the client does, so every close is the student's to make.
     fn serve(&mut self) {
+        if self.scripted {
+            // A scripted application only reads (unless told to stop); everything else is a Peer step's.
+            for (_, h) in self.listeners.clone() {
+                let s = self.sockets.get_mut::<tcp::Socket>(h);
+                if self.reading && s.can_recv() {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.recv_slice(&mut buf);
+                }
+            }
+            self.refill_listeners();
+            return;
+        }
         for (port, h) in self.listeners.clone() {
             let s = self.sockets.get_mut::<tcp::Socket>(h);
             if port == 22 && s.state() == tcp::State::Established && !self.greeted.contains(&h) {
@@ -404,16 +432,51 @@ impl Link for SimLink {
         Ok(())
     }
 
+    fn script_peer(&mut self) -> Result<(), LinkError> {
+        self.scripted = true;
+        Ok(())
+    }
+
+    fn peer_act(&mut self, act: &PeerAct) -> Result<(), LinkError> {
+        match act {
+            PeerAct::StopReading => self.reading = false,
+            PeerAct::ResumeReading => self.reading = true,
+            PeerAct::Send(_) | PeerAct::Close | PeerAct::Abort => {
+                let h = self.flow_socket().ok_or_else(|| {
+                    LinkError::Unsendable(
+                        "the lab host has no connection for this flow yet: put the Peer step after the handshake"
+                            .into(),
+                    )
+                })?;
+                let s = self.sockets.get_mut::<tcp::Socket>(h);
+                match act {
+                    PeerAct::Send(bytes) => {
+                        let n = s
+                            .send_slice(bytes)
+                            .map_err(|e| LinkError::Unsendable(format!("the lab host cannot send: {e}")))?;
+                        if n < bytes.len() {
+                            return Err(LinkError::Unsendable(format!(
+                                "the lab host's send buffer took {n} of {} bytes",
+                                bytes.len()
+                            )));
+                        }
+                    }
+                    PeerAct::Close => s.close(),
+                    _ => s.abort(),
+                }
+            }
+        }
+        // The application acts now at the host; what it sends arrives half an RTT later.
+        let at = self.host_now.max(self.now);
+        self.run_host(at);
+        Ok(())
+    }
+
     /// The host's own state for the watched flow: its socket's; LISTEN while the flow has reached no socket and
     /// one listens on the port; CLOSED otherwise (a closed port, or a connection that ended and was freed).
     fn peer_state(&mut self) -> Option<&'static str> {
-        let flow = self.flow?;
-        let port = flow.remote.port();
-        let socket = self.listeners.iter().filter(|(p, _)| *p == port).find_map(|(_, h)| {
-            let s = self.sockets.get::<tcp::Socket>(*h);
-            let e = s.remote_endpoint()?;
-            (e.port == flow.local.port() && IpAddr::from(e.addr) == flow.local.ip()).then(|| s.state())
-        });
+        let port = self.flow?.remote.port();
+        let socket = self.flow_socket().map(|h| self.sockets.get::<tcp::Socket>(h).state());
         Some(match socket {
             Some(state) => {
                 self.flow_seen = true;

@@ -16,6 +16,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("fin-scan", include_str!("../../presets/fin-scan.ron")),
     ("xmas-scan", include_str!("../../presets/xmas-scan.ron")),
     ("ack-probe", include_str!("../../presets/ack-probe.ron")),
+    ("server-closes-first", include_str!("../../presets/server-closes-first.ron")),
+    ("peer-aborts", include_str!("../../presets/peer-aborts.ron")),
 ];
 
 /// Name and RON text of every bundled lab exercise (`presets/labs/`), in teaching order.

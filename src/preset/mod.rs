@@ -13,7 +13,7 @@ use std::path::Path;
 
 pub use error::PresetError;
 pub use lab_host::LabHost;
-pub use schema::{ExpectStep, FlagPattern, Flags, Preset, SendTemplate, Step};
+pub use schema::{ExpectStep, FlagPattern, Flags, PeerAction, Preset, SendTemplate, Step};
 
 /// A preset by path (anything with a `/` or ending in `.ron`, or an existing file) or by built-in name.
 pub fn resolve(arg: &str) -> Result<Preset, PresetError> {

@@ -170,6 +170,24 @@ pub enum Step {
     },
     /// Wait this many milliseconds.
     Sleep(u64),
+    /// The peer's application acts on the connection (on the simulated lab host): a preset with such steps
+    /// scripts the peer, which then does nothing by itself (no answer to data, no close after ours).
+    Peer(PeerAction),
+}
+
+/// What the peer's application does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PeerAction {
+    /// Write data (text or hex).
+    Send(Payload),
+    /// Close the connection (FIN): the peer closes first.
+    Close,
+    /// Abort the connection (RST).
+    Abort,
+    /// Stop reading: received data piles up and the advertised window shrinks to zero.
+    StopReading,
+    /// Read again (the window opens).
+    ResumeReading,
 }
 
 impl Step {
@@ -180,6 +198,7 @@ impl Step {
             Step::Expect(_) => "Expect",
             Step::ExpectNothing { .. } => "ExpectNothing",
             Step::Sleep(_) => "Sleep",
+            Step::Peer(_) => "Peer",
         }
     }
 }

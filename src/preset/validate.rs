@@ -46,7 +46,7 @@ pub fn step_exprs(step: &Step) -> Vec<(&'static str, &Expr)> {
                 v.push(("ack", e));
             }
         }
-        Step::ExpectNothing { .. } | Step::Sleep(_) => {}
+        Step::ExpectNothing { .. } | Step::Sleep(_) | Step::Peer(_) => {}
     }
     v
 }
@@ -124,7 +124,7 @@ fn validate_steps(p: &Preset) -> Result<(), Problem> {
             Step::Expect(x) => Some(x.within_ms),
             Step::ExpectNothing { within_ms } => Some(*within_ms),
             Step::Sleep(ms) => Some(*ms),
-            Step::Send(_) => None,
+            Step::Send(_) | Step::Peer(_) => None,
         };
         if let Some(w) = wait.filter(|w| *w > MAX_WAIT_MS) {
             return Err(problem(format!("step {n} ({kind}): waits {w} ms; the most is {MAX_WAIT_MS} ms"), here));

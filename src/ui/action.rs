@@ -67,6 +67,8 @@ pub enum NewStep {
     Sleep,
     /// A silence to wait for.
     ExpectNothing,
+    /// The peer's application acting (closing first, by default).
+    Peer,
 }
 
 /// An edit of the list of steps.

@@ -11,7 +11,7 @@ use crate::exchange::StepVerdict;
 use crate::i18n::{t, tf};
 use crate::preset::expr::{Expr, ExprError};
 use crate::preset::validate::{self, Missing};
-use crate::preset::{ExpectStep, FlagPattern, Flags, Preset, SendTemplate, Step};
+use crate::preset::{ExpectStep, FlagPattern, Flags, PeerAction, Preset, SendTemplate, Step};
 use crate::wire::{Payload, TcpFlags};
 
 const BAD: Color32 = Color32::from_rgb(0xef, 0x47, 0x6f);
@@ -32,6 +32,7 @@ pub fn new_step(kind: NewStep, before: &[Step]) -> Step {
         }
         NewStep::Sleep => Step::Sleep(100),
         NewStep::ExpectNothing => Step::ExpectNothing { within_ms: 1000 },
+        NewStep::Peer => Step::Peer(PeerAction::Close),
     }
 }
 
@@ -72,6 +73,51 @@ pub fn summary(s: &Step) -> String {
         Step::Expect(x) => tf("ui.step.expect", &[("flags", &x.flags.to_string()), ("ms", &x.within_ms.to_string())]),
         Step::ExpectNothing { within_ms } => tf("ui.step.expect_nothing", &[("ms", &within_ms.to_string())]),
         Step::Sleep(ms) => tf("ui.step.sleep", &[("ms", &ms.to_string())]),
+        Step::Peer(a) => tf("ui.step.peer", &[("what", &peer_action_text(a))]),
+    }
+}
+
+/// A peer action in words: "closes (FIN)", "sends 5 bytes".
+fn peer_action_text(a: &PeerAction) -> String {
+    match a {
+        PeerAction::Send(p) => tf("ui.peer.sends", &[("n", &p.bytes().len().to_string())]),
+        other => t(peer_action_key(other)).to_owned(),
+    }
+}
+
+/// The catalog key of a peer action's name.
+fn peer_action_key(a: &PeerAction) -> &'static str {
+    match a {
+        PeerAction::Send(_) => "ui.peer.send",
+        PeerAction::Close => "ui.peer.close",
+        PeerAction::Abort => "ui.peer.abort",
+        PeerAction::StopReading => "ui.peer.stop_reading",
+        PeerAction::ResumeReading => "ui.peer.resume_reading",
+    }
+}
+
+/// The Peer step's editor: which action, and the data for a send.
+fn peer_editor(ui: &mut Ui, a: &mut PeerAction, st: &mut EditorState, i: usize, field: &mut Option<&str>) {
+    ui.label(RichText::new(t("ui.peer.help")).weak());
+    let choices = [
+        PeerAction::Close,
+        PeerAction::Abort,
+        PeerAction::Send(Payload::Text("hello\n".into())),
+        PeerAction::StopReading,
+        PeerAction::ResumeReading,
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for c in choices {
+            let on = std::mem::discriminant(a) == std::mem::discriminant(&c);
+            if ui.selectable_label(on, t(peer_action_key(&c))).clicked() && !on {
+                *a = c;
+                *field = Some("action");
+            }
+        }
+    });
+    if let PeerAction::Send(p) = a {
+        editor::payload_editor(ui, p, &mut st.bufs, &format!("step{i}.peer"));
+        *field = Some("payload");
     }
 }
 
@@ -118,6 +164,7 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], marks: Marks, out
             (NewStep::Expect, "ui.steps.add_expect", "ui.steps.add_expect_tip"),
             (NewStep::Sleep, "ui.steps.add_sleep", "ui.steps.add_sleep_tip"),
             (NewStep::ExpectNothing, "ui.steps.add_nothing", "ui.steps.add_nothing_tip"),
+            (NewStep::Peer, "ui.steps.add_peer", "ui.steps.add_peer_tip"),
         ] {
             if ui.small_button(t(key)).on_hover_text(t(tip)).clicked() {
                 out.push(Action::EditSteps(StepEdit::Add(kind, selected)));
@@ -210,6 +257,7 @@ pub fn step_editor(ui: &mut Ui, p: &mut Preset, i: usize, st: &mut EditorState) 
         Step::Expect(_) => t("ui.steps.kind_expect"),
         Step::ExpectNothing { .. } => t("ui.steps.kind_nothing"),
         Step::Sleep(_) => t("ui.steps.kind_sleep"),
+        Step::Peer(_) => t("ui.steps.kind_peer"),
     };
     ui.label(RichText::new(tf("ui.steps.editing", &[("n", &(i + 1).to_string()), ("kind", kind)])).strong());
     match step {
@@ -223,6 +271,7 @@ pub fn step_editor(ui: &mut Ui, p: &mut Preset, i: usize, st: &mut EditorState) 
                 }
             });
         }
+        Step::Peer(a) => peer_editor(ui, a, st, i, &mut field),
         Step::ExpectNothing { within_ms } => {
             ui.horizontal(|ui| {
                 ui.label(t("ui.steps.within")).on_hover_text(t("ui.steps.within_tip"));

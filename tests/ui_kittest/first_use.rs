@@ -58,3 +58,27 @@ fn the_ladder_rails_carry_both_ends_states() {
     let s = h.state_mut().rt.states.get(&[], &[]).len();
     assert_eq!(s, 0, "the cache follows the events it is given");
 }
+
+#[test]
+fn a_peer_step_scripts_the_server_and_the_rails_show_close_wait() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("server-closes-first").scroll_to_me();
+    h.run();
+    h.get_by_label("server-closes-first").click();
+    h.run();
+    assert!(h.query_by_label_contains("4. Peer closes (FIN)").is_some(), "the Peer step reads plainly");
+    h.get_by_label("▶ Run").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running);
+    h.run();
+    for state in ["CLOSE-WAIT", "LAST-ACK", "TIME-WAIT"] {
+        assert!(h.query_by_label(state).is_some(), "{state} on a rail");
+    }
+    // A Peer step added through the step editor.
+    h.get_by_label("+ Peer").scroll_to_me();
+    h.run();
+    h.get_by_label("+ Peer").click();
+    h.run();
+    assert!(h.query_by_label_contains("9. Peer closes (FIN)").is_some());
+}
