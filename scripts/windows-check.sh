@@ -88,7 +88,7 @@ phase "cross-build (debug bins)"
 for exe in "$APP_EXE" "$LINK_EXE"; do
   name=$(basename "$exe")
   imports=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^[[:space:]]*DLL Name: //p')
-  echo "== $name imports: $(tr '\n' ' ' <<<"$imports")"
+  echo "== $name imports: $(sort -uf <<<"$imports" | tr '\n' ' ')"
   if grep -qiE '^(packet|wpcap)\.dll$' <<<"$imports"; then
     echo "$imports" >&2
     die "$name imports Npcap's DLLs at load time: it would not start on a machine without Npcap"
