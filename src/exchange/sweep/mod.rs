@@ -451,7 +451,9 @@ pub fn run(
         }
         sw.reach.probed = targets;
         // Each probe is waited for until `wait` after it was sent; the last one's deadline comes last. The pass
-        // ends there, or as soon as every target is decided.
+        // ends there, or as soon as every target is decided. Replies captured by then may still be on their way
+        // (a backlog read through tcpcraft-link): past the deadline the pass goes on while the link still hands
+        // some back, for one more `wait` at most (a flood to our port cannot hold it longer).
         let until = Instant::now() + cfg.wait;
         let decided = |t: &Tally| (t.replies + t.refused) as usize >= targets;
         // A link on virtual time (the lab host) waits all of `wait` in one call: its clock does not run by itself.
@@ -459,10 +461,13 @@ pub fn run(
         while !decided(&sw.tally) {
             let slice =
                 if virtual_time { cfg.wait } else { until.saturating_duration_since(Instant::now()).min(END_POLL) };
-            for d in link.drain(slice) {
+            let got = link.drain(slice);
+            let more = !got.is_empty();
+            for d in got {
                 sw.tally.observe(&d);
             }
-            if virtual_time || Instant::now() >= until {
+            let now = Instant::now();
+            if virtual_time || now >= until && (!more || now >= until + cfg.wait) {
                 break;
             }
         }
