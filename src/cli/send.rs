@@ -11,6 +11,7 @@ use super::events::{event_json, event_line};
 use crate::exchange::session::{self, FlowRequest, Target};
 use crate::link::Flow;
 use crate::preset::LabHost;
+use crate::wire::fragment::{self, FragOrder, Fragmenting};
 use crate::wire::{self, IpSpec};
 
 /// Which link carries the segment.
@@ -66,9 +67,31 @@ pub struct SendArgs {
     /// Without one, every run picks a new seed. JSON output names the seed used.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Send the segment as IP fragments of this many payload bytes each (a multiple of 8; 8 splits the TCP
+    /// header). Needs raw privileges in this process (tcpcraft-link refuses later fragments: it cannot read their
+    /// ports to check that they are yours).
+    #[arg(long, value_name = "SIZE")]
+    pub fragment: Option<usize>,
+    /// The order the fragments go out in.
+    #[arg(long, value_enum, default_value = "in", requires = "fragment")]
+    pub frag_order: FragOrderArg,
+    /// Also send a duplicate of fragment N (0-based) with different bytes, just before it (overlap test).
+    #[arg(long, value_name = "N", requires = "fragment")]
+    pub frag_overlap: Option<usize>,
     /// The segment's fields.
     #[command(flatten)]
     pub craft: CraftArgs,
+}
+
+/// `--frag-order`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FragOrderArg {
+    /// First to last.
+    In,
+    /// Last to first.
+    Reverse,
+    /// Shuffled (by the seed).
+    Random,
 }
 
 /// Sends the segment, collects replies until `--wait` runs out, renders them.
@@ -106,7 +129,25 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     let seg = wire::parse_any_protocol(&bytes)?;
     link.watch(Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(dst, seg.tcp.dport) })?;
     let started = std::time::SystemTime::now();
-    let t0 = link.send(&bytes)?;
+    let t0 = match args.fragment {
+        Some(size) => {
+            let order = match args.frag_order {
+                FragOrderArg::In => FragOrder::In,
+                FragOrderArg::Reverse => FragOrder::Reverse,
+                FragOrderArg::Random => FragOrder::Random,
+            };
+            let f = Fragmenting { size, order, overlap: args.frag_overlap };
+            let frags = fragment::fragment(&bytes, &f, opened_seed.value)
+                .map_err(|e| CliError::input("--fragment", e.to_string()))?;
+            let mut first = None;
+            for d in &frags {
+                let at = link.send(d)?;
+                first.get_or_insert(at);
+            }
+            first.unwrap_or_else(|| link.now())
+        }
+        None => link.send(&bytes)?,
+    };
     let deadline = t0 + args.wait * 1000;
     let mut events = Vec::new();
     // Bounded: each call returns at the deadline at the latest, and the event count is capped.

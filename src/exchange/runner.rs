@@ -251,7 +251,21 @@ pub fn run(
                     watched = flow;
                     r.link.watch(flow)?;
                 }
-                let t_sent = r.link.send(&bytes)?;
+                let t_sent = match &t.fragment {
+                    // Fragments: the first one's time is the segment's.
+                    Some(f) => {
+                        let seed = opts.seed.unwrap_or(0) ^ i as u64;
+                        let frags = wire::fragment::fragment(&bytes, f, seed)
+                            .map_err(|source| RunError::Wire { step: i + 1, source })?;
+                        let mut first = None;
+                        for d in &frags {
+                            let at = r.link.send(d)?;
+                            first.get_or_insert(at);
+                        }
+                        first.unwrap_or_else(|| r.link.now())
+                    }
+                    None => r.link.send(&bytes)?,
+                };
                 if !r.started {
                     r.tl = Timeline::new(t_sent);
                     r.started = true;

@@ -237,6 +237,9 @@ pub struct SendTemplate {
     /// Every other field, set by hand (IP header, checksums, reserved bits, data offset, padding).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<SegmentSpec>>,
+    /// Send the segment as IP fragments: `(size: 8, order: reverse, overlap: Some(1))`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<crate::wire::fragment::Fragmenting>,
 }
 
 /// Flags written as letters in a preset; checked when read.

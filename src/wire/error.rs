@@ -31,6 +31,9 @@ impl fmt::Display for Layer {
 /// Everything that can go wrong while building or parsing a segment.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum WireError {
+    /// A datagram cannot be fragmented as asked.
+    #[error("fragmenting: {0}")]
+    Fragment(String),
     /// A field holds a value wider than its bits allow.
     #[error("{field}: {value} does not fit; the field holds 0..={max}")]
     OutOfRange {

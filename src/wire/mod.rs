@@ -8,6 +8,7 @@ pub mod ethernet;
 pub mod field;
 pub mod fields;
 pub mod flags;
+pub mod fragment;
 pub mod options;
 pub mod parse;
 pub mod seq;

@@ -1,0 +1,219 @@
+//! Fragmentation of a crafted datagram, as firewall tests use it: IPv4 fragments (IPv6: a Fragment extension header
+//! in each), a chosen payload size per fragment (a multiple of 8; 8 splits the TCP header itself), sent in order,
+//! reversed or shuffled, optionally with an overlapping duplicate that carries different bytes.
+
+use serde::{Deserialize, Serialize};
+
+use super::checksum;
+use super::error::WireError;
+use super::field::{ipv4, ipv6};
+
+/// In which order the fragments go out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FragOrder {
+    /// First to last.
+    #[default]
+    In,
+    /// Last to first.
+    Reverse,
+    /// Shuffled (seeded).
+    Random,
+}
+
+/// How to fragment a datagram.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fragmenting {
+    /// IP payload bytes per fragment (a multiple of 8, at least 8).
+    pub size: usize,
+    /// The order they go out in.
+    #[serde(default)]
+    pub order: FragOrder,
+    /// Also send, just before fragment `overlap` (0-based), a duplicate at the same offset whose bytes are
+    /// inverted: which copy the receiver keeps is what the test shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<usize>,
+}
+
+/// IPv6's Fragment extension header number.
+const NH_FRAGMENT: u8 = 44;
+
+/// The fragments of `datagram`, as they go out. `seed` shuffles a random order and picks IPv6's identification.
+pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u8>>, WireError> {
+    if f.size < 8 || f.size % 8 != 0 {
+        return Err(WireError::Fragment(format!("--fragment {}: give a multiple of 8 bytes, at least 8", f.size)));
+    }
+    let (header, payload, v6) = split(datagram)?;
+    let mut parts: Vec<(usize, Vec<u8>)> = payload
+        .chunks(f.size)
+        .scan(0, |off, c| {
+            let here = *off;
+            *off += c.len();
+            Some((here, c.to_vec()))
+        })
+        .collect();
+    if parts.len() > 8192 {
+        return Err(WireError::Fragment(format!("{} fragments; at most 8192", parts.len())));
+    }
+    let last = parts.len().saturating_sub(1);
+    let ident = (seed as u32) | 1;
+    let build = |i: usize, off: usize, data: &[u8]| {
+        if v6 {
+            v6_fragment(header, off, data, i != last, ident)
+        } else {
+            v4_fragment(header, off, data, i != last)
+        }
+    };
+    let mut out: Vec<Vec<u8>> = parts.iter().enumerate().map(|(i, (off, d))| build(i, *off, d)).collect();
+    let mut rng = fastrand::Rng::with_seed(seed);
+    match f.order {
+        FragOrder::In => {}
+        FragOrder::Reverse => out.reverse(),
+        FragOrder::Random => rng.shuffle(&mut out),
+    }
+    if let Some(n) = f.overlap {
+        let Some((off, data)) = parts.get_mut(n) else {
+            return Err(WireError::Fragment(format!("--frag-overlap {n}: there are only {} fragments", last + 1)));
+        };
+        let other: Vec<u8> = data.iter().map(|b| !b).collect();
+        let dup = build(n, *off, &other);
+        // Just before the genuine one, wherever the order put it.
+        let genuine = build(n, *off, data);
+        let at = out.iter().position(|d| *d == genuine).unwrap_or(0);
+        out.insert(at, dup);
+    }
+    Ok(out)
+}
+
+/// The unfragmentable header (IPv4 header with options; IPv6 fixed header), the payload, and the family.
+fn split(d: &[u8]) -> Result<(&[u8], &[u8], bool), WireError> {
+    let bad = |why: &str| WireError::Fragment(why.to_owned());
+    match d.first().map(|b| b >> 4) {
+        Some(4) => {
+            let ihl = usize::from(d[0] & 0x0f) * 4;
+            if ihl < ipv4::HEADER_LEN || d.len() < ihl {
+                return Err(bad("the IPv4 header is shorter than its IHL says"));
+            }
+            Ok((&d[..ihl], &d[ihl..], false))
+        }
+        Some(6) if d.len() >= ipv6::HEADER_LEN => Ok((&d[..ipv6::HEADER_LEN], &d[ipv6::HEADER_LEN..], true)),
+        _ => Err(bad("not an IPv4 or IPv6 datagram")),
+    }
+}
+
+/// One IPv4 fragment: the header with its length, MF and offset set and its checksum made again.
+fn v4_fragment(header: &[u8], off: usize, data: &[u8], more: bool) -> Vec<u8> {
+    let mut d = Vec::with_capacity(header.len() + data.len());
+    d.extend_from_slice(header);
+    d.extend_from_slice(data);
+    let total = d.len() as u16;
+    d[ipv4::TOTAL_LEN].copy_from_slice(&total.to_be_bytes());
+    // Keep the DF and evil bits as crafted; set MF and the offset (in 8-byte units).
+    let flags = u16::from_be_bytes([d[6], d[7]]) & 0x6000;
+    let frag = flags | if more { 0x2000 } else { 0 } | ((off / 8) as u16 & ipv4::FRAG_OFFSET_MASK);
+    d[ipv4::FRAG].copy_from_slice(&frag.to_be_bytes());
+    let sum = checksum::ipv4_header(&d[..header.len()]);
+    d[ipv4::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
+    d
+}
+
+/// One IPv6 fragment: the fixed header, a Fragment header, the data.
+fn v6_fragment(header: &[u8], off: usize, data: &[u8], more: bool, ident: u32) -> Vec<u8> {
+    let mut d = Vec::with_capacity(header.len() + 8 + data.len());
+    d.extend_from_slice(header);
+    let next = header[ipv6::NEXT_HEADER];
+    d[ipv6::NEXT_HEADER] = NH_FRAGMENT;
+    let offm = ((off / 8) as u16) << 3 | u16::from(more);
+    d.extend_from_slice(&[next, 0]);
+    d.extend_from_slice(&offm.to_be_bytes());
+    d.extend_from_slice(&ident.to_be_bytes());
+    d.extend_from_slice(data);
+    let plen = (d.len() - ipv6::HEADER_LEN) as u16;
+    d[ipv6::PAYLOAD_LEN].copy_from_slice(&plen.to_be_bytes());
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{self, IpSpec, Ipv6Spec, Payload, SegmentSpec, TcpFlags};
+
+    fn syn(payload: usize, v6: bool) -> Vec<u8> {
+        let mut spec = SegmentSpec::default();
+        if v6 {
+            spec.ip = IpSpec::V6(Ipv6Spec::default());
+        }
+        spec.tcp.flags = TcpFlags::SYN;
+        spec.payload = Payload::Hex(vec![0x5a; payload]);
+        wire::build(&spec).unwrap_or_default()
+    }
+
+    /// Puts IPv4 fragments back together by offset (the receiver's view, first copy wins).
+    fn reassemble_v4(frags: &[Vec<u8>]) -> Vec<u8> {
+        let ihl = usize::from(frags[0][0] & 0x0f) * 4;
+        let mut body = vec![None; 4096];
+        let mut end = 0;
+        for f in frags {
+            let off = usize::from(u16::from_be_bytes([f[6], f[7]]) & 0x1fff) * 8;
+            for (i, b) in f[ihl..].iter().enumerate() {
+                body[off + i].get_or_insert(*b);
+            }
+            end = end.max(off + f.len() - ihl);
+        }
+        body[..end].iter().map(|b| b.unwrap_or(0)).collect()
+    }
+
+    #[test]
+    fn ipv4_fragments_carry_offsets_mf_and_valid_checksums_and_reassemble() {
+        let d = syn(30, false);
+        let f = fragment(&d, &Fragmenting { size: 8, ..Default::default() }, 1).unwrap_or_default();
+        assert_eq!(f.len(), 7, "20 bytes of TCP header + 30 of data in 8-byte pieces");
+        assert_eq!(f[0].len(), 28, "a tiny first fragment: 8 bytes of the TCP header (ports and seq)");
+        for (i, frag) in f.iter().enumerate() {
+            let fl = u16::from_be_bytes([frag[6], frag[7]]);
+            assert_eq!(usize::from(fl & 0x1fff), i, "offset in 8-byte units");
+            assert_eq!(fl & 0x2000 != 0, i + 1 < f.len(), "MF on all but the last");
+            assert_eq!(checksum::ipv4_header(&frag[..20]), u16::from_be_bytes([frag[10], frag[11]]), "checksum");
+            assert_eq!(usize::from(u16::from_be_bytes([frag[2], frag[3]])), frag.len());
+        }
+        assert_eq!(reassemble_v4(&f), d[20..]);
+        let r =
+            fragment(&d, &Fragmenting { size: 16, order: FragOrder::Reverse, overlap: None }, 1).unwrap_or_default();
+        assert_eq!(reassemble_v4(&r), d[20..], "reversed fragments reassemble the same");
+        assert_eq!(u16::from_be_bytes([r[0][6], r[0][7]]) & 0x2000, 0, "the last one goes first");
+    }
+
+    #[test]
+    fn an_overlap_duplicate_goes_just_before_the_genuine_fragment_with_other_bytes() {
+        let d = syn(16, false);
+        let f = fragment(&d, &Fragmenting { size: 8, order: FragOrder::In, overlap: Some(1) }, 3).unwrap_or_default();
+        assert_eq!(f.len(), 6);
+        assert_eq!(f[1][6..8], f[2][6..8], "same offset");
+        assert_ne!(f[1][20..], f[2][20..], "different bytes");
+        assert_eq!(f[2][20..], d[28..36], "the genuine one follows");
+    }
+
+    #[test]
+    fn ipv6_fragments_carry_a_fragment_header() {
+        let d = syn(20, true);
+        let f = fragment(&d, &Fragmenting { size: 16, ..Default::default() }, 9).unwrap_or_default();
+        assert_eq!(f.len(), 3);
+        for (i, frag) in f.iter().enumerate() {
+            assert_eq!(frag[6], NH_FRAGMENT);
+            assert_eq!(frag[40], 6, "the Fragment header's next header is TCP");
+            let offm = u16::from_be_bytes([frag[42], frag[43]]);
+            assert_eq!((usize::from(offm >> 3), offm & 1 == 1), (i * 2, i + 1 < f.len()));
+            assert_eq!(usize::from(u16::from_be_bytes([frag[4], frag[5]])), frag.len() - 40);
+        }
+    }
+
+    #[test]
+    fn sizes_that_are_not_multiples_of_8_are_refused() {
+        let d = syn(0, false);
+        for size in [0, 4, 12] {
+            assert!(fragment(&d, &Fragmenting { size, ..Default::default() }, 0).is_err(), "{size}");
+        }
+        assert!(fragment(&d, &Fragmenting { size: 8, overlap: Some(9), ..Default::default() }, 0).is_err());
+    }
+}
