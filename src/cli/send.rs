@@ -162,16 +162,29 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         crate::pcap::write(path, started, events.iter().map(|c| (c.t.saturating_sub(t0), &c.bytes[..])))
             .map_err(|e| CliError::input("--pcap", e.to_string()))?;
     }
+    // A segment whose TCP checksum is wrong is dropped by the end host's stack: any TCP answer came from a device
+    // in the path (a proxy, a firewall resetting on its own), as nmap's --badsum test reasons.
+    let answered = events.iter().any(|c| c.origin == crate::link::Origin::Peer && c.segment.is_some());
+    let path_note = (!seg.tcp_checksum_ok() && answered).then(|| {
+        "our TCP checksum was wrong, which an end host drops: this answer came from a device in the path".to_owned()
+    });
     if args.json {
         let ev: Vec<_> =
             events.iter().map(|c| event_json(c.origin, c.t, c.segment.as_ref(), c.icmp.as_ref(), t0)).collect();
         let seed = opened_seed.value;
-        return Ok(json!({"link": link.describe(), "seed": seed, "events": ev, "dropped": link.dropped()}).to_string());
+        let mut v = json!({"link": link.describe(), "seed": seed, "events": ev, "dropped": link.dropped()});
+        if let Some(note) = path_note {
+            v["answered_by_path"] = json!(note);
+        }
+        return Ok(v.to_string());
     }
     let mut out = format!("link: {}\n", link.describe());
     for c in &events {
         out += &event_line(c, t0);
         out.push('\n');
+    }
+    if let Some(note) = &path_note {
+        out += &format!("note: {note}\n");
     }
     if !events.iter().any(|c| c.origin != crate::link::Origin::Crafted) {
         out += &format!("no reply within {} ms\n", args.wait);
