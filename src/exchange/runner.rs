@@ -337,8 +337,11 @@ pub fn run(
     r.collect_until(deadline)?;
     let mut states = states::infer(&r.tl.events);
     states::apply_peer_truth(&mut states, &r.peer_truth);
-    let peer_state_source =
-        if r.peer_truth.iter().any(Option::is_some) { PeerStateSource::Sim } else { PeerStateSource::Inferred };
+    let peer_state_source = match (r.peer_truth.iter().any(Option::is_some), r.link.peer_state_source()) {
+        (false, _) => PeerStateSource::Inferred,
+        (true, "sim") => PeerStateSource::Sim,
+        (true, _) => PeerStateSource::Kernel,
+    };
     Ok(RunResult { timeline: r.tl, stopped, steps_run, states, peer_state_source })
 }
 

@@ -8,6 +8,8 @@ pub mod classify;
 pub mod error;
 pub mod guard;
 pub mod helper;
+#[cfg(target_os = "linux")]
+pub mod kernel_state;
 pub mod privileges;
 pub mod raw;
 pub mod route;
@@ -76,6 +78,10 @@ pub trait Link: Send {
     /// simulated host's own socket); `None` elsewhere.
     fn peer_state(&mut self) -> Option<&'static str> {
         None
+    }
+    /// Where [`Link::peer_state`] reads from: `"sim"` (the lab host's sockets) or `"kernel"` (this host's).
+    fn peer_state_source(&self) -> &'static str {
+        "kernel"
     }
     /// Makes the peer's application scripted: from now on it acts only through [`Link::peer_act`]. Only links
     /// that run the peer themselves (the simulated lab host) can.

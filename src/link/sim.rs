@@ -432,6 +432,10 @@ impl Link for SimLink {
         Ok(())
     }
 
+    fn peer_state_source(&self) -> &'static str {
+        "sim"
+    }
+
     fn script_peer(&mut self) -> Result<(), LinkError> {
         self.scripted = true;
         Ok(())

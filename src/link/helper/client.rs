@@ -141,6 +141,8 @@ pub fn probe(path: &Path) -> Result<(), LinkError> {
 pub struct HelperLink {
     conn: Conn,
     dropped: u64,
+    /// The flow watched, for reading its peer's state from this host's kernel.
+    flow: Option<Flow>,
 }
 
 impl HelperLink {
@@ -155,7 +157,7 @@ impl HelperLink {
             max_pps: 10_000,
             sports: Vec::new(),
         };
-        Ok(HelperLink { conn: Conn::open(path, open)?, dropped: 0 })
+        Ok(HelperLink { conn: Conn::open(path, open)?, dropped: 0, flow: None })
     }
 
     /// Our source address on the helper's route.
@@ -175,7 +177,10 @@ impl Link for HelperLink {
 
     fn watch(&mut self, flow: Flow) -> Result<(), LinkError> {
         match self.conn.call(&Request::Watch { flow })? {
-            Reply::Done => Ok(()),
+            Reply::Done => {
+                self.flow = Some(flow);
+                Ok(())
+            }
             other => Err(self.conn.unexpected(other)),
         }
     }
@@ -210,6 +215,11 @@ impl Link for HelperLink {
 
     fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    #[cfg(target_os = "linux")]
+    fn peer_state(&mut self) -> Option<&'static str> {
+        crate::link::kernel_state::peer_state(self.flow.as_ref()?)
     }
 }
 

@@ -247,6 +247,11 @@ impl Link for RawLink {
     fn dropped(&self) -> u64 {
         self.io.dropped()
     }
+
+    #[cfg(target_os = "linux")]
+    fn peer_state(&mut self) -> Option<&'static str> {
+        super::kernel_state::peer_state(self.flow.as_ref()?)
+    }
 }
 
 /// The raw link as a sweep uses it: send, and take every captured datagram (the sweep matches them itself).

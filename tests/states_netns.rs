@@ -1,0 +1,30 @@
+//! When the peer is a socket of this host, its states come from the kernel (`/proc/net/tcp`): a raw run against a
+//! listener in a namespace this test makes reports `peer_state_source: "kernel"` and the kernel's own states.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use common::netns;
+
+#[test]
+fn a_kernel_peers_states_are_read_from_the_kernel() {
+    if !netns::enter("a_kernel_peers_states_are_read_from_the_kernel") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:8080").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
+        .args(["run", "normal-open", "--target", "127.0.0.1:8080", "--link", "raw", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "pass", "{v}");
+    assert_eq!(v["peer_state_source"], "kernel");
+    let peer: Vec<&str> = v["events"].as_array().unwrap().iter().filter_map(|e| e["state_peer"].as_str()).collect();
+    assert_eq!(peer.first().copied(), Some("SYN-RECEIVED"), "{peer:?}");
+    assert_eq!(peer.last().copied(), Some("ESTABLISHED"), "the kernel completed the handshake: {peer:?}");
+    drop(listener);
+}
