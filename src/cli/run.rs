@@ -56,6 +56,10 @@ pub struct RunArgs {
     /// Also write every captured datagram to this pcap file (raw IP, nanosecond timestamps).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<std::path::PathBuf>,
+    /// Be the peer too: listen on the target address (one of this host's) and drive that socket as the preset's
+    /// Peer steps say (else accept, read, and close after us); its states come from the kernel. Needs `--link raw`.
+    #[arg(long)]
+    pub local_peer: bool,
 }
 
 /// The outcome, for `main` to print and map to an exit code.
@@ -115,6 +119,12 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     let (dst, dport, src, use_raw, guard, seed) =
         (opened.dst, opened.port.unwrap_or(preset.port), opened.src, opened.raw, req.guard, opened.seed);
     let mut link = opened.link;
+    if args.local_peer {
+        if !use_raw {
+            return Err(CliError::input("--local-peer", "needs a raw link to this host's own address (--link raw)"));
+        }
+        link = Box::new(crate::link::local_peer::LocalPeer::serve(link, std::net::SocketAddr::new(dst, dport))?);
+    }
     let opts = RunOptions {
         target: dst,
         dport,

@@ -369,7 +369,12 @@ impl Runner<'_> {
             .flatten();
         let i = self.tl.push(c, step);
         self.obs.on_event(i, &self.tl.events[i]);
-        let truth = self.link.peer_state().and_then(TcpState::from_rfc_name);
+        let mut truth = self.link.peer_state().and_then(TcpState::from_rfc_name);
+        // A listener is all that is left once the connection ended: for this flow that is CLOSED.
+        let connected = self.peer_truth.iter().flatten().any(|t| !matches!(t, TcpState::Listen | TcpState::Closed));
+        if connected && truth == Some(TcpState::Listen) {
+            truth = Some(TcpState::Closed);
+        }
         self.peer_truth.resize(i, None);
         self.peer_truth.push(truth);
         if let Some(t) = truth {

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod helper;
 #[cfg(target_os = "linux")]
 pub mod kernel_state;
+pub mod local_peer;
 pub mod privileges;
 pub mod raw;
 pub mod route;
