@@ -26,6 +26,9 @@ pub struct PersistedState {
     pub iface: String,
     /// Kernel-RST guard on raw runs.
     pub guard: bool,
+    /// On raw runs, the peer is this computer's kernel: the app listens on the target and drives that socket.
+    #[serde(default)]
+    pub local_peer: bool,
     /// The preset being worked on.
     pub preset: Option<Preset>,
     /// Where that preset was loaded from or saved to, if it is a file.
@@ -50,6 +53,7 @@ impl Default for PersistedState {
             link: LinkKind::Sim,
             iface: String::new(),
             guard: true,
+            local_peer: false,
             preset: crate::preset::builtin::builtin("normal-open").and_then(Result::ok),
             preset_path: None,
             absolute: false,

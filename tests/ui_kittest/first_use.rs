@@ -82,3 +82,15 @@ fn a_peer_step_scripts_the_server_and_the_rails_show_close_wait() {
     h.run();
     assert!(h.query_by_label_contains("9. Peer closes (FIN)").is_some());
 }
+
+#[test]
+fn raw_mode_offers_the_local_kernel_as_the_peer() {
+    let (_lang, mut h) = harness();
+    h.run();
+    assert!(h.query_by_label("peer: this computer").is_none(), "only for raw runs");
+    h.state_mut().state.link = LinkKind::Raw;
+    h.run();
+    h.get_by_label("peer: this computer").click();
+    h.run();
+    assert!(h.state().state.local_peer, "the choice is kept (and saved with the app's state)");
+}

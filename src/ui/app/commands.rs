@@ -22,6 +22,7 @@ impl TcpcraftApp {
             port: self.state.preset.as_ref().map_or(80, |p| p.port),
             iface: (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string()),
             guard: self.state.guard,
+            local_peer: self.state.local_peer,
             lab: self.state.preset.as_ref().and_then(|p| p.sim.clone()).unwrap_or_default(),
         }
     }

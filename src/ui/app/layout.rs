@@ -178,6 +178,7 @@ impl TcpcraftApp {
                 egui::TextEdit::singleline(&mut self.state.iface).desired_width(70.0).hint_text(t("ui.top.iface_hint")),
             );
             ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
+            ui.checkbox(&mut self.state.local_peer, t("ui.top.local_peer")).on_hover_text(t("ui.top.local_peer_tip"));
         }
         crate::ui::link_settings::seed(ui, self.rt.worker.as_mut());
         ui.separator();

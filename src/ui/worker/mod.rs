@@ -55,6 +55,8 @@ pub struct LinkSetup {
     pub iface: Option<String>,
     /// Kernel-RST guard on the raw link.
     pub guard: bool,
+    /// The peer is this computer's kernel: listen on the target and drive that socket (raw runs only).
+    pub local_peer: bool,
     /// The preset's lab host, for the simulated link.
     pub lab: LabHost,
 }
@@ -337,6 +339,13 @@ fn run_job(job: Job, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'
         return out.send(Msg::Finished { pass: false, stopped: true, dropped: 0 });
     }
     let (mut link, src, raw, seed) = (opened.link, opened.src, opened.raw, opened.seed.value);
+    if raw && setup.local_peer {
+        let at = SocketAddr::new(opened.dst, opened.port.unwrap_or(setup.port));
+        link = match crate::link::local_peer::LocalPeer::serve(link, at) {
+            Ok(l) => Box::new(l),
+            Err(e) => return out.send(Msg::Failed(e.to_string())),
+        };
+    }
     out.send(Msg::Started { link: with_seed(&opened.describe, seed), src, seed });
     match job {
         Job::Run { preset, step_through, .. } => {
@@ -439,6 +448,7 @@ mod tests {
             port: 80,
             iface: None,
             guard: kind == LinkKind::Raw,
+            local_peer: false,
             lab: LabHost::default(),
         }
     }
