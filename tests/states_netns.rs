@@ -44,7 +44,7 @@ fn a_local_peer_is_scripted_by_peer_steps_on_the_kernel() {
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{preset}: {e}: {}", String::from_utf8_lossy(&out.stderr)))
     };
-    let v = run("server-closes-first", "8090");
+    let v = run("server-close", "8090");
     assert_eq!((v["verdict"].as_str(), v["peer_state_source"].as_str()), (Some("pass"), Some("kernel")), "{v}");
     let us: Vec<&str> = v["events"].as_array().unwrap().iter().filter_map(|e| e["state_us"].as_str()).collect();
     assert!(us.contains(&"CLOSE-WAIT") && us.contains(&"LAST-ACK"), "the server closed first: {us:?}");

@@ -148,6 +148,9 @@ pub struct SimLink {
     scripted: bool,
     /// The scripted application reads what arrives (else data piles up and the window closes).
     reading: bool,
+    /// Connections the (unscripted) application will close, and when: it closes a moment after the client did, so
+    /// CLOSE-WAIT is seen, and its ACK and its FIN go out as two segments, as a real server's do.
+    closing: Vec<(SocketHandle, Micros)>,
 }
 
 /// RFC 9293's name of a smoltcp socket state.
@@ -166,6 +169,9 @@ fn state_name(s: tcp::State) -> &'static str {
         tcp::State::TimeWait => "TIME-WAIT",
     }
 }
+
+/// How long the lab host's application takes to close after the client closed (host time, microseconds).
+const APP_CLOSE_DELAY_US: Micros = 1_000;
 
 fn instant(t: Micros) -> Instant {
     Instant::from_micros(i64::try_from(t).unwrap_or(i64::MAX))
@@ -199,6 +205,7 @@ impl SimLink {
             flow_seen: false,
             scripted: false,
             reading: true,
+            closing: Vec::new(),
         };
         link.refill_listeners();
         link
@@ -232,6 +239,7 @@ impl SimLink {
             !closed
         });
         self.greeted.retain(|h| !removed.contains(h));
+        self.closing.retain(|(h, _)| !removed.contains(h));
         for &port in &self.cfg.open {
             let listening = self
                 .listeners
@@ -291,7 +299,11 @@ impl SimLink {
                 }
             }
             if s.state() == tcp::State::CloseWait {
-                s.close();
+                match self.closing.iter().find(|(c, _)| *c == h) {
+                    Some((_, at)) if *at <= self.host_now => s.close(),
+                    Some(_) => {}
+                    None => self.closing.push((h, self.host_now + APP_CLOSE_DELAY_US)),
+                }
             }
         }
         self.refill_listeners();
@@ -337,10 +349,15 @@ impl SimLink {
             if first_only && !out.is_empty() {
                 break;
             }
+            let app = self.closing.iter().map(|(_, at)| *at).filter(|at| *at > self.host_now).min();
             let timer = self
                 .iface
                 .poll_at(instant(self.host_now), &self.sockets)
                 .map(|i| u64::try_from(i.total_micros()).unwrap_or(0).max(self.host_now + 1));
+            let timer = match (timer, app) {
+                (Some(t), Some(a)) => Some(t.min(a)),
+                (t, a) => t.or(a),
+            };
             match timer {
                 Some(t) if t <= deadline => self.run_host(t),
                 _ => break,

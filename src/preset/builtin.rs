@@ -16,7 +16,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("fin-scan", include_str!("../../presets/fin-scan.ron")),
     ("xmas-scan", include_str!("../../presets/xmas-scan.ron")),
     ("ack-probe", include_str!("../../presets/ack-probe.ron")),
-    ("server-closes-first", include_str!("../../presets/server-closes-first.ron")),
+    ("server-close", include_str!("../../presets/server-close.ron")),
     ("peer-aborts", include_str!("../../presets/peer-aborts.ron")),
 ];
 

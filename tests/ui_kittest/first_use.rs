@@ -63,9 +63,9 @@ fn the_ladder_rails_carry_both_ends_states() {
 fn a_peer_step_scripts_the_server_and_the_rails_show_close_wait() {
     let (_lang, mut h) = harness();
     h.run();
-    h.get_by_label("server-closes-first").scroll_to_me();
+    h.get_by_label("server-close").scroll_to_me();
     h.run();
-    h.get_by_label("server-closes-first").click();
+    h.get_by_label("server-close").click();
     h.run();
     assert!(h.query_by_label_contains("4. Peer closes (FIN)").is_some(), "the Peer step reads plainly");
     h.get_by_label("▶ Run").click();
