@@ -198,7 +198,12 @@ if [[ $SKIP != *,window,* ]]; then
     kill -0 "$app_pid" 2>/dev/null || break
     sleep 0.5
   done
-  [ -n "$found" ] || { cat "$OUT/window.log" >&2; die "no visible window named tcpcraft within 60 s"; }
+  if [ -z "$found" ]; then
+    cat "$OUT/window.log" >&2
+    kill -0 "$app_pid" 2>/dev/null && die "no visible window named tcpcraft within 60 s (the app is still running)"
+    rc=0 && wait "$app_pid" || rc=$?
+    die "the app exited with code $rc before showing a window named tcpcraft"
+  fi
   echo "   window $found: '$(xdotool getwindowname "$found")', geometry $(xdotool getwindowgeometry "$found" | sed -n 's/.*Geometry: //p')"
   sleep "${WINDOW_SETTLE:-5}" # the first frames (fonts, GL context) before the picture
   kill -0 "$app_pid" 2>/dev/null || { cat "$OUT/window.log" >&2; die "the app exited after opening its window"; }
