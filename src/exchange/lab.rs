@@ -51,6 +51,9 @@ pub fn met(check: &Check, events: &[TimelineEvent], verdicts: &[StepVerdict]) ->
             })
         }),
         Check::ExpectsMet => !verdicts.is_empty() && verdicts.iter().all(|v| v.pass),
+        Check::WeReached(s) => super::states::infer(events).iter().any(|st| st.us == *s),
+        Check::PeerReached(s) => super::states::infer(events).iter().any(|st| st.peer == *s),
+        Check::PeerEndedIn(s) => super::states::infer(events).last().is_some_and(|st| st.peer == *s),
     }
 }
 
@@ -64,8 +67,11 @@ pub fn describe(check: &Check, lang: Lang) -> String {
         Check::PeerAcked(n) => ("lab.check.peer_acked", n.to_string()),
         Check::WeAckedFin => ("lab.check.we_acked_fin", String::new()),
         Check::ExpectsMet => ("lab.check.expects_met", String::new()),
+        Check::WeReached(s) => ("lab.check.we_reached", s.rfc_name().to_owned()),
+        Check::PeerReached(s) => ("lab.check.peer_reached", s.rfc_name().to_owned()),
+        Check::PeerEndedIn(s) => ("lab.check.peer_ended_in", s.rfc_name().to_owned()),
     };
-    i18n::fill(i18n::get_in(lang, key).unwrap_or(key), &[("flags", &arg), ("n", &arg)])
+    i18n::fill(i18n::get_in(lang, key).unwrap_or(key), &[("flags", &arg), ("n", &arg), ("state", &arg)])
 }
 
 /// Grades a run's events and verdicts (a [`Timeline`]'s, or the GUI's) against an exercise.

@@ -320,13 +320,16 @@ pub fn run(
             }
             Step::Peer(a) => {
                 let act = match a {
-                    PeerAction::Send(p) => PeerAct::Send(p.bytes().to_vec()),
-                    PeerAction::Close => PeerAct::Close,
-                    PeerAction::Abort => PeerAct::Abort,
-                    PeerAction::StopReading => PeerAct::StopReading,
-                    PeerAction::ResumeReading => PeerAct::ResumeReading,
+                    PeerAction::Nothing => None,
+                    PeerAction::Send(p) => Some(PeerAct::Send(p.bytes().to_vec())),
+                    PeerAction::Close => Some(PeerAct::Close),
+                    PeerAction::Abort => Some(PeerAct::Abort),
+                    PeerAction::StopReading => Some(PeerAct::StopReading),
+                    PeerAction::ResumeReading => Some(PeerAct::ResumeReading),
                 };
-                r.link.peer_act(&act)?;
+                if let Some(act) = act {
+                    r.link.peer_act(&act)?;
+                }
                 let now = r.link.now();
                 r.collect_until(now)?;
             }

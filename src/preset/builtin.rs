@@ -28,6 +28,10 @@ pub const LABS: &[(&str, &str)] = &[
     ("lab-04-half-open", include_str!("../../presets/labs/lab-04-half-open.ron")),
     ("lab-05-fin-close", include_str!("../../presets/labs/lab-05-fin-close.ron")),
     ("lab-06-urg-psh-data", include_str!("../../presets/labs/lab-06-urg-psh-data.ron")),
+    ("lab-07-who-waits", include_str!("../../presets/labs/lab-07-who-waits.ron")),
+    ("lab-08-close-wait", include_str!("../../presets/labs/lab-08-close-wait.ron")),
+    ("lab-09-simultaneous-close", include_str!("../../presets/labs/lab-09-simultaneous-close.ron")),
+    ("lab-10-peer-resets", include_str!("../../presets/labs/lab-10-peer-resets.ron")),
 ];
 
 /// The bundled preset or lab of that name.

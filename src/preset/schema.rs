@@ -150,6 +150,12 @@ pub enum Check {
     WeAckedFin,
     /// Every `Expect` step of the run was met.
     ExpectsMet,
+    /// Our end passed through this state (as a conforming stack would, from what was sent and received).
+    WeReached(crate::wire::tcp_state::TcpState),
+    /// The server's end passed through this state.
+    PeerReached(crate::wire::tcp_state::TcpState),
+    /// The server's end was in this state when the run ended (it stayed there).
+    PeerEndedIn(crate::wire::tcp_state::TcpState),
 }
 
 fn default_port() -> u16 {
@@ -188,6 +194,8 @@ pub enum PeerAction {
     StopReading,
     /// Read again (the window opens).
     ResumeReading,
+    /// Do nothing: the application never answers and never closes (a scripted peer that only accepted).
+    Nothing,
 }
 
 impl Step {

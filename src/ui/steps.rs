@@ -93,6 +93,7 @@ fn peer_action_key(a: &PeerAction) -> &'static str {
         PeerAction::Abort => "ui.peer.abort",
         PeerAction::StopReading => "ui.peer.stop_reading",
         PeerAction::ResumeReading => "ui.peer.resume_reading",
+        PeerAction::Nothing => "ui.peer.nothing",
     }
 }
 
@@ -105,6 +106,7 @@ fn peer_editor(ui: &mut Ui, a: &mut PeerAction, st: &mut EditorState, i: usize, 
         PeerAction::Send(Payload::Text("hello\n".into())),
         PeerAction::StopReading,
         PeerAction::ResumeReading,
+        PeerAction::Nothing,
     ];
     ui.horizontal_wrapped(|ui| {
         for c in choices {

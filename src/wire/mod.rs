@@ -13,6 +13,7 @@ pub mod options;
 pub mod parse;
 pub mod seq;
 pub mod spec;
+pub mod tcp_state;
 #[cfg(test)]
 mod testdata;
 pub mod text;
