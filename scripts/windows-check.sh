@@ -192,7 +192,7 @@ if [[ $SKIP != *,window,* ]]; then
   "$WINE" "$APP_EXE" >"$OUT/window.log" 2>&1 &
   app_pid=$!
   found=
-  for _ in $(seq 120); do
+  for _ in $(seq 360); do
     found=$(xdotool search --onlyvisible --name tcpcraft 2>/dev/null | head -n 1 || true)
     [ -n "$found" ] && break
     kill -0 "$app_pid" 2>/dev/null || break
@@ -200,7 +200,7 @@ if [[ $SKIP != *,window,* ]]; then
   done
   if [ -z "$found" ]; then
     cat "$OUT/window.log" >&2
-    kill -0 "$app_pid" 2>/dev/null && die "no visible window named tcpcraft within 60 s (the app is still running)"
+    kill -0 "$app_pid" 2>/dev/null && die "no visible window named tcpcraft within 180 s (the app is still running)"
     rc=0 && wait "$app_pid" || rc=$?
     die "the app exited with code $rc before showing a window named tcpcraft"
   fi
