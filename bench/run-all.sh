@@ -5,13 +5,14 @@
 # one `RATIOS key=value ...` line (bench/median.sh takes the median of several runs from those lines).
 # Usage: sudo ./bench/run-all.sh            (needs root, nmap, hping3, nping, python3-scapy, setcap, setpriv, rustc;
 #                                            builds --release into ${CARGO_TARGET_DIR:-target})
+#        sudo TCPCRAFT_BENCH_BIN=DIR ./bench/run-all.sh   (use the tcpcraft and tcpcraft-link already built in DIR)
 # Not a test: it reports numbers and asserts only that the sweeps classify every port correctly.
 # The sweep and send figures run at --rate 200000, the ceiling every face holds (src/limits.rs MAX_PPS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
+bindir=${TCPCRAFT_BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release}
 if [ "${TCPCRAFT_IN_BENCH_NS:-}" != 1 ]; then
-  cargo build --release --bin tcpcraft --bin tcpcraft-link >&2
+  [ -n "${TCPCRAFT_BENCH_BIN:-}" ] || cargo build --release --bin tcpcraft --bin tcpcraft-link >&2
   exec unshare -n env TCPCRAFT_IN_BENCH_NS=1 "$0" "$@"
 fi
 ip link set lo up
@@ -27,7 +28,7 @@ chmod 755 "$work"
 rustc -O --edition 2021 -o "$work/bare_loop" bench/bare_loop.rs
 # The helper path as a user sees it: both binaries copied where nobody can run them, the helper with its file
 # capabilities, the CLI run as nobody without any (as tests/common/helper.rs installs them).
-cp "$target/release/tcpcraft" "$target/release/tcpcraft-link" "$work/"
+cp "$bindir/tcpcraft" "$bindir/tcpcraft-link" "$work/"
 chmod 755 "$work/tcpcraft" "$work/tcpcraft-link"
 setcap cap_net_raw,cap_net_admin+eip "$work/tcpcraft-link"
 bin="$work/tcpcraft"
