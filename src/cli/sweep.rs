@@ -171,6 +171,8 @@ struct Row<'a> {
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     forged_hops: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_hops: Option<u8>,
 }
 
 /// A sweep error as bad input about `flag`, or about the flag a limit names.
@@ -209,6 +211,7 @@ fn render(args: &SweepArgs, results: &[PortResult], e: &Ended) -> String {
                 ttl: r.ttl,
                 reason: r.ttl.map(|_| r.reason()),
                 forged_hops: r.forged_hops,
+                host_hops: r.host_hops,
             };
             // Serializing plain fields into memory cannot fail.
             let _ = serde_json::to_writer(&mut out, &row);

@@ -1,6 +1,7 @@
-//! The kernel's own TCP state for a flow whose peer is a socket on this host (in this network namespace), read
-//! from `/proc/net/tcp` and `/proc/net/tcp6` as `netstat` does: the socket whose local end is the flow's remote end
-//! and whose remote end is ours; else LISTEN when a listener holds the port, else CLOSED.
+//! The kernel's own TCP state for a flow whose peer is a socket on this host (in this network namespace), asked of
+//! the kernel with one sock_diag request for the flow's 4-tuple, as `ss` does (the kernel looks the socket up:
+//! the connection, else the listener on the port); `/proc/net/tcp{,6}` is read, as `netstat` does, only when
+//! netlink is not available. No socket at all is CLOSED.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -14,9 +15,76 @@ pub fn peer_state(flow: &Flow) -> Option<&'static str> {
     if !is_local(flow.remote.ip()) {
         return None;
     }
+    if let Some(state) = sock_diag(flow) {
+        return Some(state);
+    }
     let file = if flow.remote.is_ipv4() { "/proc/net/tcp" } else { "/proc/net/tcp6" };
     let table = crate::fsio::read_bounded(std::path::Path::new(file), MAX_TABLE, "the kernel's TCP table").ok()?;
     Some(state_in(&String::from_utf8_lossy(&table), flow))
+}
+
+/// netlink's sock_diag protocol, `SOCK_DIAG_BY_FAMILY`, and the request flag.
+const NETLINK_SOCK_DIAG: i32 = 4;
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const NLM_F_REQUEST: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+
+/// One sock_diag lookup of the peer's socket (its local end is our flow's remote end). `None` when netlink does
+/// not answer; the state name otherwise (CLOSED when the kernel has no such socket).
+fn sock_diag(flow: &Flow) -> Option<&'static str> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::io::Read;
+    let sock =
+        Socket::new(Domain::from(libc::AF_NETLINK), Type::DGRAM, Some(Protocol::from(NETLINK_SOCK_DIAG))).ok()?;
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(200))).ok()?;
+    let req = request(flow);
+    sock.send(&req).ok()?;
+    let mut buf = [0u8; 8192];
+    let n = (&sock).read(&mut buf).ok()?;
+    answer(buf.get(..n)?)
+}
+
+/// A sock_diag request (`nlmsghdr` + `inet_diag_req_v2`) for the socket whose local end is `flow.remote` and
+/// whose remote end is `flow.local`.
+fn request(flow: &Flow) -> Vec<u8> {
+    let family = if flow.remote.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 } as u8;
+    let addr = |ip: IpAddr| -> [u8; 16] {
+        match ip {
+            IpAddr::V4(a) => {
+                let mut b = [0u8; 16];
+                b[..4].copy_from_slice(&a.octets());
+                b
+            }
+            IpAddr::V6(a) => a.octets(),
+        }
+    };
+    let mut r = Vec::with_capacity(72);
+    r.extend_from_slice(&72u32.to_ne_bytes()); // nlmsg_len
+    r.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    r.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+    r.extend_from_slice(&1u32.to_ne_bytes()); // seq
+    r.extend_from_slice(&0u32.to_ne_bytes()); // pid
+    r.extend_from_slice(&[family, libc::IPPROTO_TCP as u8, 0, 0]);
+    r.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+    r.extend_from_slice(&flow.remote.port().to_be_bytes()); // the socket's own port
+    r.extend_from_slice(&flow.local.port().to_be_bytes()); // its peer's (ours)
+    r.extend_from_slice(&addr(flow.remote.ip()));
+    r.extend_from_slice(&addr(flow.local.ip()));
+    r.extend_from_slice(&0u32.to_ne_bytes()); // any interface
+    r.extend_from_slice(&u32::MAX.to_ne_bytes()); // INET_DIAG_NOCOOKIE
+    r.extend_from_slice(&u32::MAX.to_ne_bytes());
+    r
+}
+
+/// The state in the kernel's answer: an `inet_diag_msg` (its second byte is the state), or an error (no socket).
+fn answer(msg: &[u8]) -> Option<&'static str> {
+    let kind = u16::from_ne_bytes(msg.get(4..6)?.try_into().ok()?);
+    if kind == NLMSG_ERROR {
+        // -ENOENT: the kernel has no socket for the tuple (not even a listener).
+        let errno = i32::from_ne_bytes(msg.get(16..20)?.try_into().ok()?);
+        return (errno == -libc::ENOENT).then_some("CLOSED");
+    }
+    (kind == SOCK_DIAG_BY_FAMILY).then(|| name(*msg.get(17).unwrap_or(&0)))
 }
 
 /// Whether `ip` is one of this host's addresses (loopback included): only those can be bound (sends nothing).

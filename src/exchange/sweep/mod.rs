@@ -120,6 +120,9 @@ pub struct PortResult {
     /// this many hops away.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forged_hops: Option<u8>,
+    /// With `forged_hops`: how many hops away the host itself is, by its SYN-ACKs' TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_hops: Option<u8>,
 }
 
 impl PortResult {
@@ -136,7 +139,13 @@ impl PortResult {
             None => kind,
         };
         if let Some(h) = self.forged_hops {
-            out += &format!(" (TTL differs from the host's SYN-ACKs: probably forged by a device {h} hops away)");
+            let hop = |n: u8| if n == 1 { "1 hop".to_owned() } else { format!("{n} hops") };
+            out += &format!(" (TTL differs from the host's SYN-ACKs: probably forged by a device {} away", hop(h));
+            out += &match self.host_hops {
+                Some(host) if host > h => format!(", {} closer than the host)", hop(host - h)),
+                Some(host) if host < h => format!(", {} farther than the host)", hop(h - host)),
+                _ => ")".to_owned(),
+            };
         }
         out
     }

@@ -208,7 +208,7 @@ impl Tally {
                     Some(found) => found.clone(),
                     None => (reach.silent(out.len()), String::new(), None),
                 };
-                out.push(PortResult { host, port, verdict, reply, ttl, forged_hops: None });
+                out.push(PortResult { host, port, verdict, reply, ttl, forged_hops: None, host_hops: None });
             }
         }
         flag_forged_resets(&mut out);
@@ -238,6 +238,7 @@ fn flag_forged_resets(rows: &mut [PortResult]) {
         if let (Some(ttl), Some(usual)) = (r.ttl, usual) {
             if ttl != usual {
                 r.forged_hops = Some(hops_away(ttl));
+                r.host_hops = Some(hops_away(usual));
             }
         }
     }
@@ -271,7 +272,7 @@ mod evidence_tests {
 
     fn row(port: u16, verdict: Verdict, reply: &str, ttl: u8) -> PortResult {
         let host = IpAddr::from([203, 0, 113, 10]);
-        PortResult { host, port, verdict, reply: reply.into(), ttl: Some(ttl), forged_hops: None }
+        PortResult { host, port, verdict, reply: reply.into(), ttl: Some(ttl), forged_hops: None, host_hops: None }
     }
 
     #[test]
@@ -287,7 +288,11 @@ mod evidence_tests {
         assert_eq!(rows[2].forged_hops, Some(2), "the firewall is the second hop");
         assert_eq!(rows[0].reason(), "syn-ack ttl 62");
         assert_eq!(rows[1].reason(), "reset ttl 62");
-        assert!(rows[2].reason().starts_with("reset ttl 63 (TTL differs"), "{}", rows[2].reason());
+        assert_eq!(
+            rows[2].reason(),
+            "reset ttl 63 (TTL differs from the host's SYN-ACKs: probably forged by a device 2 hops away, 1 hop closer \
+             than the host)"
+        );
         assert_eq!((hops_away(64), hops_away(63), hops_away(120), hops_away(250)), (1, 2, 9, 6));
     }
 }

@@ -50,7 +50,15 @@ mod tests {
     use super::*;
 
     fn r(host: &str, port: u16, verdict: Verdict, reply: &str) -> PortResult {
-        PortResult { host: host.parse().unwrap(), port, verdict, reply: reply.into(), ttl: None, forged_hops: None }
+        PortResult {
+            host: host.parse().unwrap(),
+            port,
+            verdict,
+            reply: reply.into(),
+            ttl: None,
+            forged_hops: None,
+            host_hops: None,
+        }
     }
 
     #[test]
