@@ -188,6 +188,10 @@ if [[ $SKIP != *,window,* ]]; then
   for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.2; done
   import -window root "$OUT/blank.png"
   blank_colours=$(identify -format '%k' "$OUT/blank.png")
+  # A wineserver still up from the headless runs above keeps its desktop on Wine's null display driver, and the
+  # window would never reach X: end that session first, so the app starts one on this display.
+  "$WINESERVER" -k 2>/dev/null || true
+  "$WINESERVER" -w 2>/dev/null || true
   # No arguments: what a double-click does.
   "$WINE" "$APP_EXE" >"$OUT/window.log" 2>&1 &
   app_pid=$!
