@@ -169,7 +169,7 @@ fn a_sweep_stopped_halfway_reports_not_probed_ports_as_such() {
             Verdict::Open | Verdict::Closed => assert!(probed, "{r:?}"),
             Verdict::Waiting => assert!(probed && [80, 9000].contains(&r.port), "{r:?}"),
             Verdict::NotProbed => assert!(!probed, "{r:?}"),
-            Verdict::Filtered | Verdict::Unreachable | Verdict::Refused => {
+            Verdict::Filtered | Verdict::Unreachable | Verdict::Refused | Verdict::Unfiltered => {
                 panic!("{r:?}: nothing was filtered, unreachable or refused yet")
             }
         }
@@ -263,4 +263,20 @@ fn ctrl_c_stops_a_cli_sweep_and_names_the_ports_never_probed() {
             assert!(!csv.contains(",filtered,"));
         }
     }
+}
+
+/// An ACK probe (nmap -sA): a RST back means "unfiltered" (open or closed, no firewall in the way); silence means
+/// "filtered".
+#[test]
+fn an_ack_probe_sweep_tells_unfiltered_from_filtered() {
+    let (mut cfg, mut link) = lab_sweep(vec![81], 0);
+    cfg.probe = sweep::probe_of(&tcpcraft::preset::resolve("ack-probe").unwrap()).unwrap();
+    cfg.ports = vec![22, 80, 81, 9999];
+    cfg.wait = std::time::Duration::from_millis(200);
+    let results = sweep::run(&cfg, &mut link, &mut |_| true).unwrap();
+    let v: Vec<(u16, Verdict, String)> = results.iter().map(|r| (r.port, r.verdict, r.reason())).collect();
+    assert_eq!(v[0].1, Verdict::Unfiltered, "an open port resets a stray ACK: {v:?}");
+    assert_eq!(v[3].1, Verdict::Unfiltered, "so does a closed one: {v:?}");
+    assert_eq!(v[2].1, Verdict::Filtered, "the filtered port stays silent: {v:?}");
+    assert!(v[1].2.starts_with("reset ttl"), "{v:?}");
 }

@@ -61,12 +61,13 @@ pub enum SweepAction {
     ExportCsv,
 }
 
-const VERDICTS: [Verdict; 7] = Verdict::ALL;
+const VERDICTS: [Verdict; 8] = Verdict::ALL;
 
 fn color(v: Verdict) -> Color32 {
     match v {
         Verdict::Open => Color32::from_rgb(0x06, 0xd6, 0xa0),
         Verdict::Closed => Color32::from_gray(170),
+        Verdict::Unfiltered => Color32::from_rgb(0x4c, 0xc9, 0xf0),
         Verdict::Filtered => Color32::from_rgb(0xff, 0xd1, 0x66),
         Verdict::Unreachable => Color32::from_rgb(0xef, 0x47, 0x6f),
         Verdict::Refused => Color32::from_rgb(0xc7, 0x7d, 0xff),
@@ -81,6 +82,7 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Open => t("ui.verdict.open"),
         Verdict::Closed => t("ui.verdict.closed"),
+        Verdict::Unfiltered => t("ui.verdict.unfiltered"),
         Verdict::Filtered => t("ui.verdict.filtered"),
         Verdict::Unreachable => t("ui.verdict.unreachable"),
         Verdict::Refused => t("ui.verdict.refused"),

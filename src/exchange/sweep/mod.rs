@@ -47,8 +47,8 @@ fn batch_len(rate: u64) -> usize {
 }
 
 /// What a port turned out to be, or how far its probing got. The serde and CSV names ([`Verdict::as_str`]) are
-/// the one vocabulary every face uses: `open`, `closed`, `filtered`, `unreachable`, `refused`, `waiting`,
-/// `not_probed`.
+/// the one vocabulary every face uses: `open`, `closed`, `unfiltered`, `filtered`, `unreachable`, `refused`,
+/// `waiting`, `not_probed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -56,6 +56,8 @@ pub enum Verdict {
     Open,
     /// Answered RST.
     Closed,
+    /// An ACK probe answered with RST (nmap -sA): no firewall in the way, open or closed unknown.
+    Unfiltered,
     /// No answer after every retry and the wait after the last (for null/FIN/Xmas probes: open or filtered).
     Filtered,
     /// An ICMP error came back.
@@ -72,9 +74,10 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in table order.
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 8] = [
         Verdict::Open,
         Verdict::Closed,
+        Verdict::Unfiltered,
         Verdict::Filtered,
         Verdict::Unreachable,
         Verdict::Refused,
@@ -87,6 +90,7 @@ impl Verdict {
         match self {
             Verdict::Open => "open",
             Verdict::Closed => "closed",
+            Verdict::Unfiltered => "unfiltered",
             Verdict::Filtered => "filtered",
             Verdict::Unreachable => "unreachable",
             Verdict::Refused => "refused",
@@ -97,7 +101,7 @@ impl Verdict {
 
     /// Whether a reply decided it (open, closed, unreachable).
     pub fn is_answer(&self) -> bool {
-        matches!(self, Verdict::Open | Verdict::Closed | Verdict::Unreachable)
+        matches!(self, Verdict::Open | Verdict::Closed | Verdict::Unfiltered | Verdict::Unreachable)
     }
 }
 
@@ -131,7 +135,7 @@ impl PortResult {
     pub fn reason(&self) -> String {
         let kind = match (self.verdict, self.reply.as_str()) {
             (Verdict::Open, r) if r.contains('S') => "syn-ack".to_owned(),
-            (Verdict::Closed, _) => "reset".to_owned(),
+            (Verdict::Closed | Verdict::Unfiltered, _) => "reset".to_owned(),
             (_, r) => r.to_owned(),
         };
         let mut out = match self.ttl {
@@ -205,6 +209,8 @@ pub struct Progress {
     pub closed: u64,
     /// Of those, unreachable (an ICMP error).
     pub unreachable: u64,
+    /// Of those, unfiltered (an ACK probe answered with RST).
+    pub unfiltered: u64,
     /// Targets our kernel refused to send to (not counted in `replies`).
     pub refused: u64,
     /// Wall-clock time since the sweep started, in milliseconds.
@@ -221,6 +227,7 @@ impl Progress {
             Verdict::Open => self.open,
             Verdict::Closed => self.closed,
             Verdict::Unreachable => self.unreachable,
+            Verdict::Unfiltered => self.unfiltered,
             Verdict::Refused => self.refused,
             Verdict::Filtered if self.done => silent,
             Verdict::Waiting if !self.done => silent,
@@ -371,7 +378,7 @@ struct Sweep<'a> {
 
 impl Sweep<'_> {
     fn progress(&self) -> Progress {
-        let [open, closed, unreachable] = self.tally.counts;
+        let [open, closed, unreachable, unfiltered] = self.tally.counts;
         Progress {
             sent: self.sent,
             total: self.total,
@@ -380,6 +387,7 @@ impl Sweep<'_> {
             open,
             closed,
             unreachable,
+            unfiltered,
             refused: self.tally.refused,
             elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             done: self.reach.finished,
@@ -410,7 +418,7 @@ pub fn run(
     let targets = cfg.hosts.len() * cfg.ports.len();
     let mut sw = Sweep {
         cfg,
-        tally: Tally::new(Cookies::keyed(Seed::given(cfg.seed).cookie_key()), cfg.sport),
+        tally: Tally::new(Cookies::keyed(Seed::given(cfg.seed).cookie_key()), cfg.sport).for_probe(&cfg.probe),
         reach: Reach { probed: 0, finished: false },
         sent: 0,
         total: targets as u64,

@@ -107,16 +107,26 @@ pub struct Tally {
     results: HashMap<(IpAddr, u16), (Verdict, String, Option<u8>)>,
     /// Replies matched so far.
     pub replies: u64,
-    /// Of those: open, closed, unreachable.
-    pub counts: [u64; 3],
+    /// Of those: open, closed, unreachable, unfiltered.
+    pub counts: [u64; 4],
     /// Probes our kernel refused to send (not replies).
     pub refused: u64,
+    /// The probe is a bare ACK (nmap -sA): a RST means "unfiltered", not "closed".
+    ack_probe: bool,
 }
 
 impl Tally {
     /// A tally for probes sent from `sport` with these cookies.
     pub fn new(cookies: Cookies, sport: u16) -> Tally {
-        Tally { cookies, sport, results: HashMap::new(), replies: 0, counts: [0; 3], refused: 0 }
+        Tally { cookies, sport, results: HashMap::new(), replies: 0, counts: [0; 4], refused: 0, ack_probe: false }
+    }
+
+    /// The same tally for an ACK probe (`probe` has ACK and neither SYN, FIN nor RST): a RST that comes back says
+    /// the port is reachable through any firewall ("unfiltered"), whether it is open or closed.
+    pub fn for_probe(mut self, probe: &crate::wire::SegmentSpec) -> Tally {
+        let f = probe.tcp.flags;
+        self.ack_probe = f.ack && !f.syn && !f.fin && !f.rst;
+        self
     }
 
     /// The cookie for a probe.
@@ -167,7 +177,11 @@ impl Tally {
             if !ours {
                 return;
             }
-            let verdict = if f.rst { Verdict::Closed } else { Verdict::Open };
+            let verdict = match (f.rst, self.ack_probe) {
+                (true, true) => Verdict::Unfiltered,
+                (true, false) => Verdict::Closed,
+                (false, _) => Verdict::Open,
+            };
             self.record(r.host, r.sport, verdict, f.letters(), Some(r.ttl));
             return;
         }
@@ -192,6 +206,7 @@ impl Tally {
                 Verdict::Open => self.counts[0] += 1,
                 Verdict::Closed => self.counts[1] += 1,
                 Verdict::Unreachable => self.counts[2] += 1,
+                Verdict::Unfiltered => self.counts[3] += 1,
                 Verdict::Refused => self.refused += 1,
                 Verdict::Filtered | Verdict::Waiting | Verdict::NotProbed => {}
             }
