@@ -27,7 +27,7 @@ pub struct SweepTab {
     /// Results of the last sweep.
     pub results: Vec<PortResult>,
     /// Verdicts shown in the table, in [`Verdict::ALL`] order.
-    pub show: [bool; 7],
+    pub show: [bool; Verdict::ALL.len()],
     /// Sort by verdict instead of host and port.
     pub by_verdict: bool,
     /// The last input error.
@@ -44,7 +44,7 @@ impl Default for SweepTab {
             progress: None,
             results: Vec::new(),
             // Closed and not probed are hidden: on a big sweep they are most of the rows.
-            show: [true, false, true, true, true, true, false],
+            show: [true, false, true, true, true, true, true, false],
             by_verdict: false,
             error: None,
         }
@@ -61,7 +61,7 @@ pub enum SweepAction {
     ExportCsv,
 }
 
-const VERDICTS: [Verdict; 8] = Verdict::ALL;
+const VERDICTS: [Verdict; Verdict::ALL.len()] = Verdict::ALL;
 
 fn color(v: Verdict) -> Color32 {
     match v {
