@@ -29,10 +29,10 @@ shot() { # SIZE LANG THEME NAME [gui args...]
   sleep "${WAIT:-5}"
   if [ "$name" = editor ]; then
     local var="CLICK_STEP3_${size}" xy
-    : "${CLICK_STEP3_1024x700:=60,615}" "${CLICK_STEP3_1920x1080:=185,816}"
+    : "${CLICK_STEP3_1024x700:=60,615}" "${CLICK_STEP3_1920x1080:=185,951}"
     xy=${!var:-}
     # The step list is at the bottom of the preset column: scroll it into view first.
-    DISPLAY=$display xdotool mousemove 60 300 click --repeat 15 --delay 30 5
+    DISPLAY=$display xdotool mousemove "${xy%,*}" 400 click --repeat 15 --delay 30 5
     sleep 0.5
     if [ -n "$xy" ]; then
       DISPLAY=$display xdotool mousemove "${xy%,*}" "${xy#*,}" click 1
