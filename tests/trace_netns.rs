@@ -15,17 +15,7 @@ struct Ns(std::process::Child);
 
 impl Ns {
     fn new() -> Ns {
-        let child = Command::new("unshare").args(["-n", "--", "sleep", "120"]).spawn().expect("unshare");
-        let pid = child.id();
-        for _ in 0..100 {
-            let mine = std::fs::read_link("/proc/self/ns/net").ok();
-            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
-            if theirs.is_some() && theirs != mine {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        Ns(child)
+        Ns(netns::holder())
     }
 
     fn pid(&self) -> u32 {
@@ -167,10 +157,6 @@ fn a_sweep_flags_the_routers_forged_reset_by_its_ttl() {
     assert_eq!(row(80)["reason"], "syn-ack ttl 63");
 }
 
-fn run(args: &[&str]) -> serde_json::Value {
-    tcpcraft(args)
-}
-
 /// A SYN-ACK from the server among a `send --json`'s events.
 fn answered(v: &serde_json::Value) -> bool {
     v["events"].as_array().unwrap().iter().any(|e| {
@@ -198,7 +184,7 @@ fn fragments_and_bad_checksums_through_the_router_and_ipv6_trace() {
         let mut a =
             vec!["send", "203.0.113.2:80", "--syn", "--sport", sport, "--link", "raw", "--json", "--wait", "800"];
         a.extend_from_slice(extra);
-        run(&a)
+        tcpcraft(&a)
     };
     assert!(answered(&send(&["--fragment", "8"], "42001")), "8-byte fragments reassembled by the server");
     assert!(answered(&send(&["--fragment", "8", "--frag-order", "reverse"], "42002")), "reversed, too");
@@ -214,12 +200,12 @@ fn fragments_and_bad_checksums_through_the_router_and_ipv6_trace() {
     let _ = std::fs::remove_file(&dump_file);
     assert!(seen.lines().count() >= 3, "tcpdump on the server saw the fragments:\n{seen}");
     // IPv6: the router is hop 1 (ICMPv6 time exceeded), the server answers at hop 2.
-    let v6 = run(&["trace", "[2001:db8:2::2]:80", "--max-ttl", "4", "--wait", "1500", "--link", "raw", "--json"]);
+    let v6 = tcpcraft(&["trace", "[2001:db8:2::2]:80", "--max-ttl", "4", "--wait", "1500", "--link", "raw", "--json"]);
     assert_eq!(v6["hops"][0]["addr"], "2001:db8:1::1", "{v6}");
     assert_eq!((v6["result"].as_str(), v6["ports"][0]["answered_at"].as_u64()), (Some("open"), Some(2)), "{v6}");
     // IPv6 fragments (Fragment extension headers). Linux drops a first fragment that does not hold the whole TCP
     // header (RFC 8200 §4.5), so the first piece is 24 bytes and a payload makes a second.
-    let v6_frag = run(&[
+    let v6_frag = tcpcraft(&[
         "send",
         "[2001:db8:2::2]:80",
         "-6",

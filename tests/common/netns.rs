@@ -58,6 +58,21 @@ pub fn enter(test: &str) -> bool {
     false
 }
 
+/// A process holding a new network namespace open (`unshare -n sleep 120`), returned once it is in it.
+pub fn holder() -> std::process::Child {
+    let holder = Command::new("unshare").args(["-n", "--", "sleep", "120"]).spawn().expect("unshare");
+    let pid = holder.id();
+    for _ in 0..100 {
+        let mine = std::fs::read_link("/proc/self/ns/net").ok();
+        let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+        if theirs.is_some() && theirs != mine {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    holder
+}
+
 /// A second namespace joined to this one by a veth pair: we get `198.18.0.1/24` on `tc-a`, the peer namespace
 /// `198.18.0.2/24` on `tc-b` (and `fd00:7463::1/2`). The peer lives while `PeerNs` lives.
 pub struct PeerNs {
@@ -67,17 +82,8 @@ pub struct PeerNs {
 impl PeerNs {
     /// Creates the peer namespace and the veth pair. Call only inside [`enter`]'s namespace.
     pub fn create() -> PeerNs {
-        let holder = Command::new("unshare").args(["-n", "--", "sleep", "120"]).spawn().expect("unshare peer");
+        let holder = holder();
         let pid = holder.id();
-        // Wait until the child is in its own namespace.
-        for _ in 0..100 {
-            let mine = std::fs::read_link("/proc/self/ns/net").ok();
-            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
-            if theirs.is_some() && theirs != mine {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
         sh(&format!("ip link add tc-a type veth peer name tc-b && ip link set tc-b netns {pid}"));
         sh("ip addr add 198.18.0.1/24 dev tc-a && ip -6 addr add fd00:7463::1/64 dev tc-a nodad && ip link set tc-a up");
         let peer = PeerNs { holder };
