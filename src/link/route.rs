@@ -145,16 +145,20 @@ mod imp {
                     .find(|i| i.is_up() && !i.is_loopback() && i.ips.iter().any(|n| n.ip().is_ipv6() == dst.is_ipv6()))
             })
             .ok_or_else(|| LinkError::Target { target: dst.to_string(), reason: "no interface reaches it".into() })?;
-        let src =
-            if dst.is_loopback() {
-                dst
-            } else {
-                chosen.ips.iter().map(|n| n.ip()).find(|ip| ip.is_ipv6() == dst.is_ipv6()).ok_or_else(|| {
-                    LinkError::Interface { name: chosen.name.clone(), reason: "has no address".into() }
-                })?
-            };
+        let src = super::source_address(dst, &chosen.name, chosen.ips.iter().map(|n| n.ip()))?;
         Ok(Route { iface: chosen.name.clone(), src })
     }
+}
+
+/// Our address towards `dst` on interface `name` (whose addresses are `ips`): `dst` itself for loopback, else
+/// the interface's first address of `dst`'s family.
+#[cfg(not(target_os = "linux"))]
+fn source_address(dst: IpAddr, name: &str, mut ips: impl Iterator<Item = IpAddr>) -> Result<IpAddr, LinkError> {
+    if dst.is_loopback() {
+        return Ok(dst);
+    }
+    ips.find(|ip| ip.is_ipv6() == dst.is_ipv6())
+        .ok_or_else(|| LinkError::Interface { name: name.to_owned(), reason: "has no address".into() })
 }
 
 /// Windows: interfaces from the system (no Npcap needed), named as Npcap opens them (`\Device\NPF_{GUID}`).
@@ -190,14 +194,7 @@ mod imp {
             .or_else(|| all.iter().find(|(i, _)| !i.loopback && family(i)))
             .map(|(i, _)| i)
             .ok_or_else(|| LinkError::Target { target: dst.to_string(), reason: "no interface reaches it".into() })?;
-        let src =
-            if dst.is_loopback() {
-                dst
-            } else {
-                chosen.ips.iter().map(|n| n.ip()).find(|ip| ip.is_ipv6() == dst.is_ipv6()).ok_or_else(|| {
-                    LinkError::Interface { name: chosen.name.clone(), reason: "has no address".into() }
-                })?
-            };
+        let src = super::source_address(dst, &chosen.name, chosen.ips.iter().map(|n| n.ip()))?;
         Ok(Route { iface: chosen.name.clone(), src })
     }
 }
