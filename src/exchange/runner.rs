@@ -225,6 +225,7 @@ pub fn run(
         consumed: Vec::new(),
         obs,
         peer_truth: Vec::new(),
+        peer_connected: false,
     };
     let mut steps_run = 0;
     let mut stopped = false;
@@ -359,6 +360,8 @@ struct Runner<'a> {
     obs: &'a mut dyn Observer,
     /// The peer's own state after each event, where the link could read it.
     peer_truth: Vec<Option<TcpState>>,
+    /// Some reading of `peer_truth` showed a connection (a state other than LISTEN or CLOSED).
+    peer_connected: bool,
 }
 
 impl Runner<'_> {
@@ -374,10 +377,10 @@ impl Runner<'_> {
         self.obs.on_event(i, &self.tl.events[i]);
         let mut truth = self.link.peer_state().and_then(TcpState::from_rfc_name);
         // A listener is all that is left once the connection ended: for this flow that is CLOSED.
-        let connected = self.peer_truth.iter().flatten().any(|t| !matches!(t, TcpState::Listen | TcpState::Closed));
-        if connected && truth == Some(TcpState::Listen) {
+        if self.peer_connected && truth == Some(TcpState::Listen) {
             truth = Some(TcpState::Closed);
         }
+        self.peer_connected |= truth.is_some_and(|t| !matches!(t, TcpState::Listen | TcpState::Closed));
         self.peer_truth.resize(i, None);
         self.peer_truth.push(truth);
         if let Some(t) = truth {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::link::{classify, LinkError, ProbeLink};
-use crate::wire::{self, IpSpec, SegmentSpec};
+use crate::wire::{self, field, IpSpec, SegmentSpec};
 
 /// The highest TTL a trace may ask for.
 pub const MAX_TTL: u8 = 64;
@@ -202,8 +202,8 @@ fn read_answer(d: &[u8], cfg: &TraceConfig, base: u32) -> Option<((usize, u8), I
     let exceeded = if icmp.v6 { icmp.icmp_type == 3 } else { icmp.icmp_type == 11 };
     let answer = if exceeded { Answer::TimeExceeded } else { Answer::Unreachable };
     let ttl = match d.first().map(|b| b >> 4) {
-        Some(6) => d.get(7).copied(),
-        _ => d.get(8).copied(),
+        Some(6) => d.get(field::ipv6::HOP_LIMIT).copied(),
+        _ => d.get(field::ipv4::TTL).copied(),
     }
     .unwrap_or(0);
     Some((key, icmp.from, answer, ttl))
