@@ -22,7 +22,7 @@ use super::seed::Seed;
 use crate::limits::MAX_TARGETS;
 use crate::link::helper::{self, policy};
 use crate::link::raw::RawOptions;
-use crate::link::sim::{our_address, SimConfig, SimLink};
+use crate::link::sim::{our_address, SimConfig, SimLink, SimRouter};
 use crate::link::{privileges, route, Link, LinkError, ProbeLink};
 use crate::preset::LabHost;
 
@@ -91,6 +91,11 @@ pub fn sim_config_seeded(lab: &LabHost, seed: Seed) -> SimConfig {
         filtered: lab.filtered.clone(),
         rtt_us: lab.rtt_us,
         seed: seed.host(),
+        routers: lab
+            .routers
+            .iter()
+            .map(|r| SimRouter { addr: r.addr, addr_v6: r.addr_v6, drop: r.drop.clone(), reset: r.reset.clone() })
+            .collect(),
     }
 }
 
@@ -310,6 +315,11 @@ mod tests {
         let lab = LabHost { rtt_us: 7, filtered: vec![81], ..LabHost::default() };
         let sim = sim_config(&lab);
         assert_eq!((sim.rtt_us, sim.filtered), (7, vec![81]));
+        let router = crate::preset::lab_host::LabRouter { drop: vec![8081], reset: vec![8082], ..Default::default() };
+        let sim = sim_config(&LabHost { routers: vec![router.clone()], ..LabHost::default() });
+        let want = SimRouter { addr: router.addr, addr_v6: router.addr_v6, drop: vec![8081], reset: vec![8082] };
+        assert_eq!(sim.routers, vec![want]);
+        assert_eq!(SimRouter::default().addr, router.addr, "one default router address, two layers");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ack-probe", include_str!("../../presets/ack-probe.ron")),
     ("server-close", include_str!("../../presets/server-close.ron")),
     ("peer-aborts", include_str!("../../presets/peer-aborts.ron")),
+    ("firewall-path", include_str!("../../presets/firewall-path.ron")),
 ];
 
 /// Name and RON text of every bundled lab exercise (`presets/labs/`), in teaching order.

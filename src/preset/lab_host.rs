@@ -24,6 +24,35 @@ pub struct LabHost {
     /// `exchange::seed`). Written `seed: 42`.
     #[serde(deserialize_with = "seed::de", serialize_with = "seed::ser", skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Routers in front of the host, nearest first: router i is hop i + 1, the host is hop n + 1. None by default
+    /// (the host is one hop away). Written `routers: [(addr: "192.0.2.254", drop: [8081], reset: [8082])]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<LabRouter>,
+}
+
+/// One router in front of the lab host; every field is optional.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LabRouter {
+    /// Its IPv4 address, the source of its ICMP time-exceeded (default 192.0.2.254).
+    pub addr: Ipv4Addr,
+    /// Its IPv6 address (default 2001:db8::fe).
+    pub addr_v6: Ipv6Addr,
+    /// TCP destination ports it drops silently (a firewall's `drop`).
+    pub drop: Vec<u16>,
+    /// TCP destination ports it answers with a reset in the host's name (a firewall's `reject with tcp reset`).
+    pub reset: Vec<u16>,
+}
+
+impl Default for LabRouter {
+    fn default() -> Self {
+        LabRouter {
+            addr: Ipv4Addr::new(192, 0, 2, 254),
+            addr_v6: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xfe),
+            drop: Vec::new(),
+            reset: Vec::new(),
+        }
+    }
 }
 
 impl Default for LabHost {
@@ -36,6 +65,7 @@ impl Default for LabHost {
             filtered: Vec::new(),
             rtt_us: 200,
             seed: None,
+            routers: Vec::new(),
         }
     }
 }
@@ -115,5 +145,18 @@ mod tests {
         assert!(ron::from_str::<LabHost>("(seed: -1)").is_err());
         assert!(ron::to_string(&lab).unwrap().contains("seed:42"), "{}", ron::to_string(&lab).unwrap());
         assert!(!ron::to_string(&LabHost::default()).unwrap().contains("seed"));
+    }
+
+    /// Routers are optional, default to documentation addresses, and a misspelt field is an error.
+    #[test]
+    fn routers_are_optional_and_checked() {
+        assert!(LabHost::default().routers.is_empty());
+        assert!(!ron::to_string(&LabHost::default()).unwrap().contains("routers"));
+        let lab: LabHost =
+            ron::from_str(r#"(routers: [(drop: [8081]), (addr: "198.51.100.1", reset: [8082])])"#).unwrap();
+        assert_eq!(lab.routers[0], LabRouter { drop: vec![8081], ..LabRouter::default() });
+        assert_eq!(lab.routers[1].addr, Ipv4Addr::new(198, 51, 100, 1));
+        assert_eq!(lab.routers[1].reset, vec![8082]);
+        assert!(ron::from_str::<LabHost>("(routers: [(dorp: [1])])").is_err());
     }
 }

@@ -5,17 +5,31 @@
 //!
 //! By default the host is 192.0.2.10 (and 2001:db8::10), we are 192.0.2.1; ports 22, 80, 443 and 8080 are open,
 //! every other port is closed (answers RST-ACK), and ports listed as filtered drop everything silently.
+//!
+//! Without routers the host is one hop away. [`SimConfig::routers`] puts routers in front of it ([`path`]): they count
+//! the TTL down and answer ICMP time-exceeded, drop or reset ports as a firewall does, and every reply arrives
+//! with the TTL its distance leaves it, so `trace`, firewalk and the sweep's forged-reset evidence can be practised.
+//!
+//! The parts: [`device`] (the queues smoltcp reads and writes), [`host`] (the host's applications and the rules
+//! smoltcp lacks), [`path`] (the routers).
+
+mod device;
+mod host;
+pub mod path;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
-use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
 
+use self::device::{instant, state_name, QueueDevice};
+use self::path::Crossing;
+pub use self::path::SimRouter;
 use super::classify::{classify, SentLog};
 use super::{Captured, Flow, Link, LinkError, Micros, PeerAct};
 use crate::wire;
@@ -36,6 +50,10 @@ pub struct SimConfig {
     pub rtt_us: u64,
     /// Seed of the host's random numbers (its ISNs); the default is a fixed number.
     pub seed: u64,
+    /// Routers between us and the host, nearest first (router i is hop i + 1, the host hop n + 1); none by
+    /// default, so the host is one hop away.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<SimRouter>,
 }
 
 impl Default for SimConfig {
@@ -47,6 +65,7 @@ impl Default for SimConfig {
             filtered: Vec::new(),
             rtt_us: 200,
             seed: 0x7463_7266,
+            routers: Vec::new(),
         }
     }
 }
@@ -75,56 +94,8 @@ pub const SIM_US: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 /// Our default IPv6 address on the simulated network.
 pub const SIM_US_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
 
-/// Listening sockets kept ready per open port, so several connections can be opened in one run.
-const BACKLOG: usize = 4;
 /// Host timer rounds one `recv_until` may run (retransmissions, TIME-WAIT) before giving up on the deadline.
 const MAX_TIMER_ROUNDS: usize = 10_000;
-
-/// A device that is two queues: datagrams for the host, and datagrams the host sent.
-#[derive(Default)]
-struct QueueDevice {
-    to_host: VecDeque<Vec<u8>>,
-    from_host: VecDeque<Vec<u8>>,
-}
-
-struct Rx(Vec<u8>);
-struct Tx<'a>(&'a mut VecDeque<Vec<u8>>);
-
-impl phy::RxToken for Rx {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(&self.0)
-    }
-}
-
-impl phy::TxToken for Tx<'_> {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut buf = vec![0; len];
-        let r = f(&mut buf);
-        self.0.push_back(buf);
-        r
-    }
-}
-
-impl Device for QueueDevice {
-    type RxToken<'a> = Rx;
-    type TxToken<'a> = Tx<'a>;
-
-    fn receive(&mut self, _t: Instant) -> Option<(Rx, Tx<'_>)> {
-        let d = self.to_host.pop_front()?;
-        Some((Rx(d), Tx(&mut self.from_host)))
-    }
-
-    fn transmit(&mut self, _t: Instant) -> Option<Tx<'_>> {
-        Some(Tx(&mut self.from_host))
-    }
-
-    fn capabilities(&self) -> DeviceCapabilities {
-        let mut c = DeviceCapabilities::default();
-        c.medium = Medium::Ip;
-        c.max_transmission_unit = 1500;
-        c
-    }
-}
 
 /// The simulated link: our datagrams go to the smoltcp host, its answers come back after the configured RTT.
 pub struct SimLink {
@@ -151,30 +122,6 @@ pub struct SimLink {
     /// Connections the (unscripted) application will close, and when: it closes a moment after the client did, so
     /// CLOSE-WAIT is seen, and its ACK and its FIN go out as two segments, as a real server's do.
     closing: Vec<(SocketHandle, Micros)>,
-}
-
-/// RFC 9293's name of a smoltcp socket state.
-fn state_name(s: tcp::State) -> &'static str {
-    match s {
-        tcp::State::Closed => "CLOSED",
-        tcp::State::Listen => "LISTEN",
-        tcp::State::SynSent => "SYN-SENT",
-        tcp::State::SynReceived => "SYN-RECEIVED",
-        tcp::State::Established => "ESTABLISHED",
-        tcp::State::FinWait1 => "FIN-WAIT-1",
-        tcp::State::FinWait2 => "FIN-WAIT-2",
-        tcp::State::CloseWait => "CLOSE-WAIT",
-        tcp::State::Closing => "CLOSING",
-        tcp::State::LastAck => "LAST-ACK",
-        tcp::State::TimeWait => "TIME-WAIT",
-    }
-}
-
-/// How long the lab host's application takes to close after the client closed (host time, microseconds).
-const APP_CLOSE_DELAY_US: Micros = 1_000;
-
-fn instant(t: Micros) -> Instant {
-    Instant::from_micros(i64::try_from(t).unwrap_or(i64::MAX))
 }
 
 impl SimLink {
@@ -226,89 +173,6 @@ impl SimLink {
         })
     }
 
-    /// Keeps `BACKLOG` listening sockets per open port, replacing those that were used up.
-    fn refill_listeners(&mut self) {
-        let sockets = &mut self.sockets;
-        let mut removed = Vec::new();
-        self.listeners.retain(|(_, h)| {
-            let closed = sockets.get_mut::<tcp::Socket>(*h).state() == tcp::State::Closed;
-            if closed {
-                sockets.remove(*h);
-                removed.push(*h);
-            }
-            !closed
-        });
-        self.greeted.retain(|h| !removed.contains(h));
-        self.closing.retain(|(h, _)| !removed.contains(h));
-        for &port in &self.cfg.open {
-            let listening = self
-                .listeners
-                .iter()
-                .filter(|(p, h)| *p == port && self.sockets.get_mut::<tcp::Socket>(*h).state() == tcp::State::Listen)
-                .count();
-            for _ in listening..BACKLOG {
-                let mut s = tcp::Socket::new(
-                    tcp::SocketBuffer::new(vec![0; 16 * 1024]),
-                    tcp::SocketBuffer::new(vec![0; 16 * 1024]),
-                );
-                s.set_ack_delay(None);
-                s.set_nagle_enabled(false);
-                if s.listen(port).is_ok() {
-                    let h = self.sockets.add(s);
-                    self.listeners.push((port, h));
-                }
-            }
-        }
-    }
-
-    /// The lab host's applications: an HTTP answer on 80/8080, an SSH banner on 22, echo elsewhere. They close
-    /// only when the client does, so every close is the student's to make.
-    fn serve(&mut self) {
-        if self.scripted {
-            // A scripted application only reads (unless told to stop); everything else is a Peer step's.
-            for (_, h) in self.listeners.clone() {
-                let s = self.sockets.get_mut::<tcp::Socket>(h);
-                if self.reading && s.can_recv() {
-                    let mut buf = [0u8; 4096];
-                    let _ = s.recv_slice(&mut buf);
-                }
-            }
-            self.refill_listeners();
-            return;
-        }
-        for (port, h) in self.listeners.clone() {
-            let s = self.sockets.get_mut::<tcp::Socket>(h);
-            if port == 22 && s.state() == tcp::State::Established && !self.greeted.contains(&h) {
-                let _ = s.send_slice(b"SSH-2.0-tcpcraft_lab\r\n");
-                self.greeted.push(h);
-            }
-            if s.can_recv() {
-                let mut buf = [0u8; 4096];
-                let n = s.recv_slice(&mut buf).unwrap_or(0);
-                let request = &buf[..n];
-                match port {
-                    80 | 8080 => {
-                        let body = "hello from the tcpcraft lab host\n";
-                        let reply = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-                        let _ = s.send_slice(reply.as_bytes());
-                    }
-                    22 => {}
-                    _ => {
-                        let _ = s.send_slice(request);
-                    }
-                }
-            }
-            if s.state() == tcp::State::CloseWait {
-                match self.closing.iter().find(|(c, _)| *c == h) {
-                    Some((_, at)) if *at <= self.host_now => s.close(),
-                    Some(_) => {}
-                    None => self.closing.push((h, self.host_now + APP_CLOSE_DELAY_US)),
-                }
-            }
-        }
-        self.refill_listeners();
-    }
-
     /// Runs the host at `t` and queues what it sent, to arrive half an RTT later.
     fn run_host(&mut self, t: Micros) {
         self.host_now = self.host_now.max(t);
@@ -322,12 +186,10 @@ impl SimLink {
         }
         let arrive = self.host_now + self.cfg.rtt_us / 2;
         while let Some(d) = self.device.from_host.pop_front() {
-            self.enqueue(arrive, d);
+            self.enqueue_from(self.cfg.routers.len(), arrive, d);
         }
     }
 
-    /// Takes the datagrams due by `deadline`, running the host's timers (retransmissions, TIME-WAIT) up to it;
-    /// with `first_only` it returns as soon as something is due. Moves the link clock to the last one taken.
     /// Queues a datagram to be seen at `t`, keeping the queue in time order (a segment sent now must not wait
     /// behind a reply still in flight).
     fn enqueue(&mut self, t: Micros, d: Vec<u8>) {
@@ -336,6 +198,22 @@ impl SimLink {
         self.pending.insert(at, (t, d));
     }
 
+    /// Queues a datagram sent towards us from `hops` routers away, aged by the routers it crosses on the way back.
+    fn enqueue_from(&mut self, hops: usize, t: Micros, d: Vec<u8>) {
+        if let Some(d) = path::back(d, hops) {
+            self.enqueue(t, d);
+        }
+    }
+
+    /// When the answer of router `hop` (0-based) to a datagram sent at `t` arrives: its share of the RTT, the host
+    /// being one hop farther than the last router.
+    fn hop_arrival(&self, t: Micros, hop: usize) -> Micros {
+        let (hop, hops) = (hop as u64 + 1, self.cfg.routers.len() as u64 + 1);
+        t + self.cfg.rtt_us.saturating_mul(hop) / hops
+    }
+
+    /// Takes the datagrams due by `deadline`, running the host's timers (retransmissions, TIME-WAIT) up to it;
+    /// with `first_only` it returns as soon as something is due. Moves the link clock to the last one taken.
     fn advance(&mut self, deadline: Micros, first_only: bool) -> Vec<(Micros, Vec<u8>)> {
         let mut out = Vec::new();
         // Bounded: each round runs a host timer that lies in the future, or ends.
@@ -366,47 +244,6 @@ impl SimLink {
         out
     }
 
-    /// Whether the host never answers this datagram: filtered ports drop everything, and (RFC 9293 §3.10.7.2)
-    /// a listening port drops a segment without SYN, ACK or RST that belongs to no connection (smoltcp would
-    /// answer RST, which is what a closed port does).
-    fn dropped_silently(&mut self, datagram: &[u8]) -> bool {
-        let Ok(s) = wire::parse(datagram) else { return false };
-        if self.cfg.filtered.contains(&s.tcp.dport) {
-            return true;
-        }
-        let f = s.tcp.flags;
-        if f.syn || f.ack || f.rst || !self.cfg.open.contains(&s.tcp.dport) {
-            return false;
-        }
-        let from = smoltcp::wire::IpEndpoint::new(IpAddress::from(s.src()), s.tcp.sport);
-        !self.listeners.iter().any(|(_, h)| self.sockets.get_mut::<tcp::Socket>(*h).remote_endpoint() == Some(from))
-    }
-
-    /// RFC 9293 §3.10.7.1 for a closed port, where smoltcp stays silent: a segment without SYN, ACK or RST is
-    /// answered RST-ACK with seq 0 and ack = its seq + its length.
-    fn closed_port_reset(&self, datagram: &[u8]) -> Option<Vec<u8>> {
-        let s = wire::parse(datagram).ok()?;
-        let f = s.tcp.flags;
-        if f.syn || f.ack || f.rst || self.cfg.open.contains(&s.tcp.dport) || !s.tcp_checksum_ok() {
-            return None;
-        }
-        let ip = match (s.dst(), s.src()) {
-            (IpAddr::V4(src), IpAddr::V4(dst)) => {
-                wire::IpSpec::V4(wire::Ipv4Spec { src, dst, id: 0, ..Default::default() })
-            }
-            (IpAddr::V6(src), IpAddr::V6(dst)) => wire::IpSpec::V6(wire::Ipv6Spec { src, dst, ..Default::default() }),
-            _ => return None,
-        };
-        let mut reply = wire::SegmentSpec { ip, ..Default::default() };
-        reply.tcp.sport = s.tcp.dport;
-        reply.tcp.dport = s.tcp.sport;
-        reply.tcp.seq = 0;
-        reply.tcp.ack = s.tcp.seq.wrapping_add(s.seq_len());
-        reply.tcp.flags = crate::wire::TcpFlags::RST_ACK;
-        reply.tcp.window = 0;
-        wire::build(&reply).ok()
-    }
-
     fn captured(&self, t: Micros, bytes: Vec<u8>) -> Option<Captured> {
         let flow = self.flow.as_ref()?;
         let c = classify(flow, &bytes, &self.sent)?;
@@ -434,7 +271,11 @@ impl super::ProbeLink for SimLink {
 
 impl Link for SimLink {
     fn describe(&self) -> String {
-        format!("sim {}", self.cfg.host)
+        match self.cfg.routers.len() {
+            0 => format!("sim {}", self.cfg.host),
+            1 => format!("sim {} behind 1 router", self.cfg.host),
+            n => format!("sim {} behind {n} routers", self.cfg.host),
+        }
     }
 
     fn now(&self) -> Micros {
@@ -521,11 +362,23 @@ impl Link for SimLink {
             Ok(IpAddr::V6(a)) => a == self.cfg.host_v6,
             Err(_) => true,
         };
-        if dst_is_host && !self.dropped_silently(datagram) {
-            if let Some(rst) = self.closed_port_reset(datagram) {
-                self.enqueue(t + self.cfg.rtt_us, rst);
+        if !dst_is_host {
+            return Ok(t);
+        }
+        let datagram = match path::cross(&self.cfg.routers, datagram) {
+            Crossing::Host(d) => d,
+            Crossing::Answer { hop, reply } => {
+                let at = self.hop_arrival(t, hop);
+                self.enqueue_from(hop, at, reply);
+                return Ok(t);
+            }
+            Crossing::Dropped => return Ok(t),
+        };
+        if !self.dropped_silently(&datagram) {
+            if let Some(rst) = self.closed_port_reset(&datagram) {
+                self.enqueue_from(self.cfg.routers.len(), t + self.cfg.rtt_us, rst);
             } else {
-                self.device.to_host.push_back(datagram.to_vec());
+                self.device.to_host.push_back(datagram);
                 self.run_host(t + self.cfg.rtt_us / 2);
             }
         }
@@ -550,131 +403,5 @@ impl Link for SimLink {
 
     fn dropped(&self) -> u64 {
         0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::link::Origin;
-    use crate::wire::{build, Payload, SegmentSpec, TcpFlags};
-
-    fn syn_to(port: u16) -> SegmentSpec {
-        let mut s = SegmentSpec::default();
-        s.tcp.dport = port;
-        s.tcp.seq = 1000;
-        s
-    }
-
-    fn exchange(link: &mut SimLink, spec: &SegmentSpec, wait: Micros) -> Vec<Captured> {
-        let bytes = build(spec).unwrap();
-        link.watch(Flow::of(&crate::wire::parse(&bytes).unwrap())).unwrap();
-        link.send(&bytes).unwrap();
-        let deadline = link.now() + wait;
-        let mut all = Vec::new();
-        loop {
-            let got = link.recv_until(deadline).unwrap();
-            if got.is_empty() {
-                return all;
-            }
-            all.extend(got);
-        }
-    }
-
-    #[test]
-    fn open_port_answers_syn_ack_with_ack_isn_plus_one() {
-        let mut link = SimLink::new(SimConfig::default());
-        let got = exchange(&mut link, &syn_to(80), 10_000);
-        assert_eq!(got.len(), 2, "{got:?}");
-        assert_eq!(got[0].origin, Origin::Crafted);
-        assert_eq!(got[0].t, 0);
-        let sa = got[1].segment.as_ref().unwrap();
-        assert_eq!(got[1].origin, Origin::Peer);
-        assert_eq!(sa.tcp.flags, TcpFlags::SYN_ACK);
-        assert_eq!(sa.tcp.ack, 1001);
-        assert!(sa.tcp_checksum_ok() && sa.ip_checksum_ok());
-        assert_eq!(got[1].t, 200, "one simulated RTT");
-    }
-
-    #[test]
-    fn closed_port_answers_rst_ack() {
-        let mut link = SimLink::new(SimConfig::default());
-        let got = exchange(&mut link, &syn_to(81), 10_000);
-        let rst = got[1].segment.as_ref().unwrap();
-        assert_eq!(rst.tcp.flags, TcpFlags::RST_ACK);
-        assert_eq!(rst.tcp.ack, 1001);
-    }
-
-    #[test]
-    fn filtered_port_and_bad_checksum_get_nothing() {
-        let mut link = SimLink::new(SimConfig { filtered: vec![8443], ..SimConfig::default() });
-        let got = exchange(&mut link, &syn_to(8443), 3_000_000);
-        assert_eq!(got.len(), 1);
-        assert_eq!(link.now(), 3_000_000, "the virtual clock ran to the deadline");
-        let mut bad = syn_to(80);
-        bad.tcp.checksum = crate::wire::Checksum::Bad;
-        assert_eq!(exchange(&mut link, &bad, 1_000_000).len(), 1, "a bad checksum is dropped, as real stacks do");
-    }
-
-    #[test]
-    fn full_handshake_and_http_exchange() {
-        let mut link = SimLink::new(SimConfig::default());
-        let got = exchange(&mut link, &syn_to(80), 10_000);
-        let isn = got[1].segment.as_ref().unwrap().tcp.seq;
-        let mut ack = syn_to(80);
-        ack.tcp.flags = TcpFlags::ACK;
-        ack.tcp.seq = 1001;
-        ack.tcp.ack = isn.wrapping_add(1);
-        assert_eq!(exchange(&mut link, &ack, 10_000).len(), 1, "a bare ACK gets no answer");
-        let mut get = ack.clone();
-        get.tcp.flags = TcpFlags::from_bits(0x018);
-        get.payload = Payload::Text("GET / HTTP/1.0\r\n\r\n".into());
-        let got = exchange(&mut link, &get, 10_000);
-        let peer: Vec<_> = got.iter().filter(|c| c.origin == Origin::Peer).filter_map(|c| c.segment.as_ref()).collect();
-        assert!(peer.iter().any(|s| s.tcp.ack == 1001 + 18), "{peer:?}");
-        let data: Vec<u8> = peer.iter().flat_map(|s| s.payload.clone()).collect();
-        assert!(String::from_utf8_lossy(&data).starts_with("HTTP/1.0 200 OK"));
-        assert!(!peer.iter().any(|s| s.tcp.flags.fin), "the lab host leaves the close to the client");
-    }
-
-    #[test]
-    fn isn_is_deterministic() {
-        let isn = |_| {
-            let mut link = SimLink::new(SimConfig::default());
-            exchange(&mut link, &syn_to(22), 10_000)[1].segment.as_ref().unwrap().tcp.seq
-        };
-        assert_eq!(isn(0), isn(1));
-    }
-
-    #[test]
-    fn ipv6_host_answers() {
-        let mut s = syn_to(443);
-        s.ip = crate::wire::IpSpec::V6(crate::wire::Ipv6Spec::default());
-        let mut link = SimLink::new(SimConfig::default());
-        let got = exchange(&mut link, &s, 10_000);
-        assert_eq!(got[1].segment.as_ref().unwrap().tcp.flags, TcpFlags::SYN_ACK);
-    }
-
-    /// A segment sent while a reply is still in flight is seen first: captures come out in time order.
-    #[test]
-    fn captures_come_out_in_time_order() {
-        let mut link = SimLink::new(SimConfig::default());
-        let first = build(&syn_to(81)).unwrap();
-        link.watch(Flow::of(&crate::wire::parse(&first).unwrap())).unwrap();
-        link.send(&first).unwrap();
-        let now = link.now();
-        let mut got = link.recv_until(now).unwrap();
-        assert_eq!(got.len(), 1, "only our SYN so far; the RST is in flight");
-        link.send(&first).unwrap();
-        loop {
-            let more = link.recv_until(now + 10_000).unwrap();
-            if more.is_empty() {
-                break;
-            }
-            got.extend(more);
-        }
-        let times: Vec<Micros> = got.iter().map(|c| c.t).collect();
-        assert!(times.windows(2).all(|w| w[0] <= w[1]), "out of order: {times:?}");
-        assert_eq!(got.len(), 4, "two SYNs and two RSTs: {times:?}");
     }
 }
