@@ -116,6 +116,18 @@ fn which(base: u32, seq: u32, ports: usize, max_ttl: u8) -> Option<(usize, u8)> 
 
 /// Runs the trace over `link`: every probe out at once, answers collected for `cfg.wait`.
 pub fn trace(link: &mut dyn ProbeLink, cfg: &TraceConfig, base: u32) -> Result<TraceResult, TraceError> {
+    trace_until(link, cfg, base, &mut || false)
+}
+
+/// As [`trace`], but `stop` is asked between slices of the wait (every 50 ms at most): when it returns `true` the
+/// wait ends early and the answers seen so far are summarized (so ports still unanswered read as filtered: a
+/// caller that stopped should not present the result as a finished trace).
+pub fn trace_until(
+    link: &mut dyn ProbeLink,
+    cfg: &TraceConfig,
+    base: u32,
+    stop: &mut dyn FnMut() -> bool,
+) -> Result<TraceResult, TraceError> {
     if cfg.max_ttl == 0 || cfg.max_ttl > MAX_TTL {
         return Err(TraceError::Input(format!("--max-ttl {}: give 1..={MAX_TTL}", cfg.max_ttl)));
     }
@@ -152,7 +164,7 @@ pub fn trace(link: &mut dyn ProbeLink, cfg: &TraceConfig, base: u32) -> Result<T
                 seen.entry(key).or_insert((who, answer, rtt, ttl));
             }
         }
-        if complete(cfg, &seen) {
+        if complete(cfg, &seen) || stop() {
             break;
         }
     }

@@ -46,6 +46,8 @@ pub enum Action {
     SetLang(Lang),
     /// Start a sweep from the Sweep tab's inputs.
     StartSweep,
+    /// Start a trace from the Trace tab's inputs.
+    StartTrace,
     /// Write the sweep's results as CSV (dialog).
     ExportCsv,
     /// Change the current preset's list of steps (recorded for undo).

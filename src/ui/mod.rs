@@ -18,6 +18,7 @@ pub mod steps;
 pub mod sweep;
 pub mod theme;
 pub mod timeline;
+pub mod trace;
 pub mod undo;
 pub mod worker;
 

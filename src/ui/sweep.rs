@@ -63,7 +63,8 @@ pub enum SweepAction {
 
 const VERDICTS: [Verdict; Verdict::ALL.len()] = Verdict::ALL;
 
-fn color(v: Verdict) -> Color32 {
+/// A verdict's colour (the Trace tab's lanes use the same ones).
+pub fn color(v: Verdict) -> Color32 {
     match v {
         Verdict::Open => Color32::from_rgb(0x06, 0xd6, 0xa0),
         Verdict::Closed => Color32::from_gray(170),

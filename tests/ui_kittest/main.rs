@@ -15,6 +15,7 @@ mod layout;
 mod seeds_sweep;
 mod session;
 mod steps;
+mod trace;
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@ use crate::exchange::session::Target;
 use crate::preset;
 use crate::ui::action::{Action, StepEdit};
 use crate::ui::dialogs::Purpose;
-use crate::ui::worker::{Job, LinkKind, LinkSetup, SweepJob};
+use crate::ui::worker::{Job, LinkKind, LinkSetup, SweepJob, TraceJob};
 use crate::wire;
 
 impl TcpcraftApp {
@@ -34,6 +34,7 @@ impl TcpcraftApp {
             Job::Run { .. } => JobKind::Run,
             Job::SendOne { .. } => JobKind::SendOne,
             Job::Sweep(_) => JobKind::Sweep,
+            Job::Trace(_) => JobKind::Trace,
         };
         let tab = kind.tab();
         if self.rt.worker.is_none() {
@@ -167,6 +168,7 @@ impl TcpcraftApp {
                 ctx.request_repaint();
             }
             Action::StartSweep => self.start_sweep(),
+            Action::StartTrace => self.start_trace(),
             Action::EditSteps(edit) => self.edit_steps(edit, ctx),
             Action::UndoSteps | Action::RedoSteps => {
                 let Some(p) = &mut self.state.preset else { return };
@@ -331,6 +333,27 @@ impl TcpcraftApp {
                 // Both where the inputs are and on the tab's status line.
                 self.rt.sweep.error = Some(e.to_string());
                 self.rt.sweep_message = (e.to_string(), true);
+            }
+        }
+    }
+
+    /// Starts a trace from the Trace tab's inputs (probe and lab host from its preset, over the link chosen in the
+    /// top bar), or shows why it cannot start.
+    pub fn start_trace(&mut self) {
+        let t = &self.rt.trace;
+        match TraceJob::new(&t.preset, &t.target, &t.ports, t.max_ttl, t.wait_ms, self.state.link) {
+            Ok(mut job) => {
+                job.iface = (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string());
+                self.rt.trace.error = None;
+                self.rt.trace.report = None;
+                self.rt.trace.started = Some(std::time::Instant::now());
+                self.rt.trace.wait_of_run = job.wait;
+                self.start(Job::Trace(Box::new(job)), false);
+            }
+            Err(e) => {
+                // Both where the inputs are and on the tab's status line.
+                self.rt.trace.error = Some(e.to_string());
+                self.rt.trace_message = (e.to_string(), true);
             }
         }
     }

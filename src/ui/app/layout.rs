@@ -1,6 +1,6 @@
-//! Where the panels go: the top bar, the status bar, then either the Sweep tab or the library (left), the editor
-//! with the bytes below it (middle) and the timeline (right, taking whatever width is left). Panels only draw and
-//! push [`Action`]s. No panel can squeeze another below its minimum width (`crate::ui::MIN_*_W`): each has a
+//! Where the panels go: the top bar, the status bar, then the Sweep tab, the Trace tab, or the library (left), the
+//! editor with the bytes below it (middle) and the timeline (right, taking whatever width is left). Panels only draw
+//! and push [`Action`]s. No panel can squeeze another below its minimum width (`crate::ui::MIN_*_W`): each has a
 //! visible splitter whose range leaves the others their minimum, and long content wraps or scrolls inside its own
 //! panel instead of widening it. The top bar wraps onto a second row when the window is narrow.
 
@@ -11,6 +11,7 @@ use crate::i18n::{self, t, tf, Lang};
 use crate::ui::action::Action;
 use crate::ui::sweep::SweepAction;
 use crate::ui::timeline::TimelineView;
+use crate::ui::trace::{self, TraceAction};
 use crate::ui::worker::LinkKind;
 use crate::ui::{editor, lab, library, status, step, sweep, theme, timeline};
 use crate::ui::{MIN_EDITOR_W, MIN_LIBRARY_W, MIN_TIMELINE_W};
@@ -32,6 +33,9 @@ impl TcpcraftApp {
         match self.rt.tab {
             Tab::Sweep => {
                 egui::CentralPanel::default().show(ui, |ui| self.sweep_tab(ui, &mut actions));
+            }
+            Tab::Trace => {
+                egui::CentralPanel::default().show(ui, |ui| self.trace_tab(ui, &mut actions));
             }
             Tab::Craft => self.craft_tab(ui, &mut actions),
         }
@@ -118,6 +122,19 @@ impl TcpcraftApp {
         }
     }
 
+    fn trace_tab(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
+        if self.rt.trace.preset.is_empty() {
+            let (chosen, path) = (self.state.preset.as_ref(), self.state.preset_path.as_deref());
+            self.rt.trace.preset = trace::default_preset(chosen, path);
+        }
+        let own = self.rt.running && self.rt.job == Some(super::JobKind::Trace);
+        match trace::show(ui, &mut self.rt.trace, self.rt.running, own) {
+            Some(TraceAction::Start) => out.push(Action::StartTrace),
+            Some(TraceAction::Stop) => out.push(Action::Stop),
+            None => {}
+        }
+    }
+
     fn link_label(&self) -> String {
         match self.state.link {
             LinkKind::Sim => t("ui.link.sim").to_string(),
@@ -153,6 +170,7 @@ impl TcpcraftApp {
         ui.label(RichText::new("tcpcraft").strong().size(16.0));
         ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
         ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
+        ui.selectable_value(&mut self.rt.tab, Tab::Trace, t("ui.tab.trace"));
         ui.separator();
         ui.label(t("ui.top.target"));
         ui.add(

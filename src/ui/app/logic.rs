@@ -4,6 +4,7 @@
 use super::{JobKind, Tab, TcpcraftApp};
 use crate::exchange::lab::Grade;
 use crate::exchange::sweep::Verdict;
+use crate::exchange::trace::PathResult;
 use crate::link::privileges::RawPrivileges;
 use crate::ui::dialogs::{Chosen, Purpose};
 use crate::ui::status::StatusInfo;
@@ -30,6 +31,7 @@ impl TcpcraftApp {
             Msg::Started { link, .. } => match tab {
                 Tab::Craft => self.rt.link_desc = link,
                 Tab::Sweep => self.rt.sweep_link = link,
+                Tab::Trace => self.rt.trace_link = link,
             },
             Msg::AboutToSend { step, spec } => {
                 if self.rt.step_mode {
@@ -75,6 +77,12 @@ impl TcpcraftApp {
                 self.say_in(Tab::Sweep, "ui.msg.sweep_done", Some(r.len() as u64), &args, false);
                 self.rt.sweep.results = r;
             }
+            Msg::TraceDone(r) => {
+                let (n, hops) = (r.result.ports.len() as u64, r.result.hops.len().to_string());
+                let open = r.result.ports.iter().filter(|p| p.result == PathResult::Open).count().to_string();
+                self.say_in(Tab::Trace, "ui.msg.trace_done", Some(n), &[("open", open), ("hops", hops)], false);
+                self.rt.trace.report = Some(*r);
+            }
         }
     }
 
@@ -85,8 +93,8 @@ impl TcpcraftApp {
         if stopped {
             return self.say_in(self.job_tab(), "ui.msg.stopped", None, &[], false);
         }
-        if kind == Some(JobKind::Sweep) {
-            // The sweep's summary came with its results, on the Sweep tab's own line.
+        if matches!(kind, Some(JobKind::Sweep | JobKind::Trace)) {
+            // The sweep's (the trace's) summary came with its results, on the tab's own line.
             return;
         }
         // Only a preset's finished run is graded, never a Send-one or an import.
@@ -127,6 +135,7 @@ impl TcpcraftApp {
         let (link, events, dropped) = match tab {
             Tab::Craft => (&self.rt.link_desc, Some(self.rt.events.len()), self.rt.dropped),
             Tab::Sweep => (&self.rt.sweep_link, None, 0),
+            Tab::Trace => (&self.rt.trace_link, None, 0),
         };
         let (message, is_error) = self.line(tab);
         StatusInfo {

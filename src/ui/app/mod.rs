@@ -4,7 +4,7 @@
 //! worker thread, and names are resolved there too: the UI never blocks.
 //!
 //! Each view owns its state: the Craft tab its timeline, verdicts, lab grade and status line; the Sweep tab its
-//! table and status line. A job of one never clears the other's.
+//! table and status line; the Trace tab its path and status line. A job of one never clears another's.
 
 mod bytes_pane;
 mod commands;
@@ -54,12 +54,16 @@ pub struct Runtime {
     link_desc: String,
     /// The link the Sweep tab's last sweep used.
     sweep_link: String,
+    /// The link the Trace tab's last trace used.
+    trace_link: String,
     /// The Craft tab's status line: its latest message and whether it is an error.
     pub message: (String, bool),
     /// The Sweep tab's status line.
     pub sweep_message: (String, bool),
-    /// How each line was composed, so a language switch can compose it again: [Craft, Sweep].
-    said: [Option<Said>; 2],
+    /// The Trace tab's status line.
+    pub trace_message: (String, bool),
+    /// How each line was composed, so a language switch can compose it again: [Craft, Sweep, Trace].
+    said: [Option<Said>; 3],
     /// The selected timeline event.
     pub selected: Option<usize>,
     /// The selected preset step (its template is edited).
@@ -78,6 +82,8 @@ pub struct Runtime {
     pub started: Option<std::time::SystemTime>,
     /// The Sweep tab.
     pub sweep: super::sweep::SweepTab,
+    /// The Trace tab.
+    pub trace: super::trace::TraceTab,
     /// The lab panel's state (hints opened).
     pub lab: super::lab::LabView,
     /// The target text and the segment's destination as last seen, to tell which of the two was edited.
@@ -111,6 +117,8 @@ pub enum JobKind {
     SendOne,
     /// A sweep (Sweep tab).
     Sweep,
+    /// A trace (Trace tab).
+    Trace,
 }
 
 impl JobKind {
@@ -119,17 +127,25 @@ impl JobKind {
         match self {
             JobKind::Run | JobKind::SendOne => Tab::Craft,
             JobKind::Sweep => Tab::Sweep,
+            JobKind::Trace => Tab::Trace,
         }
     }
 }
 
-/// The two faces of the window.
+/// The faces of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
     /// Craft segments and run presets.
     Craft = 0,
     /// Sweep ports.
     Sweep = 1,
+    /// Trace the path to a host, port by port.
+    Trace = 2,
+}
+
+impl Tab {
+    /// Every tab, in the top bar's order.
+    pub const ALL: [Tab; 3] = [Tab::Craft, Tab::Sweep, Tab::Trace];
 }
 
 /// The app.
@@ -180,9 +196,11 @@ impl TcpcraftApp {
                 step_mode: false,
                 link_desc: String::new(),
                 sweep_link: String::new(),
+                trace_link: String::new(),
                 message: (String::new(), false),
                 sweep_message: (String::new(), false),
-                said: [None, None],
+                trace_message: (String::new(), false),
+                said: [None, None, None],
                 selected: None,
                 selected_step: None,
                 editor: EditorState::default(),
@@ -194,11 +212,12 @@ impl TcpcraftApp {
                 tab: Tab::Craft,
                 started: None,
                 sweep: super::sweep::SweepTab::default(),
+                trace: super::trace::TraceTab::default(),
                 lab: super::lab::LabView::default(),
                 last_dest: None,
             },
         };
-        for tab in [Tab::Craft, Tab::Sweep] {
+        for tab in Tab::ALL {
             app.say_in(tab, "ui.msg.ready", None, &[], false);
             if switched {
                 app.say_in(tab, "ui.msg.raw_unavailable_switched", None, &[], true);
@@ -257,6 +276,7 @@ impl TcpcraftApp {
         match tab {
             Tab::Craft => &self.rt.message,
             Tab::Sweep => &self.rt.sweep_message,
+            Tab::Trace => &self.rt.trace_message,
         }
     }
 
@@ -264,6 +284,7 @@ impl TcpcraftApp {
         match tab {
             Tab::Craft => &mut self.rt.message,
             Tab::Sweep => &mut self.rt.sweep_message,
+            Tab::Trace => &mut self.rt.trace_message,
         }
     }
 
@@ -295,7 +316,7 @@ impl TcpcraftApp {
         if remember {
             self.state.lang = Some(lang);
         }
-        for tab in [Tab::Craft, Tab::Sweep] {
+        for tab in Tab::ALL {
             let Some(mut s) = self.rt.said[tab as usize].take() else { continue };
             // Only while the message on show is still the one composed from the catalog.
             if self.line(tab).0 == s.text {

@@ -1,5 +1,6 @@
 //! The worker thread: name lookups, links and runs live here, never on the UI thread. Links are opened through
-//! [`crate::exchange::session`], the one place that chooses and opens them (the Sweep tab's job is in `sweep`).
+//! [`crate::exchange::session`], the one place that chooses and opens them (the Sweep tab's job is in `sweep`, the
+//! Trace tab's in `trace`).
 //! Commands go in over a channel; results come back in batches (one message per tick, not per packet), tagged with a generation id so the UI drops
 //! anything from a run it has already abandoned. The worker asks egui to repaint when it has news, and exits when
 //! the UI's end of the channel closes. Every job runs with the seed set by [`Worker::set_seed`] (or a random one)
@@ -20,8 +21,10 @@ use crate::preset::{LabHost, Preset};
 use crate::wire::{self, SegmentSpec};
 
 mod sweep;
+mod trace;
 
 pub use sweep::{sweep, SweepJob, SweepJobError};
+pub use trace::{trace, TraceJob, TraceJobError, TraceReport, MAX_TRACE_PORTS, MAX_WAIT_MS};
 
 /// Which link a job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -75,6 +78,8 @@ pub enum Job {
     },
     /// Sweep a probe across hosts and ports.
     Sweep(Box<SweepJob>),
+    /// Trace the path to a host, one lane per port.
+    Trace(Box<TraceJob>),
     /// Send the edited segment once and collect replies for `wait_ms`.
     SendOne {
         /// The segment, exactly as edited.
@@ -131,6 +136,8 @@ pub enum Msg {
     SweepProgress(Progress),
     /// The sweep's results.
     SweepDone(Vec<PortResult>),
+    /// The trace's result (only a trace that ran to its end; a stopped one sends none).
+    TraceDone(Box<TraceReport>),
 }
 
 enum Cmd {
@@ -326,6 +333,7 @@ fn run_job(job: Job, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'
     let setup = match &job {
         Job::Run { setup, .. } | Job::SendOne { setup, .. } => setup.clone(),
         Job::Sweep(job) => return sweep::run_sweep(job, seed, cmds, out),
+        Job::Trace(job) => return trace::run_trace(job, seed, cmds, out),
     };
     let opened = match open(&setup, seed) {
         Ok(o) => o,
@@ -370,7 +378,7 @@ fn run_job(job: Job, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'
                 Err(e) => out.send(Msg::Failed(e.to_string())),
             }
         }
-        Job::Sweep(_) => {}
+        Job::Sweep(_) | Job::Trace(_) => {}
         Job::SendOne { spec, wait_ms, .. } => {
             let result = send_one(&spec, link.as_mut(), wait_ms, cmds, out);
             match result {

@@ -1,0 +1,139 @@
+//! The Trace tab (issue 9/9): a trace of the simulated host run from the tab draws the path and the target open;
+//! bad input is shown in the tab, never run; Stop ends a long wait; the tab speaks Korean.
+
+use super::*;
+use egui::OutputCommand;
+use tcpcraft::exchange::trace::PathResult;
+
+/// Opens the Trace tab.
+fn open_trace_tab(h: &mut Harness<'static, TcpcraftApp>, tab_label: &str) {
+    h.run();
+    h.get_by_label(tab_label).click();
+    h.run();
+}
+
+/// Presses Start and steps until the trace has ended (or was refused).
+fn start_and_wait(h: &mut Harness<'static, TcpcraftApp>, start_label: &str) {
+    h.get_by_label(start_label).click();
+    h.step();
+    step_until(h, |a| !a.rt.running);
+    h.run();
+}
+
+/// A trace of the simulated lab host (one hop away) from the tab: the chain is you → the target at hop 1, the
+/// target's lane says open with the answering address and reply TTL, a closed port says closed, and the copied
+/// text is `tcpcraft trace`'s.
+#[test]
+fn a_trace_of_the_simulated_host_shows_the_target_open() {
+    let (_lang, mut h) = harness();
+    open_trace_tab(&mut h, "Trace");
+    assert_eq!(h.state().rt.trace.preset, "half-open", "no preset chosen: the default probe");
+    assert!(h.query_by_label("No trace yet: press Start trace.").is_some());
+    h.state_mut().rt.trace.ports = "80,81".into();
+    h.state_mut().rt.trace.wait_ms = 500;
+    h.state_mut().rt.trace.max_ttl = 4;
+    start_and_wait(&mut h, "▶ Start trace");
+    let r = h.state().rt.trace.report.clone().expect("the trace finished");
+    assert_eq!(r.result.ports[0].result, PathResult::Open, "{r:?}");
+    assert_eq!(r.result.ports[1].result, PathResult::Closed, "{r:?}");
+    // The chain: you, then the target at hop 1, with its address.
+    assert!(h.query_by_label("you").is_some());
+    assert!(h.query_by_label("target · hop 1").is_some());
+    assert!(h.query_all_by_label("192.0.2.10").next().is_some(), "the target's address is in its box");
+    // Each port's lane and its evidence.
+    assert!(h.query_all_by_label("port 80").next().is_some());
+    assert!(h.query_all_by_label("open").next().is_some(), "the lane's verdict");
+    assert!(h.query_all_by_label("at hop 1 · from 192.0.2.10 · reply TTL 64").count() == 2, "both ports' evidence");
+    assert!(h.query_all_by_label("closed").next().is_some());
+    assert!(h.query_by_label_contains("trace done: 1 hops, 2 ports, 1 open").is_some(), "the tab's status line");
+    assert!(h.query_by_label("No trace yet: press Start trace.").is_none());
+    // Copy as text: tcpcraft trace's words.
+    h.get_by_label("📋 Copy as text").click();
+    h.step();
+    let commands = &h.output().platform_output.commands;
+    let copied = commands.iter().find_map(|c| match c {
+        OutputCommand::CopyText(t) => Some(t.clone()),
+        _ => None,
+    });
+    let copied = copied.expect("the text was copied");
+    assert_eq!(copied, r.text);
+    assert!(copied.contains("port    80: open at hop 1 from 192.0.2.10 (reply ttl 64)"), "{copied}");
+    // The Craft tab's timeline was left alone.
+    assert!(h.state().rt.events.is_empty());
+}
+
+/// Bad ports and a bad target are shown in the tab, in words that name the mistake; nothing runs.
+#[test]
+fn bad_ports_or_target_show_an_error_and_do_not_run() {
+    let (_lang, mut h) = harness();
+    open_trace_tab(&mut h, "Trace");
+    h.state_mut().rt.trace.ports = "80,eighty".into();
+    h.get_by_label("▶ Start trace").click();
+    h.run();
+    assert!(!h.state().rt.running, "nothing started");
+    assert!(h.query_by_label_contains("'eighty' is not a port").is_some(), "the error is on show");
+    h.state_mut().rt.trace.ports.clear();
+    h.state_mut().rt.trace.target = "192.0.2.10:http".into();
+    h.get_by_label("▶ Start trace").click();
+    h.run();
+    assert!(!h.state().rt.running);
+    assert!(h.query_by_label_contains("'http' is not a port").is_some());
+    assert!(h.state().rt.trace.report.is_none());
+}
+
+/// A trace of a port the lab host filters waits for answers (the spinner and time are on show); Stop ends it at
+/// once, and no result is shown for a trace that did not finish.
+#[test]
+fn stop_ends_a_long_wait_and_shows_no_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("filtered.ron");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/half-open.ron")).unwrap();
+    std::fs::write(&path, text.replacen("guard: false,", "guard: false,\n    sim: (filtered: [81]),", 1)).unwrap();
+    let (_lang, mut h) = harness();
+    open_trace_tab(&mut h, "Trace");
+    h.state_mut().rt.trace.preset = path.display().to_string();
+    h.state_mut().rt.trace.ports = "81".into();
+    h.state_mut().rt.trace.wait_ms = 20_000;
+    h.state_mut().rt.trace.max_ttl = 3;
+    h.get_by_label("▶ Start trace").click();
+    h.step();
+    h.step();
+    assert!(h.state().rt.running);
+    assert!(h.query_by_label_contains("waiting for answers…").is_some(), "the wait is on show");
+    let t0 = Instant::now();
+    h.query_all_by_label("⏹ Stop").next().unwrap().click();
+    h.step();
+    assert!(!h.state().rt.running, "Stop frees the tab at once");
+    // The worker leaves the wait within a slice: a new trace can start long before the 20 s are up.
+    h.state_mut().rt.trace.ports = "80".into();
+    h.state_mut().rt.trace.wait_ms = 500;
+    start_and_wait(&mut h, "▶ Start trace");
+    assert!(t0.elapsed() < Duration::from_secs(8), "the stopped wait did not hold the worker: {:?}", t0.elapsed());
+    let r = h.state().rt.trace.report.clone().expect("the second trace finished");
+    assert_eq!(r.result.ports.len(), 1);
+    assert_eq!(r.result.ports[0].port, 80, "the stopped trace's result was never shown");
+}
+
+/// In Korean: the tab, its inputs, the chain and the lanes.
+#[test]
+fn the_trace_tab_speaks_korean() {
+    let _lang = LANG.write().unwrap_or_else(PoisonError::into_inner);
+    let _reset = BackToEnglish;
+    i18n::set(Lang::Ko);
+    let mut h = harness_with(PersistedState::default());
+    open_trace_tab(&mut h, "경로 추적");
+    assert!(h.query_by_label_contains("경로 추적: 호스트까지의 경로").is_some());
+    for label in ["대상", "포트", "최대 TTL", "대기 (ms)"] {
+        assert!(h.query_by_label(label).is_some(), "{label}");
+    }
+    h.state_mut().rt.trace.wait_ms = 500;
+    h.state_mut().rt.trace.max_ttl = 4;
+    start_and_wait(&mut h, "▶ 추적 시작");
+    assert!(h.state().rt.trace.report.is_some());
+    assert!(h.query_by_label("나").is_some(), "you");
+    assert!(h.query_by_label("대상 · 1번째 홉").is_some());
+    assert!(h.query_all_by_label("포트 80").next().is_some());
+    assert!(h.query_all_by_label("열림").next().is_some(), "open, in Korean");
+    assert!(h.query_by_label("1번째 홉에서 · 보낸 곳 192.0.2.10 · 응답 TTL 64").is_some());
+    assert!(h.query_by_label("📋 텍스트로 복사").is_some());
+}
