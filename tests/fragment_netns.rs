@@ -37,6 +37,12 @@ fn fragmented_syns_are_reassembled_and_answered() {
                 && e["flags"].as_array().is_some_and(|f| f.contains(&"SYN".into()) && f.contains(&"ACK".into()))
         });
         assert!(answered, "{extra:?}: the reassembled SYN is answered: {v}");
+        // Our SYN is shown once, whole, first, with the fragments it went out as (the capture sees no fragment
+        // past the first, and none of them whole).
+        let ev = v["events"].as_array().unwrap();
+        assert_eq!(ev[0]["origin"], "crafted", "{v}");
+        assert!(ev[0]["fragments"].as_array().is_some_and(|f| f.len() >= 2), "{v}");
+        assert_eq!(ev.iter().filter(|e| e["origin"] == "crafted").count(), 1, "{v}");
     }
     // An overlapping duplicate with other bytes: Linux discards the whole datagram (as RFC 5722 asks of IPv6 and
     // Linux does for IPv4 too), so the evasion test shows silence here.
@@ -62,12 +68,28 @@ fn fragmented_syns_are_reassembled_and_answered() {
         ])"#,
     )
     .unwrap();
+    let pcap = dir.join("frag-open.pcap");
     let out = Command::new(env!("CARGO_BIN_EXE_tcpcraft"))
         .args(["run", preset.to_str().unwrap(), "--target", "127.0.0.1:8080", "--link", "raw", "--json"])
+        .args(["--pcap", pcap.to_str().unwrap()])
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     assert_eq!(v["verdict"], "pass", "{v} {}", String::from_utf8_lossy(&out.stderr));
+    // The timeline starts with our SYN (relative seq 0), the SYN-ACK acknowledges relative 1.
+    let ev = v["events"].as_array().unwrap();
+    assert_eq!((ev[0]["origin"].as_str(), ev[0]["flags"][0].as_str()), (Some("crafted"), Some("SYN")), "{v}");
+    assert!(ev[0]["fragments"].as_array().is_some_and(|f| f.len() >= 3), "{v}");
+    assert!(ev.iter().any(|e| e["origin"] == "peer" && e["rel_ack"] == 1), "{v}");
+    // The pcap holds the fragments as sent (20-byte IPv4 header and at most 8 bytes each), not the whole SYN.
+    let data = std::fs::read(&pcap).unwrap();
+    let (mut at, mut small) = (24, 0);
+    while at + 16 <= data.len() {
+        let incl = u32::from_be_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        small += usize::from(incl <= 28);
+        at += 16 + incl;
+    }
+    assert!(small >= 3, "the pcap keeps the fragments");
+    let _ = std::fs::remove_dir_all(&dir);
     drop(listener);
 }

@@ -307,3 +307,50 @@ fn send_and_lab_check_take_a_seed() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((v["seed"].as_u64(), v["pass"].as_bool()), (Some(9), Some(true)), "{v}");
 }
+
+/// `run --fragment`: every Send goes out in fragments; the timeline shows each segment once, whole, with the
+/// fragments it went out as (JSON `fragments`, the ladder's ✂ line), and the pcap holds the fragments themselves.
+#[test]
+fn run_fragment_shows_the_segment_whole_with_its_fragments_and_the_pcap_keeps_them() {
+    let dir = std::env::temp_dir().join(format!("tcpcraft-runfrag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("frag.pcap");
+    let args = ["run", "normal-open", "--link", "sim", "--seed", "3", "--fragment", "8", "--frag-order", "reverse"];
+    let out = tcpcraft(&[&args[..], &["--json", "--pcap", pcap.to_str().unwrap()]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = v["events"].as_array().unwrap();
+    let syn = &events[0];
+    assert_eq!(
+        (syn["origin"].as_str(), syn["flags"][0].as_str(), syn["step"].as_u64()),
+        (Some("crafted"), Some("SYN"), Some(1))
+    );
+    let frags = syn["fragments"].as_array().unwrap();
+    // The TCP header with its options in 8-byte pieces, the last one first.
+    let n = frags.len();
+    let offsets: Vec<u64> = frags.iter().map(|f| f["offset"].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = (0..n as u64).rev().map(|k| k * 8).collect();
+    assert!(n >= 3 && offsets == expected, "{syn}");
+    assert_eq!(frags[0]["more"], false);
+    assert!(frags[1..].iter().all(|f| f["more"] == true && f["len"] == 8), "{syn}");
+    // Only one crafted SYN in the timeline: the fragments are not shown again as captured datagrams.
+    let syns = events.iter().filter(|e| e["origin"] == "crafted" && e["flags"][0] == "SYN").count();
+    assert_eq!(syns, 1, "{v}");
+    // The pcap (big-endian, as tcpcraft writes it): records are 16-byte headers and the datagram; the fragments are 20 + 8 or 20 + 4 bytes of IPv4.
+    let data = std::fs::read(&pcap).unwrap();
+    let (mut at, mut lens) = (24, Vec::new());
+    while at + 16 <= data.len() {
+        let incl = u32::from_be_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        lens.push(incl);
+        at += 16 + incl;
+    }
+    let sent: Vec<usize> = frags.iter().map(|f| 20 + f["len"].as_u64().unwrap() as usize).collect();
+    assert!(lens.starts_with(&sent), "the fragments as sent, last first: {lens:?} {sent:?}");
+    let text = tcpcraft(&args);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&format!("✂ sent as {n} IPv4 fragments: {}+", 8 * (n - 1))), "{text}");
+    // A size that is no multiple of 8 is refused before anything is sent.
+    let bad = tcpcraft(&["run", "normal-open", "--link", "sim", "--fragment", "12"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("multiple of 8"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,19 @@ use serde_json::{json, Value};
 use crate::link::{Captured, IcmpError, Origin};
 use crate::wire::Segment;
 
+/// The fragments a segment went out as, in the order sent: `[{"t_us", "offset", "len", "more", "bytes"}]`
+/// (`offset` and `len` of the data in the IP payload; `bytes` of the whole fragment).
+pub fn fragments_json<'a>(frags: impl IntoIterator<Item = (u64, &'a [u8])>) -> Value {
+    frags
+        .into_iter()
+        .map(|(t_us, d)| {
+            let i = crate::wire::fragment::info(d);
+            json!({"t_us": t_us, "offset": i.map(|i| i.offset), "len": i.map(|i| i.len), "more": i.map(|i| i.more),
+                   "bytes": d.len()})
+        })
+        .collect()
+}
+
 /// One captured datagram in the `send --json` event schema; `t0` is the link time of the first send.
 pub fn event_json(origin: Origin, t: u64, segment: Option<&Segment>, icmp: Option<&IcmpError>, t0: u64) -> Value {
     let dir = if matches!(origin, Origin::Crafted | Origin::LocalKernel) { "out" } else { "in" };

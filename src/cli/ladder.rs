@@ -102,6 +102,9 @@ pub fn render(tl: &Timeline, states: Option<&[States]>, client: &str, server: &s
         if let Some(line) = states.and_then(|s| state_line(s.get(i)?, i.checked_sub(1).and_then(|j| s.get(j)))) {
             out += &format!("{line}\n");
         }
+        if let Some(f) = e.fragments_summary() {
+            out += &format!("{:>12}  ✂ {f}\n", "");
+        }
         for line in wrap(&e.note.render(), NOTE_WIDTH) {
             out += &format!("{:>12}  {line}\n", "");
         }

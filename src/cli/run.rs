@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::error::CliError;
 use super::events::event_json;
 use super::ladder;
-use super::send::LinkChoice;
+use super::send::{fragmenting, FragOrderArg, LinkChoice};
 use crate::exchange::session::{self, FlowRequest, Target};
 use crate::exchange::states::States;
 use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
@@ -60,6 +60,16 @@ pub struct RunArgs {
     /// Peer steps say (else accept, read, and close after us); its states come from the kernel. Needs `--link raw`.
     #[arg(long)]
     pub local_peer: bool,
+    /// Send every Send step's segment as IP fragments of this many payload bytes each (a multiple of 8), unless
+    /// the step has its own `fragment` setting.
+    #[arg(long, value_name = "SIZE")]
+    pub fragment: Option<usize>,
+    /// The order the fragments go out in.
+    #[arg(long, value_enum, default_value = "in", requires = "fragment")]
+    pub frag_order: FragOrderArg,
+    /// Also send a duplicate of fragment N (0-based) with different bytes, just before it (overlap test).
+    #[arg(long, value_name = "N", requires = "fragment")]
+    pub frag_overlap: Option<usize>,
 }
 
 /// The outcome, for `main` to print and map to an exit code.
@@ -113,7 +123,15 @@ fn request(args: &RunArgs, p: &Preset) -> FlowRequest {
 
 /// Runs the preset and renders the result.
 pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
-    let preset = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
+    let mut preset = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
+    if let Some(size) = args.fragment {
+        let f = fragmenting(size, args.frag_order, args.frag_overlap)?;
+        for step in &mut preset.steps {
+            if let preset::Step::Send(t) = step {
+                t.fragment.get_or_insert_with(|| f.clone());
+            }
+        }
+    }
     let req = request(args, &preset);
     let opened = session::open_flow(&req)?;
     let (dst, dport, src, use_raw, guard, seed) =
@@ -146,7 +164,7 @@ pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     })?;
     let tl = &result.timeline;
     if let Some(path) = &args.pcap {
-        crate::pcap::write(path, started, tl.events.iter().map(|e| (e.t_us, &e.bytes[..])))
+        crate::pcap::write(path, started, tl.events.iter().flat_map(|e| e.on_wire()))
             .map_err(|e| CliError::input("--pcap", e.to_string()))?;
     }
     let pass = tl.pass() && !result.stopped;
@@ -221,6 +239,9 @@ pub fn events_json(tl: &Timeline, states: Option<&[States]>) -> Vec<Value> {
             v["rtt_us"] = json!(e.rtt_us);
             v["note"] = json!(e.note.render());
             v["step"] = json!(e.step.map(|s| s + 1));
+            if !e.fragments.is_empty() {
+                v["fragments"] = super::events::fragments_json(e.fragments.iter().map(|f| (f.t_us, &f.bytes[..])));
+            }
             if let Some(st) = states.and_then(|s| s.get(i)) {
                 v["state_us"] = json!(st.us);
                 v["state_peer"] = json!(st.peer);

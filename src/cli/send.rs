@@ -9,7 +9,7 @@ use super::craft::CraftArgs;
 use super::error::CliError;
 use super::events::{event_json, event_line};
 use crate::exchange::session::{self, FlowRequest, Target};
-use crate::link::Flow;
+use crate::link::{Captured, Flow, Origin};
 use crate::preset::LabHost;
 use crate::wire::fragment::{self, FragOrder, Fragmenting};
 use crate::wire::{self, IpSpec};
@@ -94,6 +94,19 @@ pub enum FragOrderArg {
     Random,
 }
 
+/// The fragmenting `--fragment SIZE --frag-order O --frag-overlap N` ask for, checked before any link opens.
+pub fn fragmenting(size: usize, order: FragOrderArg, overlap: Option<usize>) -> Result<Fragmenting, CliError> {
+    if size < 8 || size % 8 != 0 {
+        return Err(CliError::input("--fragment", format!("{size}: give a multiple of 8 bytes, at least 8")));
+    }
+    let order = match order {
+        FragOrderArg::In => FragOrder::In,
+        FragOrderArg::Reverse => FragOrder::Reverse,
+        FragOrderArg::Random => FragOrder::Random,
+    };
+    Ok(Fragmenting { size, order, overlap })
+}
+
 /// Sends the segment, collects replies until `--wait` runs out, renders them.
 pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     let lab = LabHost::default();
@@ -129,22 +142,17 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     let seg = wire::parse_any_protocol(&bytes)?;
     link.watch(Flow { local: SocketAddr::new(seg.src(), seg.tcp.sport), remote: SocketAddr::new(dst, seg.tcp.dport) })?;
     let started = std::time::SystemTime::now();
+    // The fragments as they went out, with their link times (the capture sees none of them whole).
+    let mut sent_frags: Vec<(u64, Vec<u8>)> = Vec::new();
     let t0 = match args.fragment {
         Some(size) => {
-            let order = match args.frag_order {
-                FragOrderArg::In => FragOrder::In,
-                FragOrderArg::Reverse => FragOrder::Reverse,
-                FragOrderArg::Random => FragOrder::Random,
-            };
-            let f = Fragmenting { size, order, overlap: args.frag_overlap };
+            let f = fragmenting(size, args.frag_order, args.frag_overlap)?;
             let frags = fragment::fragment(&bytes, &f, opened_seed.value)
                 .map_err(|e| CliError::input("--fragment", e.to_string()))?;
-            let mut first = None;
-            for d in &frags {
-                let at = link.send(d)?;
-                first.get_or_insert(at);
+            for d in frags {
+                sent_frags.push((link.send(&d)?, d));
             }
-            first.unwrap_or_else(|| link.now())
+            sent_frags.first().map_or_else(|| link.now(), |f| f.0)
         }
         None => link.send(&bytes)?,
     };
@@ -158,10 +166,26 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         }
         events.extend(got);
     }
-    if let Some(path) = &args.pcap {
-        crate::pcap::write(path, started, events.iter().map(|c| (c.t.saturating_sub(t0), &c.bytes[..])))
-            .map_err(|e| CliError::input("--pcap", e.to_string()))?;
+    if !sent_frags.is_empty() {
+        // Our own fragments as captured give way to the segment they make, shown first (as `run` shows it).
+        let ours = |c: &Captured| {
+            c.origin == Origin::Crafted && sent_frags.iter().any(|(_, f)| fragment::is_copy_of(f, &c.bytes))
+        };
+        events.retain(|c| !ours(c));
+        let whole =
+            Captured { t: t0, bytes: bytes.clone(), origin: Origin::Crafted, segment: Some(seg.clone()), icmp: None };
+        events.insert(0, whole);
     }
+    if let Some(path) = &args.pcap {
+        // On the wire, the fragments stood where the whole segment is shown.
+        let frags = sent_frags.iter().map(|(t, d)| (t.saturating_sub(t0), &d[..]));
+        let rest =
+            events.iter().skip(usize::from(!sent_frags.is_empty())).map(|c| (c.t.saturating_sub(t0), &c.bytes[..]));
+        let mut all: Vec<(u64, &[u8])> = frags.chain(rest).collect();
+        all.sort_by_key(|(t, _)| *t);
+        crate::pcap::write(path, started, all).map_err(|e| CliError::input("--pcap", e.to_string()))?;
+    }
+    let frag_line = (!sent_frags.is_empty()).then(|| fragment::describe(sent_frags.iter().map(|(_, d)| &d[..])));
     // A segment whose TCP checksum is wrong is dropped by the end host's stack: any TCP answer came from a device
     // in the path (a proxy, a firewall resetting on its own), as nmap's --badsum test reasons.
     let answered = events.iter().any(|c| c.origin == crate::link::Origin::Peer && c.segment.is_some());
@@ -173,15 +197,22 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
             events.iter().map(|c| event_json(c.origin, c.t, c.segment.as_ref(), c.icmp.as_ref(), t0)).collect();
         let seed = opened_seed.value;
         let mut v = json!({"link": link.describe(), "seed": seed, "events": ev, "dropped": link.dropped()});
+        if !sent_frags.is_empty() {
+            v["events"][0]["fragments"] =
+                super::events::fragments_json(sent_frags.iter().map(|(t, d)| (t.saturating_sub(t0), &d[..])));
+        }
         if let Some(note) = path_note {
             v["answered_by_path"] = json!(note);
         }
         return Ok(v.to_string());
     }
     let mut out = format!("link: {}\n", link.describe());
-    for c in &events {
+    for (i, c) in events.iter().enumerate() {
         out += &event_line(c, t0);
         out.push('\n');
+        if let (0, Some(line)) = (i, &frag_line) {
+            out += &format!("  ✂ {line}\n");
+        }
     }
     if let Some(note) = &path_note {
         out += &format!("note: {note}\n");

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use thiserror::Error;
 
 use super::states::{self, PeerStateSource, States, TcpState};
-use super::timeline::{StepVerdict, Timeline, TimelineEvent};
+use super::timeline::{SentFragment, StepVerdict, Timeline, TimelineEvent};
 use crate::link::{Captured, Flow, Link, LinkError, Origin, PeerAct};
 use crate::preset::expr::{self, Expr, ExprError, Scope};
 use crate::preset::schema::{ExpectStep, SendTemplate};
@@ -226,6 +226,7 @@ pub fn run(
         obs,
         peer_truth: Vec::new(),
         peer_connected: false,
+        fragments_sent: Vec::new(),
     };
     let mut steps_run = 0;
     let mut stopped = false;
@@ -252,18 +253,17 @@ pub fn run(
                     watched = flow;
                     r.link.watch(flow)?;
                 }
+                // Fragments: each as it went out, with its link time; the first one's time is the segment's.
+                let mut frags: Vec<(u64, Vec<u8>)> = Vec::new();
                 let t_sent = match &t.fragment {
-                    // Fragments: the first one's time is the segment's.
                     Some(f) => {
                         let seed = opts.seed.unwrap_or(0) ^ i as u64;
-                        let frags = wire::fragment::fragment(&bytes, f, seed)
-                            .map_err(|source| RunError::Wire { step: i + 1, source })?;
-                        let mut first = None;
-                        for d in &frags {
-                            let at = r.link.send(d)?;
-                            first.get_or_insert(at);
+                        for d in wire::fragment::fragment(&bytes, f, seed)
+                            .map_err(|source| RunError::Wire { step: i + 1, source })?
+                        {
+                            frags.push((r.link.send(&d)?, d));
                         }
-                        first.unwrap_or_else(|| r.link.now())
+                        frags.first().map_or_else(|| r.link.now(), |f| f.0)
                     }
                     None => r.link.send(&bytes)?,
                 };
@@ -273,6 +273,18 @@ pub fn run(
                 }
                 if let Ok(seg) = wire::parse_any_protocol(&bytes) {
                     r.sent.push((i, bytes[seg.tcp_offset..].to_vec()));
+                    if !frags.is_empty() {
+                        // No capture sees a fragmented segment whole (nor, through the capture filter, any fragment
+                        // past the first): the timeline shows it as built, with the fragments as they went out.
+                        let c = Captured { t: t_sent, bytes, origin: Origin::Crafted, segment: Some(seg), icmp: None };
+                        let t0 = r.tl.t0;
+                        r.fragments_sent.extend(frags.iter().map(|f| f.1.clone()));
+                        let sent = frags
+                            .into_iter()
+                            .map(|(at, bytes)| SentFragment { t_us: at.saturating_sub(t0), bytes })
+                            .collect();
+                        r.add_sent(c, sent);
+                    }
                 }
                 st.next = next_seq(spec.tcp.seq, spec.tcp.flags, spec.payload.bytes().len());
                 // Pick up our own segment (and anything already waiting) without waiting.
@@ -362,10 +374,22 @@ struct Runner<'a> {
     peer_truth: Vec<Option<TcpState>>,
     /// Some reading of `peer_truth` showed a connection (a state other than LISTEN or CLOSED).
     peer_connected: bool,
+    /// Every fragment sent so far, to know our own when the link captures them.
+    fragments_sent: Vec<Vec<u8>>,
 }
 
 impl Runner<'_> {
-    fn add(&mut self, c: Captured) -> usize {
+    fn add(&mut self, c: Captured) {
+        // Our own fragments as captured: the segment they make is in the timeline already, whole (`add_sent`). A
+        // fragment crafted by hand (MF or an offset set in the editor) is not one of these and is shown as it is.
+        if c.origin == Origin::Crafted && self.fragments_sent.iter().any(|f| wire::fragment::is_copy_of(f, &c.bytes)) {
+            return;
+        }
+        self.add_sent(c, Vec::new());
+    }
+
+    /// Adds a captured datagram, or (with `fragments`) a segment we sent in those fragments.
+    fn add_sent(&mut self, c: Captured, fragments: Vec<SentFragment>) -> usize {
         let step = (c.origin == Origin::Crafted)
             .then(|| {
                 let seg = c.segment.as_ref()?;
@@ -374,6 +398,7 @@ impl Runner<'_> {
             })
             .flatten();
         let i = self.tl.push(c, step);
+        self.tl.events[i].fragments = fragments;
         self.obs.on_event(i, &self.tl.events[i]);
         let mut truth = self.link.peer_state().and_then(TcpState::from_rfc_name);
         // A listener is all that is left once the connection ended: for this flow that is CLOSED.

@@ -255,6 +255,7 @@ mod tests {
             rtt_us: None,
             note: Note::new("none", &[]),
             bytes,
+            fragments: Vec::new(),
         }
     }
 

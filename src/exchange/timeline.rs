@@ -44,14 +44,49 @@ pub struct TimelineEvent {
     pub rtt_us: Option<u64>,
     /// What the segment does here, in plain words.
     pub note: Note,
-    /// The datagram as captured.
+    /// The datagram as captured (for a segment we sent in fragments, the whole datagram before fragmenting).
     pub bytes: Vec<u8>,
+    /// The fragments this segment went out as, in the order sent (empty when it went out whole).
+    pub fragments: Vec<SentFragment>,
+}
+
+/// One IP fragment of a crafted segment, as it went on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentFragment {
+    /// Microseconds since the run's first send.
+    pub t_us: u64,
+    /// The fragment's datagram.
+    pub bytes: Vec<u8>,
+}
+
+impl SentFragment {
+    /// Where it sits in the datagram (offset, length, more-fragments).
+    pub fn info(&self) -> Option<crate::wire::fragment::FragInfo> {
+        crate::wire::fragment::info(&self.bytes)
+    }
 }
 
 impl TimelineEvent {
     /// The flags, or none for ICMP.
     pub fn flags(&self) -> TcpFlags {
         self.segment.as_ref().map(|s| s.tcp.flags).unwrap_or_default()
+    }
+
+    /// The datagrams as they were on the wire, with their times: the fragments when it was sent in fragments, else
+    /// the datagram itself (what a pcap export writes).
+    pub fn on_wire(&self) -> Vec<(u64, &[u8])> {
+        if self.fragments.is_empty() {
+            vec![(self.t_us, &self.bytes[..])]
+        } else {
+            self.fragments.iter().map(|f| (f.t_us, &f.bytes[..])).collect()
+        }
+    }
+
+    /// "sent as 3 IPv4 fragments: 0+8 8+8 16+4" ([`crate::wire::fragment::describe`]), or `None` when it went
+    /// out whole.
+    pub fn fragments_summary(&self) -> Option<String> {
+        (!self.fragments.is_empty())
+            .then(|| crate::wire::fragment::describe(self.fragments.iter().map(|f| &f.bytes[..])))
     }
 }
 
@@ -183,6 +218,7 @@ impl Timeline {
             rtt_us,
             note,
             bytes: c.bytes,
+            fragments: Vec::new(),
         });
         self.seen.record(i, &self.events[i]);
         i

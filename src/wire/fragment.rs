@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checksum;
 use super::error::WireError;
-use super::field::{ipv4, ipv6};
+use super::field::{self, ipv4, ipv6, ipv6_ext};
 
 /// In which order the fragments go out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +86,78 @@ pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u
     Ok(out)
 }
 
+/// Where one fragment sits in its datagram, as read from its IP header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FragInfo {
+    /// Offset of its data within the original IP payload, in bytes.
+    pub offset: usize,
+    /// Bytes of data it carries.
+    pub len: usize,
+    /// Whether more fragments follow (the MF flag).
+    pub more: bool,
+}
+
+/// The fragment `datagram` is, or `None` for a whole datagram (IPv4: MF clear and offset 0; IPv6: no Fragment
+/// header before the upper layer) or bytes too short to tell.
+pub fn info(d: &[u8]) -> Option<FragInfo> {
+    match d.first().map(|b| b >> 4) {
+        Some(4) => {
+            let ihl = usize::from(d[0] & 0x0f) * 4;
+            let frag = field::get_u16(d, ipv4::FRAG)?;
+            let total = usize::from(field::get_u16(d, ipv4::TOTAL_LEN)?).min(d.len());
+            let (offset, more) = (usize::from(frag & ipv4::FRAG_OFFSET_MASK) * 8, frag & 0x2000 != 0);
+            (offset != 0 || more).then(|| FragInfo { offset, len: total.saturating_sub(ihl), more })
+        }
+        Some(6) => {
+            let mut next = *d.get(ipv6::NEXT_HEADER)?;
+            let mut at = ipv6::HEADER_LEN;
+            // Hop-by-hop, routing and destination options may come first; at most a few of them.
+            for _ in 0..8 {
+                match next {
+                    NH_FRAGMENT => {
+                        let offm = field::get_u16(d, field::at(at, ipv6_ext::FRAG_OFFSET))?;
+                        let len = d.len().saturating_sub(at + ipv6_ext::FRAGMENT_LEN);
+                        return Some(FragInfo { offset: usize::from(offm >> 3) * 8, len, more: offm & 1 != 0 });
+                    }
+                    0 | 43 | 60 => {
+                        next = *d.get(at + ipv6_ext::NEXT_HEADER)?;
+                        at += (usize::from(*d.get(at + ipv6_ext::LENGTH)?) + 1) * 8;
+                    }
+                    _ => return None,
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// "sent as 3 IPv4 fragments: 0+8 8+8 16+4": offset+length of each, in the order given; `*` marks one at an
+/// offset already given (an overlap).
+pub fn describe<'a>(fragments: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let (mut n, mut v6, mut seen, mut parts) = (0, false, std::collections::HashSet::new(), Vec::new());
+    for d in fragments {
+        n += 1;
+        v6 |= d.first().is_some_and(|b| b >> 4 == 6);
+        if let Some(i) = info(d) {
+            parts.push(format!("{}+{}{}", i.offset, i.len, if seen.insert(i.offset) { "" } else { "*" }));
+        }
+    }
+    format!("sent as {n} {} fragments: {}", if v6 { "IPv6" } else { "IPv4" }, parts.join(" "))
+}
+
+/// Whether a captured datagram is a copy of one we sent: the same bytes, but for an IPv4 header checksum the
+/// kernel may have written again.
+pub fn is_copy_of(sent: &[u8], captured: &[u8]) -> bool {
+    let sum = ipv4::CHECKSUM;
+    match sent.first().map(|b| b >> 4) {
+        Some(4) if sent.len() == captured.len() && sent.len() > sum.end => {
+            sent[..sum.start] == captured[..sum.start] && sent[sum.end..] == captured[sum.end..]
+        }
+        _ => sent == captured,
+    }
+}
+
 /// The unfragmentable header (IPv4 header with options; IPv6 fixed header), the payload, and the family.
 fn split(d: &[u8]) -> Result<(&[u8], &[u8], bool), WireError> {
     let bad = |why: &str| WireError::Fragment(why.to_owned());
@@ -147,6 +219,36 @@ mod tests {
         spec.tcp.flags = TcpFlags::SYN;
         spec.payload = Payload::Hex(vec![0x5a; payload]);
         wire::build(&spec).unwrap_or_default()
+    }
+
+    #[test]
+    fn info_reads_offset_length_and_more_of_both_families_and_none_for_whole_datagrams() {
+        for v6 in [false, true] {
+            let whole = syn(20, v6);
+            assert_eq!(info(&whole), None, "v6={v6}: a whole datagram is no fragment");
+            let f = Fragmenting { size: 16, ..Fragmenting::default() };
+            let frags = fragment(&whole, &f, 7).unwrap();
+            let got: Vec<_> = frags.iter().map(|d| info(d).unwrap()).collect();
+            assert_eq!(
+                got,
+                vec![
+                    FragInfo { offset: 0, len: 16, more: true },
+                    FragInfo { offset: 16, len: 16, more: true },
+                    FragInfo { offset: 32, len: 8, more: false },
+                ],
+                "v6={v6}"
+            );
+        }
+        assert_eq!(info(&[0x45, 0]), None, "too short to tell");
+    }
+
+    #[test]
+    fn describe_lists_offsets_in_the_order_sent_and_marks_the_overlap() {
+        let f = Fragmenting { size: 8, order: FragOrder::Reverse, overlap: Some(1) };
+        let frags = fragment(&syn(0, false), &f, 1).unwrap();
+        assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 4 IPv4 fragments: 16+4 8+8 8+8* 0+8");
+        let frags = fragment(&syn(0, true), &Fragmenting { size: 16, ..f }, 1).unwrap();
+        assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 3 IPv6 fragments: 16+4 0+16 0+16*");
     }
 
     /// Puts IPv4 fragments back together by offset (the receiver's view, first copy wins).

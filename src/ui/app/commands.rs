@@ -277,7 +277,7 @@ impl TcpcraftApp {
     /// Writes the timeline's datagrams as pcap (raw IP, nanoseconds).
     pub fn export_pcap(&mut self, path: &Path) {
         let start = self.rt.started.unwrap_or_else(SystemTime::now);
-        match crate::pcap::write(path, start, self.rt.events.iter().map(|e| (e.t_us, &e.bytes[..]))) {
+        match crate::pcap::write(path, start, self.rt.events.iter().flat_map(|e| e.on_wire())) {
             Ok(n) => {
                 let args = [("path", path.display().to_string())];
                 self.say_in(Tab::Craft, "ui.msg.pcap_written", Some(n as u64), &args, false);

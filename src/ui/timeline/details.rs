@@ -29,6 +29,9 @@ pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &m
         }
     });
     ui.label(e.note.render());
+    if !e.fragments.is_empty() {
+        fragments(ui, e);
+    }
     for topic in crate::exchange::notes::topics(&e.note.key) {
         egui::CollapsingHeader::new(t(&format!("explain.title.{topic}")))
             .id_salt(("explain", *topic))
@@ -83,4 +86,30 @@ pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &m
         ui.data_mut(|d| d.insert_temp(hover_id, hovered));
         ui.ctx().request_repaint();
     }
+}
+
+/// The fragments a segment went out as, in the order sent: where each sits in the IP payload, and which one is
+/// an overlapping copy.
+fn fragments(ui: &mut Ui, e: &TimelineEvent) {
+    let title = tf("ui.timeline.fragments", &[("n", &e.fragments.len().to_string())]);
+    egui::CollapsingHeader::new(title).id_salt("event-fragments").default_open(true).show(ui, |ui| {
+        let mut seen = std::collections::HashSet::new();
+        for (k, f) in e.fragments.iter().enumerate() {
+            let Some(info) = f.info() else { continue };
+            let more = if info.more { t("ui.timeline.frag_more") } else { "" };
+            let dup = if seen.insert(info.offset) { "" } else { t("ui.timeline.frag_dup") };
+            let row = tf(
+                "ui.timeline.frag_row",
+                &[
+                    ("i", &(k + 1).to_string()),
+                    ("t", &format!("{:.3}", f.t_us as f64 / 1000.0)),
+                    ("from", &info.offset.to_string()),
+                    ("to", &(info.offset + info.len).to_string()),
+                    ("more", more),
+                    ("dup", dup),
+                ],
+            );
+            ui.label(RichText::new(row).monospace());
+        }
+    });
 }

@@ -49,6 +49,10 @@ pub fn label(e: &TimelineEvent, absolute: bool) -> String {
             if !s.payload.is_empty() {
                 l += &format!(" len={}", s.payload.len());
             }
+            // Sent in fragments: how many (the details list them).
+            if !e.fragments.is_empty() {
+                l += &format!(" ✂{}", e.fragments.len());
+            }
             if let Some(r) = e.rtt_us {
                 l += &format!("  rtt {:.3} ms", r as f64 / 1000.0);
             }
