@@ -368,8 +368,7 @@ mod tests {
     /// A long probe is quoted up to 548 bytes (IPv4) and 1232 bytes (IPv6), as Linux does.
     #[test]
     fn long_probes_are_quoted_up_to_the_limit() {
-        let mut s = SegmentSpec::default();
-        s.payload = crate::wire::Payload::Hex(vec![0xab; 1400]);
+        let mut s = SegmentSpec { payload: crate::wire::Payload::Hex(vec![0xab; 1400]), ..Default::default() };
         if let IpSpec::V4(ip) = &mut s.ip {
             ip.ttl = 1;
         }
