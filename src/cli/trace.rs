@@ -32,7 +32,8 @@ pub struct TraceArgs {
     /// How long to wait for answers, in milliseconds.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=30_000))]
     pub wait: u64,
-    /// Raw sockets, the simulated lab host (which is one hop away), or raw when available.
+    /// Raw sockets, the simulated lab host (one hop away unless the probe preset's `sim` section puts routers in
+    /// front of it, as `firewall-path` does), or raw when available.
     #[arg(long, value_enum, default_value = "auto")]
     pub link: LinkChoice,
     /// Interface for raw mode.
