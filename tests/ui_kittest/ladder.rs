@@ -91,6 +91,7 @@ fn big_event() -> TimelineEvent {
         rtt_us: None,
         note: Note::new("ack_probe", &[]),
         bytes,
+        fragments: Vec::new(),
     }
 }
 
