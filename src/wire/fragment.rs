@@ -248,7 +248,7 @@ mod tests {
         let frags = fragment(&syn(0, false), &f, 1).unwrap();
         assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 4 IPv4 fragments: 16+4 8+8 8+8* 0+8");
         let frags = fragment(&syn(0, true), &Fragmenting { size: 16, ..f }, 1).unwrap();
-        assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 3 IPv6 fragments: 16+4 0+16 0+16*");
+        assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 3 IPv6 fragments: 16+4 16+4* 0+16");
     }
 
     /// Puts IPv4 fragments back together by offset (the receiver's view, first copy wins).
