@@ -308,7 +308,7 @@ fn send_and_lab_check_take_a_seed() {
     assert_eq!((v["seed"].as_u64(), v["pass"].as_bool()), (Some(9), Some(true)), "{v}");
 }
 
-/// `run --fragment`: every Send goes out in fragments; the timeline shows each segment once, whole, with the
+/// `run --fragment`: every Send goes out in fragments, which the simulated host reassembles; the timeline shows each segment once, whole, with the
 /// fragments it went out as (JSON `fragments`, the ladder's ✂ line), and the pcap holds the fragments themselves.
 #[test]
 fn run_fragment_shows_the_segment_whole_with_its_fragments_and_the_pcap_keeps_them() {
@@ -318,6 +318,8 @@ fn run_fragment_shows_the_segment_whole_with_its_fragments_and_the_pcap_keeps_th
     let args = ["run", "normal-open", "--link", "sim", "--seed", "3", "--fragment", "8", "--frag-order", "reverse"];
     let out = tcpcraft(&[&args[..], &["--json", "--pcap", pcap.to_str().unwrap()]].concat());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The simulated host puts the fragments together, as Linux does, and the handshake completes.
+    assert_eq!(v["verdict"], "pass", "{v}");
     let events = v["events"].as_array().unwrap();
     let syn = &events[0];
     assert_eq!(
@@ -348,6 +350,12 @@ fn run_fragment_shows_the_segment_whole_with_its_fragments_and_the_pcap_keeps_th
     let text = tcpcraft(&args);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(&format!("✂ sent as {n} IPv4 fragments: {}+", 8 * (n - 1))), "{text}");
+    // An overlapping copy with other bytes spoils the datagram: the host drops it, so nothing answers the SYN.
+    let overlap =
+        tcpcraft(&["run", "normal-open", "--link", "sim", "--fragment", "8", "--frag-overlap", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&overlap.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail", "{v}");
+    assert!(!v["events"].as_array().unwrap().iter().any(|e| e["origin"] == "peer"), "{v}");
     // A size that is no multiple of 8 is refused before anything is sent.
     let bad = tcpcraft(&["run", "normal-open", "--link", "sim", "--fragment", "12"]);
     assert_eq!(bad.status.code(), Some(2));

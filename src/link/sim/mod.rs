@@ -16,6 +16,7 @@
 mod device;
 mod host;
 pub mod path;
+mod reassembly;
 #[cfg(test)]
 mod tests;
 
@@ -122,6 +123,8 @@ pub struct SimLink {
     /// Connections the (unscripted) application will close, and when: it closes a moment after the client did, so
     /// CLOSE-WAIT is seen, and its ACK and its FIN go out as two segments, as a real server's do.
     closing: Vec<(SocketHandle, Micros)>,
+    /// Fragments held until their datagram is complete.
+    reassembly: reassembly::Reassembly,
 }
 
 impl SimLink {
@@ -153,6 +156,7 @@ impl SimLink {
             scripted: false,
             reading: true,
             closing: Vec::new(),
+            reassembly: reassembly::Reassembly::default(),
         };
         link.refill_listeners();
         link
@@ -357,6 +361,19 @@ impl Link for SimLink {
         let t = self.now;
         // Our own datagram "on the wire" first, as a capture would show it.
         self.enqueue(t, datagram.to_vec());
+        // Fragments are put together first (the router's conntrack and the host do that), then go on as one.
+        let whole;
+        let datagram = if wire::fragment::info(datagram).is_some() {
+            match self.reassembly.offer(datagram) {
+                reassembly::Arrival::Whole(d) => {
+                    whole = d;
+                    &whole[..]
+                }
+                reassembly::Arrival::Held | reassembly::Arrival::Dropped => return Ok(t),
+            }
+        } else {
+            datagram
+        };
         let dst_is_host = match wire::parse_any_protocol(datagram).map(|s| s.dst()) {
             Ok(IpAddr::V4(a)) => a == self.cfg.host,
             Ok(IpAddr::V6(a)) => a == self.cfg.host_v6,
