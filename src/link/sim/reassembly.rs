@@ -49,8 +49,20 @@ pub(super) enum Arrival {
     Dropped,
 }
 
+/// An IP fragment taken apart.
+struct Parts<'a> {
+    /// Source, destination, identification (and IPv4's protocol).
+    key: Vec<u8>,
+    /// The unfragmentable header.
+    header: &'a [u8],
+    /// The upper-layer protocol.
+    next: u8,
+    /// The data it carries.
+    data: &'a [u8],
+}
+
 /// The key, the unfragmentable header, the upper protocol and the data of an IP fragment.
-fn parts(d: &[u8]) -> Option<(Vec<u8>, &[u8], u8, &[u8])> {
+fn parts(d: &[u8]) -> Option<Parts<'_>> {
     match d.first().map(|b| b >> 4) {
         Some(4) => {
             let ihl = usize::from(d[0] & 0x0f) * 4;
@@ -59,7 +71,7 @@ fn parts(d: &[u8]) -> Option<(Vec<u8>, &[u8], u8, &[u8])> {
             let mut key = d.get(ipv4::SRC.start..ipv4::DST.end)?.to_vec();
             key.extend_from_slice(d.get(ipv4::IDENT)?);
             key.push(d[ipv4::PROTOCOL]);
-            Some((key, header, d[ipv4::PROTOCOL], data))
+            Some(Parts { key, header, next: d[ipv4::PROTOCOL], data })
         }
         // The Fragment header right after the fixed header, as tcpcraft sends them.
         Some(6) if d.get(ipv6::NEXT_HEADER) == Some(&NH_FRAGMENT) => {
@@ -67,7 +79,7 @@ fn parts(d: &[u8]) -> Option<(Vec<u8>, &[u8], u8, &[u8])> {
             let next = *d.get(at + ipv6_ext::NEXT_HEADER)?;
             let mut key = d.get(ipv6::SRC.start..ipv6::DST.end)?.to_vec();
             key.extend_from_slice(d.get(at + 4..at + 8)?);
-            Some((key, d.get(..at)?, next, d.get(at + ipv6_ext::FRAGMENT_LEN..)?))
+            Some(Parts { key, header: d.get(..at)?, next, data: d.get(at + ipv6_ext::FRAGMENT_LEN..)? })
         }
         _ => None,
     }
@@ -76,7 +88,7 @@ fn parts(d: &[u8]) -> Option<(Vec<u8>, &[u8], u8, &[u8])> {
 impl Reassembly {
     /// Takes one fragment (`datagram` with MF set or a non-zero offset).
     pub fn offer(&mut self, datagram: &[u8]) -> Arrival {
-        let (Some(info), Some((key, header, next, data))) = (fragment::info(datagram), parts(datagram)) else {
+        let (Some(info), Some(Parts { key, header, next, data })) = (fragment::info(datagram), parts(datagram)) else {
             return Arrival::Dropped;
         };
         if info.offset + data.len() > MAX_PAYLOAD {
