@@ -27,7 +27,8 @@ fn start_and_wait(h: &mut Harness<'static, TcpcraftApp>, start_label: &str) {
 fn a_trace_of_the_simulated_host_shows_the_target_open() {
     let (_lang, mut h) = harness();
     open_trace_tab(&mut h, "Trace");
-    assert_eq!(h.state().rt.trace.preset, "half-open", "no preset chosen: the default probe");
+    // The preset chosen at first start (normal-open) sends a SYN first: it is a one-probe preset, so it is the probe.
+    assert_eq!(h.state().rt.trace.preset, "normal-open");
     assert!(h.query_by_label("No trace yet: press Start trace.").is_some());
     h.state_mut().rt.trace.ports = "80,81".into();
     h.state_mut().rt.trace.wait_ms = 500;
@@ -45,7 +46,7 @@ fn a_trace_of_the_simulated_host_shows_the_target_open() {
     assert!(h.query_all_by_label("open").next().is_some(), "the lane's verdict");
     assert!(h.query_all_by_label("at hop 1 · from 192.0.2.10 · reply TTL 64").count() == 2, "both ports' evidence");
     assert!(h.query_all_by_label("closed").next().is_some());
-    assert!(h.query_by_label_contains("trace done: 1 hops, 2 ports, 1 open").is_some(), "the tab's status line");
+    assert!(h.query_by_label_contains("trace done: 2 ports, 1 open").is_some(), "the tab's status line");
     assert!(h.query_by_label("No trace yet: press Start trace.").is_none());
     // Copy as text: tcpcraft trace's words.
     h.get_by_label("📋 Copy as text").click();
@@ -71,13 +72,14 @@ fn bad_ports_or_target_show_an_error_and_do_not_run() {
     h.get_by_label("▶ Start trace").click();
     h.run();
     assert!(!h.state().rt.running, "nothing started");
-    assert!(h.query_by_label_contains("'eighty' is not a port").is_some(), "the error is on show");
+    // In the tab, and on the tab's status line.
+    assert_eq!(h.query_all_by_label_contains("'eighty' is not a port").count(), 2, "the error is on show");
     h.state_mut().rt.trace.ports.clear();
     h.state_mut().rt.trace.target = "192.0.2.10:http".into();
     h.get_by_label("▶ Start trace").click();
     h.run();
     assert!(!h.state().rt.running);
-    assert!(h.query_by_label_contains("'http' is not a port").is_some());
+    assert_eq!(h.query_all_by_label_contains("'http' is not a port").count(), 2);
     assert!(h.state().rt.trace.report.is_none());
 }
 
@@ -124,7 +126,7 @@ fn the_trace_tab_speaks_korean() {
     open_trace_tab(&mut h, "경로 추적");
     assert!(h.query_by_label_contains("경로 추적: 호스트까지의 경로").is_some());
     for label in ["대상", "포트", "최대 TTL", "대기 (ms)"] {
-        assert!(h.query_by_label(label).is_some(), "{label}");
+        assert!(h.query_all_by_label(label).next().is_some(), "{label}");
     }
     h.state_mut().rt.trace.wait_ms = 500;
     h.state_mut().rt.trace.max_ttl = 4;
@@ -136,4 +138,30 @@ fn the_trace_tab_speaks_korean() {
     assert!(h.query_all_by_label("열림").next().is_some(), "open, in Korean");
     assert!(h.query_by_label("1번째 홉에서 · 보낸 곳 192.0.2.10 · 응답 TTL 64").is_some());
     assert!(h.query_by_label("📋 텍스트로 복사").is_some());
+}
+
+/// The bundled firewall example, one click away: the router is hop 1, 8080 is open at hop 2, 8081 is blocked
+/// after hop 1, and 8082's reset is called forged one hop before the host.
+#[test]
+fn the_firewall_example_draws_the_router_the_barrier_and_the_forged_reset() {
+    let (_lang, mut h) = harness();
+    open_trace_tab(&mut h, "Trace");
+    h.get_by_label("Try firewall-path").click();
+    h.run();
+    assert_eq!((h.state().rt.trace.preset.as_str(), h.state().rt.trace.ports.as_str()), ("firewall-path", "8080-8082"));
+    assert!(h.query_by_label("Try firewall-path").is_none(), "chosen: the button goes");
+    h.state_mut().rt.trace.wait_ms = 400;
+    h.state_mut().rt.trace.max_ttl = 4;
+    start_and_wait(&mut h, "▶ Start trace");
+    let r = h.state().rt.trace.report.clone().expect("the trace finished");
+    let results: Vec<PathResult> = r.result.ports.iter().map(|p| p.result).collect();
+    assert_eq!(results, vec![PathResult::Open, PathResult::Filtered, PathResult::Closed], "{}", r.text);
+    assert!(h.query_by_label("hop 1").is_some(), "the router's box");
+    assert!(h.query_all_by_label("192.0.2.254").next().is_some());
+    assert!(h.query_by_label("time exceeded · ").is_none(), "an RTT follows the answer's name");
+    assert!(h.query_by_label_contains("time exceeded · ").is_some());
+    assert!(h.query_by_label("target · hop 2").is_some());
+    assert!(h.query_by_label("blocked after hop 1").is_some(), "8081's lane");
+    assert!(h.query_by_label("at hop 2 · from 192.0.2.10 · reply TTL 63").is_some(), "8080's evidence");
+    assert!(h.query_by_label("⚠ reset probably forged 1 hop before the host").is_some(), "8082's reset");
 }

@@ -78,9 +78,9 @@ impl TcpcraftApp {
                 self.rt.sweep.results = r;
             }
             Msg::TraceDone(r) => {
-                let (n, hops) = (r.result.ports.len() as u64, r.result.hops.len().to_string());
+                let n = r.result.ports.len() as u64;
                 let open = r.result.ports.iter().filter(|p| p.result == PathResult::Open).count().to_string();
-                self.say_in(Tab::Trace, "ui.msg.trace_done", Some(n), &[("open", open), ("hops", hops)], false);
+                self.say_in(Tab::Trace, "ui.msg.trace_done", Some(n), &[("open", open)], false);
                 self.rt.trace.report = Some(*r);
             }
         }

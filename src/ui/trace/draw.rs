@@ -22,6 +22,16 @@ const LANE_H: f32 = 26.0;
 /// Room right of the last box for a verdict.
 const RIGHT: f32 = 110.0;
 
+/// A verdict's colour for text: the Sweep tab's, darkened on a light background so it stays readable (lines keep
+/// the Sweep tab's colour as it is).
+fn text_color(ui: &Ui, c: Color32) -> Color32 {
+    if ui.visuals().dark_mode {
+        c
+    } else {
+        c.lerp_to_gamma(Color32::BLACK, 0.5)
+    }
+}
+
 /// A box's title: who it is.
 fn title(n: &Node) -> String {
     let hops = |(a, b): (u8, u8)| {
@@ -145,9 +155,11 @@ fn dashed_box(p: &egui::Painter, b: Rect, stroke: Stroke) {
 /// One port's lane: its name, a line from you as far as its probes got, a barrier where they died, its verdict.
 fn lane_row(ui: &mut Ui, p: &egui::Painter, left: f32, top: f32, lane: &Lane, barrier: Color32) {
     let c = color(lane.verdict);
+    let text = text_color(ui, c);
     let y = top + LANE_H / 2.0;
     let name = Rect::from_min_size(Pos2::new(left, top), Vec2::new(GUTTER - 8.0, LANE_H));
-    put_label(ui, name, RichText::new(tf("ui.trace.port", &[("port", &lane.port.to_string())])).color(c), Align::Min);
+    let port = tf("ui.trace.port", &[("port", &lane.port.to_string())]);
+    put_label(ui, name, RichText::new(port).color(text), Align::Min);
     let start = left + node_x(0) + NODE.x / 2.0;
     let end = left + node_x(lane.reach) + NODE.x / 2.0;
     let mut tip = end;
@@ -166,7 +178,14 @@ fn lane_row(ui: &mut Ui, p: &egui::Painter, left: f32, top: f32, lane: &Lane, ba
         tip = end + 4.0;
     }
     let badge = Rect::from_min_size(Pos2::new(tip + 6.0, top), Vec2::new(RIGHT + GAP, LANE_H));
-    put_label(ui, badge, RichText::new(verdict_name(lane.verdict)).color(c).strong(), Align::Min);
+    // A reset that probably did not come from the host is marked here too (the words are under the picture).
+    let mark = if lane.forged_before.is_some() { " ⚠" } else { "" };
+    put_label(
+        ui,
+        badge,
+        RichText::new(format!("{}{mark}", verdict_name(lane.verdict))).color(text).strong(),
+        Align::Min,
+    );
 }
 
 /// Each port's evidence in words, wrapped: where its answer came from and with what TTL, or where it was
@@ -175,7 +194,7 @@ pub fn details(ui: &mut Ui, r: &TraceReport) {
     let nodes = path::nodes(r);
     let warning = theme::colors(ui.ctx()).warning;
     for lane in path::lanes(r, &nodes) {
-        let c = color(lane.verdict);
+        let c = text_color(ui, color(lane.verdict));
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(tf("ui.trace.port", &[("port", &lane.port.to_string())])).strong().color(c));
             ui.label(RichText::new(verdict_name(lane.verdict)).color(c));
