@@ -165,3 +165,38 @@ fn the_firewall_example_draws_the_router_the_barrier_and_the_forged_reset() {
     assert!(h.query_by_label("at hop 2 · from 192.0.2.10 · reply TTL 63").is_some(), "8080's evidence");
     assert!(h.query_by_label("⚠ reset probably forged 1 hop before the host").is_some(), "8082's reset");
 }
+
+/// Raw chosen but not available (no helper next to the test binary): the trace does not quietly run on the lab
+/// host; the tab says raw mode is not available and how to enable it.
+#[test]
+fn raw_unavailable_is_said_in_the_tab() {
+    if std::env::var_os(tcpcraft::link::helper::HELPER_ENV).is_some() {
+        return; // pointed at a real helper: the netns tests cover raw traces
+    }
+    let (_lang, mut h) = harness();
+    open_trace_tab(&mut h, "Trace");
+    h.state_mut().state.link = LinkKind::Raw;
+    h.state_mut().rt.trace.wait_ms = 200;
+    start_and_wait(&mut h, "▶ Start trace");
+    let error = h.state().rt.trace.error.clone().expect("the failure is in the tab");
+    assert!(error.contains("Raw mode is not available"), "{error}");
+    assert!(h.query_all_by_label_contains("Raw mode is not available").count() >= 2, "in the tab and status line");
+    assert!(h.state().rt.trace.report.is_none());
+}
+
+/// A host name that never resolves (RFC 6761 `.invalid`) is looked up on the worker (Start returns at once) and
+/// its failure is said in the tab.
+#[test]
+fn an_unresolvable_name_is_said_in_the_tab() {
+    let (_lang, mut h) = harness();
+    open_trace_tab(&mut h, "Trace");
+    h.state_mut().rt.trace.target = "no-such-host.invalid:80".into();
+    let t0 = Instant::now();
+    h.get_by_label("▶ Start trace").click();
+    h.step();
+    assert!(t0.elapsed() < Duration::from_secs(2), "the frame did not wait for the lookup");
+    step_until(&mut h, |a| !a.rt.running);
+    h.run();
+    let error = h.state().rt.trace.error.clone().expect("the failure is in the tab");
+    assert!(error.contains("no-such-host.invalid"), "{error}");
+}

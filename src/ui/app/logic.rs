@@ -64,11 +64,13 @@ impl TcpcraftApp {
                 self.rt.running = false;
                 self.rt.paused = None;
                 *self.line_mut(tab) = (e, true);
+                self.error_in_tab(tab);
             }
             Msg::BadTarget(e) => {
                 self.rt.running = false;
                 self.rt.paused = None;
                 self.say_in(tab, "ui.msg.target_error", None, &[("error", e)], true);
+                self.error_in_tab(tab);
             }
             Msg::SweepProgress(p) => self.rt.sweep.progress = Some(p),
             Msg::SweepDone(r) => {
@@ -83,6 +85,14 @@ impl TcpcraftApp {
                 self.say_in(Tab::Trace, "ui.msg.trace_done", Some(n), &[("open", open)], false);
                 self.rt.trace.report = Some(*r);
             }
+        }
+    }
+
+    /// A job's failure shown where its inputs are too, on a tab that has a place for it (the Trace tab: a target
+    /// that did not resolve, raw mode unavailable); the status line already says it.
+    fn error_in_tab(&mut self, tab: Tab) {
+        if tab == Tab::Trace {
+            self.rt.trace.error = Some(self.line(tab).0.clone());
         }
     }
 

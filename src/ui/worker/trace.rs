@@ -207,7 +207,9 @@ pub fn trace(
     Ok(Some(TraceReport { target, src: link.src, max_ttl: job.max_ttl, result, text }))
 }
 
-/// Runs a trace on the worker with the given seed; Stop ends the wait early and drops the result.
+/// Runs a trace on the worker with the given seed; Stop ends the wait early and drops the result. A name lookup
+/// under way cannot be interrupted (the system resolver has no cancel): the UI is free at once all the same, and
+/// the lookup's outcome is dropped when it comes.
 pub(super) fn run_trace(job: &TraceJob, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'_>) {
     let job = &TraceJob { seed: seed.or(job.seed), ..job.clone() };
     let mut stopped = false;
