@@ -353,24 +353,21 @@ impl super::ProbeLink for RawProbes {
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
-        // Bounded under a flood: a frame read after `until` ends the drain (it is kept, and was captured in
-        // time), the clock is read every `CLOCK_EVERY` frames, and one drain takes at most one answer's worth.
+        // Everything captured by `until` is taken, however far behind the reader is (a sweep drains between
+        // batches with no wait: the replies to the last batches must not pile up). Bounded under a flood: the
+        // first frame captured after `until` ends the drain (it is kept), and one drain takes at most one
+        // answer's worth.
         let until = Instant::now() + wait;
-        let (mut out, mut bytes, mut pulled) = (Vec::new(), 0usize, 0usize);
+        let (mut out, mut bytes) = (Vec::new(), 0usize);
         loop {
             let left = until.saturating_duration_since(Instant::now());
             let Some(f) = self.capture.recv_timeout(left) else { return out };
-            pulled += 1;
             let late = f.at > until;
             if self.dedup.is_new(&f) {
                 bytes += f.bytes.len();
                 out.push(f.bytes);
             }
-            if late
-                || bytes >= BATCH_BYTES
-                || out.len() >= BATCH_ITEMS
-                || pulled % CLOCK_EVERY == 0 && Instant::now() >= until
-            {
+            if late || bytes >= BATCH_BYTES || out.len() >= BATCH_ITEMS {
                 return out;
             }
         }
