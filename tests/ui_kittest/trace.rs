@@ -200,3 +200,55 @@ fn an_unresolvable_name_is_said_in_the_tab() {
     let error = h.state().rt.trace.error.clone().expect("the failure is in the tab");
     assert!(error.contains("no-such-host.invalid"), "{error}");
 }
+
+/// At 1024x700, in both languages, the picture's words never sit on one another: the boxes' titles and
+/// addresses, the port names, and the verdicts at the lanes' ends each have their own place.
+#[test]
+fn at_1024x700_the_pictures_words_do_not_overlap() {
+    use egui_kittest::kittest::NodeT;
+    let _lang = LANG.write().unwrap_or_else(PoisonError::into_inner);
+    let _reset = BackToEnglish;
+    for (lang, tab, open) in [(Lang::En, "Trace", "open"), (Lang::Ko, "경로 추적", "열림")] {
+        i18n::set(lang);
+        let app = TcpcraftApp::with_state(PersistedState::default(), None, None);
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1024.0, 700.0))
+            .with_max_steps(64)
+            .with_context_setup(tcpcraft::ui::fonts::install)
+            .build_ui_state(|ui, app: &mut TcpcraftApp| app.ui_root(ui), app);
+        open_trace_tab(&mut h, tab);
+        h.state_mut().rt.trace.preset = "firewall-path".into();
+        h.state_mut().rt.trace.ports = "8080-8082".into();
+        h.state_mut().rt.trace.wait_ms = 300;
+        h.state_mut().rt.trace.max_ttl = 3;
+        let start = if lang == Lang::En { "▶ Start trace" } else { "▶ 추적 시작" };
+        start_and_wait(&mut h, start);
+        assert!(h.state().rt.trace.report.is_some());
+        let texts = [
+            tcpcraft::i18n::t("ui.trace.you").to_string(),
+            "192.0.2.254".into(),
+            open.into(),
+            tcpcraft::i18n::tf("ui.trace.port", &[("port", "8081")]),
+            tcpcraft::i18n::tf("ui.trace.hop", &[("n", "1")]),
+            tcpcraft::i18n::tf("ui.trace.target_at", &[("n", "2")]),
+        ];
+        // Every label of the picture (the words under it are laid out by egui and cannot overlap).
+        let top = h.query_all_by_label(&texts[0]).next().expect("the 'you' box").rect().min.y;
+        let bottom = top + 64.0 + 12.0 + 3.0 * 26.0;
+        let mut rects: Vec<(String, egui::Rect)> = Vec::new();
+        for node in h.query_all(By::new().role(egui::accesskit::Role::Label)) {
+            let r = node.rect();
+            if r.min.y >= top - 1.0 && r.max.y <= bottom + 1.0 {
+                rects.push((node.accesskit_node().label().or_else(|| node.value()).unwrap_or_default(), r));
+            }
+        }
+        for t in &texts {
+            assert!(rects.iter().any(|(l, _)| l == t), "{t} is in the picture: {rects:?}");
+        }
+        for (i, (a, ra)) in rects.iter().enumerate() {
+            for (b, rb) in &rects[i + 1..] {
+                assert!(!ra.shrink(1.0).intersects(rb.shrink(1.0)), "{lang:?}: '{a}' {ra:?} overlaps '{b}' {rb:?}");
+            }
+        }
+    }
+}
