@@ -11,8 +11,10 @@ use crate::ui::sweep::{color, verdict_name};
 use crate::ui::theme;
 use crate::ui::worker::TraceReport;
 
-/// Width of the port names' column, left of the chain.
-const GUTTER: f32 = 86.0;
+/// Width of the port names' column, left of the chain (it stays put when the chain scrolls sideways).
+const GUTTER: f32 = 80.0;
+/// Room left of the first box, inside the strip that scrolls.
+const PAD: f32 = 4.0;
 /// A box's size.
 const NODE: Vec2 = Vec2::new(156.0, 64.0);
 /// Room between two boxes (the arrow).
@@ -77,7 +79,7 @@ fn body(n: &Node) -> (String, String) {
 
 /// The x of box `i`'s left edge, from the picture's left.
 fn node_x(i: usize) -> f32 {
-    GUTTER + i as f32 * (NODE.x + GAP)
+    PAD + i as f32 * (NODE.x + GAP)
 }
 
 /// A label in `rect`, cut with "…" when too long (the whole text on hover).
@@ -91,15 +93,40 @@ fn put_label(ui: &mut Ui, rect: Rect, text: RichText, align: Align) {
     }
 }
 
-/// The chain and the lanes, in a strip that scrolls sideways when the path is longer than the window.
+/// The y of lane `k`'s top, from the picture's top.
+fn lane_y(k: usize) -> f32 {
+    NODE.y + 12.0 + k as f32 * LANE_H
+}
+
+/// The port names at the left, then the chain and the lanes in a strip that scrolls sideways when the path is
+/// longer than the window (the names stay in view).
 pub fn picture(ui: &mut Ui, r: &TraceReport) {
     let nodes = path::nodes(r);
     let lanes = path::lanes(r, &nodes);
     let n = nodes.len();
     let width = node_x(n.saturating_sub(1)) + NODE.x + RIGHT;
-    let height = NODE.y + 12.0 + lanes.len() as f32 * LANE_H;
+    let height = lane_y(lanes.len());
+    ui.horizontal_top(|ui| {
+        let (gutter, _) = ui.allocate_exact_size(Vec2::new(GUTTER, height), Sense::hover());
+        for (k, lane) in lanes.iter().enumerate() {
+            let name = Rect::from_min_size(gutter.min + Vec2::new(0.0, lane_y(k)), Vec2::new(GUTTER - 6.0, LANE_H));
+            let port = tf("ui.trace.port", &[("port", &lane.port.to_string())]);
+            put_label(ui, name, RichText::new(port).color(text_color(ui, color(lane.verdict))), Align::Min);
+        }
+        chain(ui, &nodes, &lanes, Vec2::new(width, height));
+    });
+}
+
+/// The boxes with arrows between them, and the lanes under them, in a strip that scrolls sideways.
+fn chain(ui: &mut Ui, nodes: &[Node], lanes: &[Lane], size: Vec2) {
+    let n = nodes.len();
+    // A path wider than the window shows a solid scroll bar at all times (egui's default bar only appears under
+    // the pointer), so the cut at the right reads as "more this way".
+    if size.x > ui.available_width() {
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+    }
     egui::ScrollArea::horizontal().id_salt("trace-path").show(ui, |ui| {
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
+        let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
         let palette = theme::colors(ui.ctx());
         let p = ui.painter_at(rect);
         let origin = rect.min;
@@ -140,8 +167,7 @@ pub fn picture(ui: &mut Ui, r: &TraceReport) {
             }
         }
         for (k, lane) in lanes.iter().enumerate() {
-            let top = origin.y + NODE.y + 12.0 + k as f32 * LANE_H;
-            lane_row(ui, &p, origin.x, top, lane, palette.error);
+            lane_row(ui, &p, origin.x, origin.y + lane_y(k), lane, palette.error);
         }
     });
 }
@@ -152,14 +178,11 @@ fn dashed_box(p: &egui::Painter, b: Rect, stroke: Stroke) {
     p.extend(egui::Shape::dashed_line(&corners, stroke, 6.0, 4.0));
 }
 
-/// One port's lane: its name, a line from you as far as its probes got, a barrier where they died, its verdict.
+/// One port's lane: a line from you as far as its probes got, a barrier where they died, its verdict.
 fn lane_row(ui: &mut Ui, p: &egui::Painter, left: f32, top: f32, lane: &Lane, barrier: Color32) {
     let c = color(lane.verdict);
     let text = text_color(ui, c);
     let y = top + LANE_H / 2.0;
-    let name = Rect::from_min_size(Pos2::new(left, top), Vec2::new(GUTTER - 8.0, LANE_H));
-    let port = tf("ui.trace.port", &[("port", &lane.port.to_string())]);
-    put_label(ui, name, RichText::new(port).color(text), Align::Min);
     let start = left + node_x(0) + NODE.x / 2.0;
     let end = left + node_x(lane.reach) + NODE.x / 2.0;
     let mut tip = end;
