@@ -7,7 +7,7 @@
 #                                            builds --release into ${CARGO_TARGET_DIR:-target})
 #        sudo TCPCRAFT_BENCH_BIN=DIR ./bench/run-all.sh   (use the tcpcraft and tcpcraft-link already built in DIR)
 # Not a test: it reports numbers and asserts only that the sweeps classify every port correctly.
-# The sweep and send figures run at --rate 200000, the ceiling every face holds (src/limits.rs MAX_PPS).
+# The sweep and send figures run at --rate 1000000, the ceiling every face holds (src/limits.rs MAX_PPS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bindir=${TCPCRAFT_BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release}
@@ -17,7 +17,7 @@ if [ "${TCPCRAFT_IN_BENCH_NS:-}" != 1 ]; then
 fi
 ip link set lo up
 py=/usr/bin/python3
-rate=200000
+rate=1000000
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l; }
 ratio() { echo "$1 / ($2 + 0.000001)" | bc -l; }

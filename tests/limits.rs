@@ -29,11 +29,11 @@ fn sim_sweep(target: &str, ports: &str, extra: &[&str]) -> (Option<i32>, String)
 
 #[test]
 fn the_limits_are_the_documented_numbers() {
-    assert_eq!((MAX_TARGETS, MAX_PPS, DEFAULT_RATE, CONFIRM_PROBES_ABOVE), (4096, 200_000, 10_000, 65_536));
+    assert_eq!((MAX_TARGETS, MAX_PPS, DEFAULT_RATE, CONFIRM_PROBES_ABOVE), (4096, 1_000_000, 10_000, 65_536));
     assert_eq!(tcpcraft::link::helper::policy::MAX_TARGETS, MAX_TARGETS, "the helper checks the same number");
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let section = readme.split("## Limits").nth(1).expect("README has a Limits section");
-    for n in ["4096", "200,000", "10,000", "65,536"] {
+    for n in ["4096", "1,000,000", "10,000", "65,536"] {
         assert!(section.contains(n), "the README's Limits section states {n}");
     }
 }
@@ -43,13 +43,13 @@ fn a_rate_of_zero_or_above_the_ceiling_is_refused_and_never_clamped() {
     let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "0"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--rate") && err.contains("0 pps"), "{err}");
-    let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "300000", "--yes"]);
+    let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "1000001", "--yes"]);
     assert_eq!(code, Some(2), "--yes does not lift the ceiling: {err}");
-    assert!(err.contains("200000") && err.contains("--rate"), "names the ceiling: {err}");
-    let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "200000"]);
+    assert!(err.contains("1000000") && err.contains("--rate"), "names the ceiling: {err}");
+    let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "1000000"]);
     assert_eq!(code, Some(2), "above the default needs --yes: {err}");
     assert!(err.contains("--yes"), "{err}");
-    let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "200000", "--yes"]);
+    let (code, err) = sim_sweep("192.0.2.10", "80", &["--rate", "1000000", "--yes"]);
     assert_eq!(code, Some(0), "the ceiling itself is allowed: {err}");
 }
 

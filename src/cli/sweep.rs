@@ -30,7 +30,7 @@ pub struct SweepArgs {
     /// Ports, e.g. 1-1024,8080.
     #[arg(long)]
     pub ports: String,
-    /// Packets per second: 1 to 200,000; above the default of 10,000 needs --yes.
+    /// Packets per second: 1 to 1,000,000; above the default of 10,000 needs --yes.
     #[arg(long, default_value_t = DEFAULT_RATE)]
     pub rate: u64,
     /// Extra passes over ports that stayed silent.
@@ -50,7 +50,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 47_000)]
     pub sport: u16,
     /// Allow more than 65,536 probes (targets × ports × (1 + retries)), or a rate above 10,000 pps. It lifts
-    /// neither ceiling: 4096 addresses, 200,000 pps.
+    /// neither ceiling: 4096 addresses, 1,000,000 pps.
     #[arg(long)]
     pub yes: bool,
     /// NDJSON: progress lines, one line per port, and a summary line.

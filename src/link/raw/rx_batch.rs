@@ -27,6 +27,11 @@ pub const SLOTS: usize = 64;
 const SLOT: usize = (64 << 10) + 256;
 /// How long one read waits for a first frame, so the capture thread sees a stop request.
 const READ_TIMEOUT: Duration = Duration::from_millis(20);
+/// How long the thread naps after a read that emptied the socket, before it reads (or waits) again. Asleep, it
+/// is not woken by every frame (a sweep's replies come at up to the sending rate, and a wake-up per frame cost a
+/// context switch per probe); awake again, it takes what came meanwhile in one read. A sweep's replies are
+/// counted, not timed, so half a millisecond later costs nothing.
+const NAP: Duration = Duration::from_micros(500);
 
 /// A capture socket read `SLOTS` frames at a time, handing them out one by one.
 struct BatchReader {
@@ -35,6 +40,8 @@ struct BatchReader {
     /// Length and `MSG_TRUNC` of each frame of the last batch.
     got: Vec<(usize, bool)>,
     next: usize,
+    /// The last read took fewer frames than it could: the socket was empty, so nap before the next one.
+    emptied: bool,
 }
 
 impl BatchReader {
@@ -43,11 +50,15 @@ impl BatchReader {
         if self.next >= self.got.len() {
             self.got.clear();
             self.next = 0;
+            if self.emptied {
+                std::thread::sleep(NAP);
+            }
             match recv_batch(&self.socket, &mut self.bufs, &mut self.got) {
                 Ok(()) => {}
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                 Err(e) => return Err(e),
             }
+            self.emptied = self.got.len() < SLOTS;
             if self.got.is_empty() {
                 return Ok(Pulled::Nothing);
             }
@@ -175,7 +186,8 @@ pub fn capture(iface: &str, program: &[Insn]) -> Result<Capture, LinkError> {
     socket.set_read_timeout(Some(READ_TIMEOUT)).map_err(io_err("set the capture's read timeout"))?;
     bind_all(&socket, ni.index).map_err(io_err("bind the AF_PACKET capture"))?;
     let slot = SocketFilter::new(socket.try_clone().map_err(io_err("duplicate the capture socket"))?);
-    let mut reader = BatchReader { socket, bufs: vec![0; SLOTS * SLOT], got: Vec::with_capacity(SLOTS), next: 0 };
+    let mut reader =
+        BatchReader { socket, bufs: vec![0; SLOTS * SLOT], got: Vec::with_capacity(SLOTS), next: 0, emptied: false };
     let source: FrameSource = Box::new(move || reader.pull());
     let capture = Capture::spawn(&format!("tcpcraft-capture-{iface}"), source, RING_CAPACITY)
         .map_err(io_err("start the capture thread"))?;

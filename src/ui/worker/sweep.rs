@@ -168,7 +168,7 @@ mod tests {
         let e = SweepJob::new("half-open", "10.0.0.0/19", "80", 100, LinkKind::Raw).unwrap_err();
         assert!(matches!(e, SweepJobError::Sweep(SweepError::Limit { .. })), "{e}");
         assert!(e.to_string().contains("4096") && e.to_string().contains("8192"), "{e}");
-        for rate in [0, 300_000] {
+        for rate in [0, u64::from(crate::limits::MAX_PPS) + 1] {
             assert!(SweepJob::new("half-open", "192.0.2.10", "80", rate, LinkKind::Sim).is_err(), "{rate}");
         }
     }
