@@ -138,6 +138,12 @@ fn the_trace_tab_speaks_korean() {
     assert!(h.query_all_by_label("열림").next().is_some(), "open, in Korean");
     assert!(h.query_by_label("1번째 홉에서 · 보낸 곳 192.0.2.10 · 응답 TTL 64").is_some());
     assert!(h.query_by_label("📋 텍스트로 복사").is_some());
+    // A port list that does not parse is explained in Korean (the library's detail follows).
+    h.state_mut().rt.trace.ports = "80,x".into();
+    h.get_by_label("▶ 추적 시작").click();
+    h.run();
+    assert!(!h.state().rt.running);
+    assert!(h.query_all_by_label_contains("포트 80,x을(를) 읽을 수 없습니다").next().is_some());
 }
 
 /// The bundled firewall example, one click away: the router is hop 1, 8080 is open at hop 2, 8081 is blocked

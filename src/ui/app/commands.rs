@@ -352,8 +352,8 @@ impl TcpcraftApp {
             }
             Err(e) => {
                 // Both where the inputs are and on the tab's status line.
-                self.rt.trace.error = Some(e.to_string());
-                self.rt.trace_message = (e.to_string(), true);
+                self.rt.trace.error = Some(e.text());
+                self.rt.trace_message = (e.text(), true);
             }
         }
     }

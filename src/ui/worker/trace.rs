@@ -44,6 +44,19 @@ pub enum TraceJobError {
     Unavailable(String),
 }
 
+impl TraceJobError {
+    /// The error in the current language where the tab words it itself (a port list that does not parse, too many
+    /// ports, no target; the library's own detail follows in English), else the library's text.
+    pub fn text(&self) -> String {
+        match self {
+            TraceJobError::Sweep(SweepError::Ports(list, why)) => {
+                crate::i18n::tf("ui.trace.bad_ports", &[("ports", list), ("why", why)])
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// A trace as the Trace tab asks for it.
 #[derive(Clone, Debug)]
 pub struct TraceJob {
@@ -98,10 +111,7 @@ impl TraceJob {
     ) -> Result<TraceJob, TraceJobError> {
         let target = target.trim();
         if target.is_empty() {
-            return Err(TraceJobError::Target(LinkError::Target {
-                target: String::new(),
-                reason: "give the host to trace (e.g. 192.0.2.10:80)".into(),
-            }));
+            return Err(TraceJobError::Input(crate::i18n::t("ui.trace.no_target").into()));
         }
         let (host, port) = route::split_target(target).map_err(TraceJobError::Target)?;
         if host.is_empty() {
@@ -114,10 +124,8 @@ impl TraceJob {
         let probe = sweep::probe_of(&p)?;
         let ports = if ports.trim().is_empty() { vec![port.unwrap_or(p.port)] } else { sweep::parse_ports(ports)? };
         if ports.len() > MAX_TRACE_PORTS {
-            return Err(TraceJobError::Input(format!(
-                "ports: {} of them; a trace takes at most {MAX_TRACE_PORTS}",
-                ports.len()
-            )));
+            let (n, max) = (ports.len().to_string(), MAX_TRACE_PORTS.to_string());
+            return Err(TraceJobError::Input(crate::i18n::tf("ui.trace.too_many_ports", &[("n", &n), ("max", &max)])));
         }
         if max_ttl == 0 || max_ttl > MAX_TTL {
             return Err(TraceJobError::Input(format!("max TTL {max_ttl}: give 1 to {MAX_TTL}")));
@@ -229,7 +237,7 @@ pub(super) fn run_trace(job: &TraceJob, seed: Option<u64>, cmds: &Receiver<Cmd>,
         }
         Ok(None) => out.send(Msg::Finished { pass: false, stopped: true, dropped: 0 }),
         Err(TraceJobError::Target(e)) => out.send(Msg::BadTarget(e.to_string())),
-        Err(e) => out.send(Msg::Failed(e.to_string())),
+        Err(e) => out.send(Msg::Failed(e.text())),
     }
 }
 
@@ -265,7 +273,7 @@ mod tests {
         assert_eq!(job("[2001:db8::10]:443", "").unwrap().host, "2001:db8::10");
         let e = job("192.0.2.10", "80,x").unwrap_err();
         assert!(e.to_string().contains("'x' is not a port"), "{e}");
-        assert!(matches!(job("", ""), Err(TraceJobError::Target(_))));
+        assert!(matches!(job("", ""), Err(TraceJobError::Input(_))));
         assert!(matches!(job("192.0.2.10:http", ""), Err(TraceJobError::Target(_))));
         assert!(job("192.0.2.10", "1-300").unwrap_err().to_string().contains("at most 256"));
         assert!(TraceJob::new("half-open", "192.0.2.10", "", 0, 2000, LinkKind::Sim).is_err());
