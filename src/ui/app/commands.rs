@@ -353,7 +353,7 @@ impl TcpcraftApp {
             Err(e) => {
                 // Both where the inputs are and on the tab's status line.
                 self.rt.trace.error = Some(e.text());
-                self.rt.trace_message = (e.text(), true);
+                self.rt.trace_message = (e.short(), true);
             }
         }
     }

@@ -55,6 +55,16 @@ impl TraceJobError {
             other => other.to_string(),
         }
     }
+
+    /// The error in one short line, for the status bar (the tab shows [`TraceJobError::text`] in full).
+    pub fn short(&self) -> String {
+        match self {
+            TraceJobError::Sweep(SweepError::Ports(list, _)) => {
+                crate::i18n::tf("ui.trace.bad_ports_short", &[("ports", list)])
+            }
+            other => other.text(),
+        }
+    }
 }
 
 /// A trace as the Trace tab asks for it.
