@@ -215,3 +215,30 @@ fn lab_6_is_solved_by_setting_urg_psh_and_the_urgent_pointer() {
     click(&mut h, "⬅ back to the segment editor");
     run_and_expect_solved(&mut h);
 }
+
+/// A Send step set to go out in fragments from the step editor: the step list says so, the run on the lab host
+/// (which reassembles) passes, and the SYN in the timeline carries the fragments it went out as.
+#[test]
+fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fragments() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "normal-open");
+    click(&mut h, "1. Send SYN seq=isn");
+    click(&mut h, "Send as IP fragments");
+    click(&mut h, "order");
+    click(&mut h, "last to first");
+    click(&mut h, "⬅ back to the segment editor");
+    assert!(h.query_by_label_contains("1. Send SYN seq=isn ✂8").is_some(), "the step list shows the fragmenting");
+    let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
+    let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
+    let f = tpl.fragment.as_ref().expect("the step has a fragment setting");
+    assert_eq!((f.size, f.order), (8, tcpcraft::wire::fragment::FragOrder::Reverse));
+    click(&mut h, "▶ Run");
+    step_until(&mut h, |app| !app.rt.running);
+    let events = &h.state().rt.events;
+    let syn = events.iter().find(|e| e.origin == tcpcraft::link::Origin::Crafted).expect("the SYN is in the timeline");
+    assert!(syn.fragments.len() >= 3, "{} fragments", syn.fragments.len());
+    let offsets: Vec<usize> = syn.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
+    assert_eq!(offsets.last(), Some(&0), "last to first: offset 0 goes last ({offsets:?})");
+    assert!(events.iter().any(|e| e.origin == tcpcraft::link::Origin::Peer), "the lab host answered");
+}
