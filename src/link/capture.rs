@@ -1,6 +1,8 @@
-//! The capture pipeline (after Sniffnet's): a named thread reads frames and writes them into a bounded channel;
-//! when the channel is full (in frames, [`RING_CAPACITY`], or in bytes, [`RING_BYTES`]) the frame is dropped and
-//! counted; the thread stops when asked or when the link that reads the channel is gone.
+//! The capture pipeline (after Sniffnet's): a named thread reads frames and writes them into a channel bounded by
+//! count; when it holds [`RING_CAPACITY`] frames or [`RING_BYTES`] bytes the frame is dropped and counted; the
+//! thread stops when asked or when the link that reads the channel is gone. The channel grows as frames come
+//! (std's list channel), so opening a link does not allocate and touch room for 65,536 frames up front (a
+//! preallocated ring made that 4 MiB of page faults, most of a short sweep's start-up).
 //!
 //! Where the platform has one (Linux; Windows in Npcap's driver), a kernel-side filter ([`FilterSlot`], programs
 //! from [`super::bpf`]) keeps every frame that is not the session's own out of the socket, so it never reaches
@@ -10,7 +12,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, TrySendError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -69,6 +71,8 @@ pub struct Capture {
     seen: Arc<AtomicU64>,
     /// Bytes of datagrams in the ring now.
     queued: Arc<AtomicUsize>,
+    /// Frames in the ring now.
+    waiting: Arc<AtomicUsize>,
     /// Bumped at each filter change; a frame tagged with an older one is checked against `program` again.
     epoch: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -93,13 +97,15 @@ impl Capture {
         capacity: usize,
         max_bytes: usize,
     ) -> io::Result<Capture> {
-        let (tx, rx) = mpsc::sync_channel::<(u64, Frame)>(capacity);
+        let (tx, rx) = mpsc::channel::<(u64, Frame)>();
         let dropped = Arc::new(AtomicU64::new(0));
         let seen = Arc::new(AtomicU64::new(0));
         let queued = Arc::new(AtomicUsize::new(0));
+        let waiting = Arc::new(AtomicUsize::new(0));
         let epoch = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (d, n, e, s, q) = (dropped.clone(), seen.clone(), epoch.clone(), stop.clone(), queued.clone());
+        let w = waiting.clone();
         let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread = std::thread::Builder::new().name(name.into()).spawn(move || {
             let started = drop_thread_capabilities();
@@ -114,20 +120,19 @@ impl Capture {
                 match source() {
                     Ok(Pulled::Datagram(bytes)) => {
                         n.fetch_add(1, Ordering::Relaxed);
-                        // Only this thread adds to `queued`, so the check and the add cannot race with another add.
+                        // Only this thread adds to `queued` and `waiting`, so the checks and the adds cannot race with
+                        // another add.
                         let len = bytes.len();
-                        if q.load(Ordering::Acquire).saturating_add(len) > max_bytes {
+                        if q.load(Ordering::Acquire).saturating_add(len) > max_bytes
+                            || w.load(Ordering::Acquire) >= capacity
+                        {
                             d.fetch_add(1, Ordering::Relaxed);
                             continue;
                         }
                         q.fetch_add(len, Ordering::AcqRel);
-                        match tx.try_send((at_epoch, Frame { at: Instant::now(), bytes })) {
-                            Ok(()) => {}
-                            Err(TrySendError::Full(_)) => {
-                                q.fetch_sub(len, Ordering::AcqRel);
-                                d.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Err(TrySendError::Disconnected(_)) => return,
+                        w.fetch_add(1, Ordering::AcqRel);
+                        if tx.send((at_epoch, Frame { at: Instant::now(), bytes })).is_err() {
+                            return;
                         }
                     }
                     Ok(Pulled::NotIp) => {
@@ -138,8 +143,18 @@ impl Capture {
                 }
             }
         })?;
-        let capture =
-            Capture { rx, dropped, seen, queued, epoch, stop, thread: Some(thread), filter: None, program: None };
+        let capture = Capture {
+            rx,
+            dropped,
+            seen,
+            queued,
+            waiting,
+            epoch,
+            stop,
+            thread: Some(thread),
+            filter: None,
+            program: None,
+        };
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(capture),
             Ok(Err(e)) => Err(e),
@@ -175,6 +190,7 @@ impl Capture {
         loop {
             let (at_epoch, frame) = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())).ok()?;
             self.queued.fetch_sub(frame.bytes.len(), Ordering::AcqRel);
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
             if at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes) {
                 return Some(frame);
             }
