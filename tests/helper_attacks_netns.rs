@@ -191,7 +191,7 @@ fn another_users_connection_can_be_neither_watched_sniffed_nor_reset() {
         frames += f.len();
     }
     assert_eq!(frames, 0, "the kernel filter let other traffic in");
-    let rst = Request::SendBatch { datagrams: vec![Bytes(segment(9000, v.client_port, TcpFlags::RST))] };
+    let rst = Request::SendBatch { datagrams: vec![Bytes(segment(9000, v.client_port, TcpFlags::RST))], drain: false };
     refused(s.call(&rst), Refusal::Forbidden, "is not owned by this session");
     assert_eq!(s.call(&Request::Close), Some(Reply::Done));
     v.finish();

@@ -228,6 +228,8 @@ pub struct HelperProbes {
     conn: Conn,
     /// Frames the helper's capture dropped so far (from its last answer).
     dropped: u64,
+    /// Frames that came back with a batch's answer, for the next `drain`.
+    held: Vec<Vec<u8>>,
 }
 
 impl HelperProbes {
@@ -250,7 +252,7 @@ impl HelperProbes {
             max_pps,
             sports: vec![sport],
         };
-        Ok(HelperProbes { conn: Conn::open(path, open)?, dropped: 0 })
+        Ok(HelperProbes { conn: Conn::open(path, open)?, dropped: 0, held: Vec::new() })
     }
 
     /// Our source address on the helper's route.
@@ -272,20 +274,27 @@ impl ProbeLink for HelperProbes {
     fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
         for chunk in datagrams.chunks(super::policy::MAX_BATCH) {
             let datagrams = chunk.iter().cloned().map(Bytes).collect();
-            self.conn.call(&Request::SendBatch { datagrams })?;
+            // What was captured meanwhile comes back with the answer, kept for the next `drain`.
+            if let Reply::Frames { frames, dropped } = self.conn.call(&Request::SendBatch { datagrams, drain: true })? {
+                self.dropped = dropped;
+                self.held.extend(frames.into_iter().map(|b| b.0));
+            }
         }
         Ok(())
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
-        let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
-        match self.conn.call(&Request::Drain { wait_ms }) {
-            Ok(Reply::Frames { frames, dropped }) => {
-                self.dropped = dropped;
-                frames.into_iter().map(|b| b.0).collect()
-            }
-            _ => Vec::new(),
+        let mut out = std::mem::take(&mut self.held);
+        // A look without waiting right after a batch: what came back with the batch is that look.
+        if wait.is_zero() && !out.is_empty() {
+            return out;
         }
+        let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
+        if let Ok(Reply::Frames { frames, dropped }) = self.conn.call(&Request::Drain { wait_ms }) {
+            self.dropped = dropped;
+            out.extend(frames.into_iter().map(|b| b.0));
+        }
+        out
     }
 
     fn paced(&self) -> bool {

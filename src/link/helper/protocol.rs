@@ -10,7 +10,7 @@ use super::HelperError;
 use crate::link::{Flow, IcmpError, Micros, Origin};
 
 /// The protocol version both sides must agree on in `Hello`.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The longest line either side accepts, in bytes (a full batch of hex-encoded probes fits).
 pub const MAX_LINE: usize = 4 << 20;
 
@@ -99,6 +99,10 @@ pub enum Request {
     SendBatch {
         /// The IP datagrams.
         datagrams: Vec<Bytes>,
+        /// Answer with what was captured so far (as `Drain` with no wait would) instead of `Sent`: a sweep sends
+        /// and looks at replies after every batch, and this saves the second round trip.
+        #[serde(default)]
+        drain: bool,
     },
     /// Waits for captured datagrams of the flow until `deadline` on the helper's clock (flow mode).
     Recv {
@@ -274,7 +278,7 @@ mod tests {
             },
             Request::Watch { flow },
             Request::Send { datagram: Bytes(vec![0x45, 0, 0, 40]) },
-            Request::SendBatch { datagrams: vec![Bytes(vec![1]), Bytes(vec![])] },
+            Request::SendBatch { datagrams: vec![Bytes(vec![1]), Bytes(vec![])], drain: true },
             Request::Recv { deadline: 5 },
             Request::Drain { wait_ms: 7 },
             Request::Close,

@@ -185,13 +185,20 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
             }
             link.send(&datagram.0).map_or_else(link_error, |()| Reply::Sent { t: 0 })
         }
-        (Request::SendBatch { datagrams }, Session::Probes(link, policy)) => {
+        (Request::SendBatch { datagrams, drain }, Session::Probes(link, policy)) => {
             let verdict = policy.batch(&datagrams);
             if let Err(r) = admit(policy, verdict, datagrams.len(), host) {
                 return r;
             }
             let batch: Vec<Vec<u8>> = datagrams.into_iter().map(|d| d.0).collect();
-            link.send_batch(&batch).map_or_else(link_error, |()| Reply::Sent { t: 0 })
+            match link.send_batch(&batch) {
+                Err(e) => link_error(e),
+                Ok(()) if drain => Reply::Frames {
+                    frames: link.drain(Duration::ZERO).into_iter().map(Bytes).collect(),
+                    dropped: link.dropped(),
+                },
+                Ok(()) => Reply::Sent { t: 0 },
+            }
         }
         (Request::Recv { deadline }, Session::Flow(link, policy)) => {
             if let Err(e) = policy.recv(deadline, link.now()) {
@@ -320,7 +327,7 @@ mod tests {
             &[
                 Request::Hello { version: VERSION },
                 open(Mode::Probes, flow.remote.ip(), false),
-                Request::SendBatch { datagrams: vec![Bytes(bytes.clone()), Bytes(bytes)] },
+                Request::SendBatch { datagrams: vec![Bytes(bytes.clone()), Bytes(bytes)], drain: false },
                 Request::Drain { wait_ms: 5 },
             ],
             Ok(ALL),
@@ -330,6 +337,19 @@ mod tests {
         assert!(frames.iter().any(|f| parse(&f.0).is_ok_and(|s| s.tcp.flags == TcpFlags::SYN_ACK)), "{frames:?}");
         assert_eq!(host.claimed, vec![flow.local], "the probe source port is bound at open");
         assert_eq!(host.narrowed, vec![false], "no guard: everything dropped after open");
+        // With `drain`, the batch's answer carries what was captured (the SYN-ACK on the simulated host, which
+        // answers at once), so a sweep needs one round trip per batch.
+        let (bytes, flow) = syn();
+        let replies = session(
+            &[
+                Request::Hello { version: VERSION },
+                open(Mode::Probes, flow.remote.ip(), false),
+                Request::SendBatch { datagrams: vec![Bytes(bytes)], drain: true },
+            ],
+            Ok(ALL),
+            &mut SimHost::default(),
+        );
+        assert!(matches!(replies[2], Reply::Frames { .. }), "{replies:?}");
     }
 
     #[test]
