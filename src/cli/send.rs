@@ -185,7 +185,8 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         all.sort_by_key(|(t, _)| *t);
         crate::pcap::write(path, started, all).map_err(|e| CliError::input("--pcap", e.to_string()))?;
     }
-    let frag_line = (!sent_frags.is_empty()).then(|| fragment::describe(sent_frags.iter().map(|(_, d)| &d[..])));
+    let frag_line =
+        (!sent_frags.is_empty()).then(|| fragment::describe(sent_frags.iter().map(|(_, d)| &d[..]), &bytes));
     // A segment whose TCP checksum is wrong is dropped by the end host's stack: any TCP answer came from a device
     // in the path (a proxy, a firewall resetting on its own), as nmap's --badsum test reasons.
     let answered = events.iter().any(|c| c.origin == crate::link::Origin::Peer && c.segment.is_some());

@@ -84,8 +84,14 @@ pub fn silence(events: &[TimelineEvent], filtered: &[u16]) -> Option<Note> {
     }
     let s = events[last].segment.as_ref()?;
     let f = s.tcp.flags;
+    let overlapped = || {
+        let e = &events[last];
+        crate::wire::fragment::copies(e.fragments.iter().map(|f| &f.bytes[..]), &e.bytes).contains(&true)
+    };
     let key = if !s.ip_checksum_ok() || !s.tcp_checksum_ok() && !s.tcp.checksum_offloaded {
         "silence_checksum"
+    } else if overlapped() {
+        "silence_frag_overlap"
     } else if filtered.contains(&s.tcp.dport) {
         "silence_filtered"
     } else if f.rst {
@@ -178,5 +184,21 @@ mod silence_tests {
         spec.tcp.flags = TcpFlags::from_bits(0x10);
         tl.push(crafted(&spec), Some(2));
         assert!(silence(&tl.events, &[]).is_none());
+    }
+
+    #[test]
+    fn fragments_with_an_overlapping_copy_explain_their_silence_and_plain_fragments_do_not() {
+        use crate::exchange::timeline::SentFragment;
+        use crate::wire::fragment::{fragment, Fragmenting};
+        let mut spec = SegmentSpec::default();
+        spec.tcp.flags = TcpFlags::SYN;
+        let whole = wire::build(&spec).unwrap();
+        for (overlap, key) in [(Some(1), "silence_frag_overlap"), (None, "silence_unexplained")] {
+            let frags = fragment(&whole, &Fragmenting { size: 8, overlap, ..Fragmenting::default() }, 1).unwrap();
+            let mut tl = Timeline::new(0);
+            let i = tl.push(crafted(&spec), Some(0));
+            tl.events[i].fragments = frags.into_iter().map(|bytes| SentFragment { t_us: 0, bytes }).collect();
+            assert_eq!(silence(&tl.events, &[]).unwrap().key, key, "overlap {overlap:?}");
+        }
     }
 }

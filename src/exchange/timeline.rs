@@ -86,7 +86,7 @@ impl TimelineEvent {
     /// out whole.
     pub fn fragments_summary(&self) -> Option<String> {
         (!self.fragments.is_empty())
-            .then(|| crate::wire::fragment::describe(self.fragments.iter().map(|f| &f.bytes[..])))
+            .then(|| crate::wire::fragment::describe(self.fragments.iter().map(|f| &f.bytes[..]), &self.bytes))
     }
 }
 

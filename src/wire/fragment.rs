@@ -132,15 +132,31 @@ pub fn info(d: &[u8]) -> Option<FragInfo> {
     }
 }
 
-/// "sent as 3 IPv4 fragments: 0+8 8+8 16+4": offset+length of each, in the order given; `*` marks one at an
-/// offset already given (an overlap).
-pub fn describe<'a>(fragments: impl IntoIterator<Item = &'a [u8]>) -> String {
-    let (mut n, mut v6, mut seen, mut parts) = (0, false, std::collections::HashSet::new(), Vec::new());
-    for d in fragments {
+/// For each fragment, whether it is an overlapping copy: its bytes differ from what `whole` (the datagram before
+/// fragmenting) has at its offset (`--frag-overlap` sends such a copy just before the genuine fragment).
+pub fn copies<'a>(fragments: impl IntoIterator<Item = &'a [u8]>, whole: &[u8]) -> Vec<bool> {
+    let payload = split(whole).map(|(_, p, _)| p).unwrap_or_default();
+    fragments
+        .into_iter()
+        .map(|d| {
+            info(d).is_some_and(|i| {
+                let data = d.get(d.len().saturating_sub(i.len)..).unwrap_or_default();
+                payload.get(i.offset..i.offset + i.len) != Some(data)
+            })
+        })
+        .collect()
+}
+
+/// "sent as 3 IPv4 fragments: 0+8 8+8 16+4": offset+length of each, in the order given; `*` marks an overlapping
+/// copy carrying other bytes than `whole` (the datagram before fragmenting).
+pub fn describe<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole: &[u8]) -> String {
+    let copy = copies(fragments.clone(), whole);
+    let (mut n, mut v6, mut parts) = (0, false, Vec::new());
+    for (k, d) in fragments.into_iter().enumerate() {
         n += 1;
         v6 |= d.first().is_some_and(|b| b >> 4 == 6);
         if let Some(i) = info(d) {
-            parts.push(format!("{}+{}{}", i.offset, i.len, if seen.insert(i.offset) { "" } else { "*" }));
+            parts.push(format!("{}+{}{}", i.offset, i.len, if copy.get(k) == Some(&true) { "*" } else { "" }));
         }
     }
     format!("sent as {n} {} fragments: {}", if v6 { "IPv6" } else { "IPv4" }, parts.join(" "))
@@ -245,10 +261,14 @@ mod tests {
     #[test]
     fn describe_lists_offsets_in_the_order_sent_and_marks_the_overlap() {
         let f = Fragmenting { size: 8, order: FragOrder::Reverse, overlap: Some(1) };
-        let frags = fragment(&syn(0, false), &f, 1).unwrap();
-        assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 4 IPv4 fragments: 16+4 8+8 8+8* 0+8");
-        let frags = fragment(&syn(0, true), &Fragmenting { size: 16, ..f }, 1).unwrap();
-        assert_eq!(describe(frags.iter().map(|d| &d[..])), "sent as 3 IPv6 fragments: 16+4 16+4* 0+16");
+        let whole = syn(0, false);
+        let frags = fragment(&whole, &f, 1).unwrap();
+        // The copy goes out just before the genuine fragment.
+        assert_eq!(describe(frags.iter().map(|d| &d[..]), &whole), "sent as 4 IPv4 fragments: 16+4 8+8* 8+8 0+8");
+        assert_eq!(copies(frags.iter().map(|d| &d[..]), &whole), [false, true, false, false]);
+        let whole = syn(0, true);
+        let frags = fragment(&whole, &Fragmenting { size: 16, ..f }, 1).unwrap();
+        assert_eq!(describe(frags.iter().map(|d| &d[..]), &whole), "sent as 3 IPv6 fragments: 16+4* 16+4 0+16");
     }
 
     /// Puts IPv4 fragments back together by offset (the receiver's view, first copy wins).

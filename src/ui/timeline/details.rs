@@ -92,24 +92,30 @@ pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &m
 /// an overlapping copy.
 fn fragments(ui: &mut Ui, e: &TimelineEvent) {
     let title = tf("ui.timeline.fragments", &[("n", &e.fragments.len().to_string())]);
+    let copy = crate::wire::fragment::copies(e.fragments.iter().map(|f| &f.bytes[..]), &e.bytes);
+    // Fragment numbers count from 0 in offset order, as the step editor's overlap field does.
+    let mut offsets: Vec<usize> = e.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
+    offsets.sort_unstable();
+    offsets.dedup();
     egui::CollapsingHeader::new(title).id_salt("event-fragments").default_open(true).show(ui, |ui| {
-        let mut seen = std::collections::HashSet::new();
         for (k, f) in e.fragments.iter().enumerate() {
             let Some(info) = f.info() else { continue };
             let more = if info.more { t("ui.timeline.frag_more") } else { "" };
-            let dup = if seen.insert(info.offset) { "" } else { t("ui.timeline.frag_dup") };
+            let dup = if copy.get(k) == Some(&true) { t("ui.timeline.frag_dup") } else { "" };
+            let n = offsets.binary_search(&info.offset).unwrap_or_default();
             let row = tf(
                 "ui.timeline.frag_row",
                 &[
                     ("i", &(k + 1).to_string()),
-                    ("t", &format!("{:.3}", f.t_us as f64 / 1000.0)),
+                    ("n", &n.to_string()),
+                    ("len", &info.len.to_string()),
                     ("from", &info.offset.to_string()),
-                    ("to", &(info.offset + info.len).to_string()),
+                    ("t", &format!("{:.3}", f.t_us as f64 / 1000.0)),
                     ("more", more),
                     ("dup", dup),
                 ],
             );
-            ui.label(RichText::new(row).monospace());
+            ui.add(egui::Label::new(RichText::new(row).monospace()).wrap());
         }
     });
 }

@@ -34,6 +34,16 @@ fn text_color(ui: &Ui, c: Color32) -> Color32 {
     }
 }
 
+/// A verdict's colour for a lane's line: the Sweep tab's, a little darker on a light background (pale yellow on
+/// white was nearly invisible), where the faded part past the last answer must still show.
+fn line_color(ui: &Ui, c: Color32) -> Color32 {
+    if ui.visuals().dark_mode {
+        c
+    } else {
+        c.lerp_to_gamma(Color32::BLACK, 0.3)
+    }
+}
+
 /// A box's title: who it is.
 fn title(n: &Node) -> String {
     let hops = |(a, b): (u8, u8)| {
@@ -180,8 +190,8 @@ fn dashed_box(p: &egui::Painter, b: Rect, stroke: Stroke) {
 
 /// One port's lane: a line from you as far as its probes got, a barrier where they died, its verdict.
 fn lane_row(ui: &mut Ui, p: &egui::Painter, left: f32, top: f32, lane: &Lane, barrier: Color32) {
-    let c = color(lane.verdict);
-    let text = text_color(ui, c);
+    let c = line_color(ui, color(lane.verdict));
+    let text = text_color(ui, color(lane.verdict));
     let y = top + LANE_H / 2.0;
     let start = left + node_x(0) + NODE.x / 2.0;
     let end = left + node_x(lane.reach) + NODE.x / 2.0;
@@ -193,7 +203,10 @@ fn lane_row(ui: &mut Ui, p: &egui::Painter, left: f32, top: f32, lane: &Lane, ba
     if let Some(after) = lane.barrier_after {
         // The barrier halfway to the next box: the probes got past that box and no further.
         let x = left + node_x(after) + NODE.x + GAP / 2.0;
-        p.line_segment([Pos2::new(end, y), Pos2::new(x, y)], Stroke::new(3.0, c.gamma_multiply(0.5)));
+        p.line_segment(
+            [Pos2::new(end, y), Pos2::new(x, y)],
+            Stroke::new(3.0, c.gamma_multiply(if ui.visuals().dark_mode { 0.5 } else { 0.7 })),
+        );
         p.line_segment([Pos2::new(x, top + 3.0), Pos2::new(x, top + LANE_H - 3.0)], Stroke::new(5.0, barrier));
         tip = x + 4.0;
     } else if lane.reach > 0 {

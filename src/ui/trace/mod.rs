@@ -143,14 +143,18 @@ pub fn show(ui: &mut Ui, tab: &mut TraceTab, busy: bool, own: bool) -> Option<Tr
 /// The inputs.
 fn form(ui: &mut Ui, tab: &mut TraceTab) {
     egui::Grid::new("trace-form").num_columns(2).show(ui, |ui| {
-        ui.label(t("ui.sweep.probe_preset"));
+        let label = ui.label(t("ui.sweep.probe_preset"));
         ui.horizontal_wrapped(|ui| {
-            // A fixed id: the label is translated.
-            egui::ComboBox::new("trace-probe", t("ui.sweep.probe")).selected_text(&tab.preset).show_ui(ui, |ui| {
-                for n in builtin::names() {
-                    ui.selectable_value(&mut tab.preset, n.to_string(), n);
-                }
-            });
+            // A fixed id (the label is translated), named by the row's label rather than a second one of its own.
+            egui::ComboBox::from_id_salt("trace-probe")
+                .selected_text(&tab.preset)
+                .show_ui(ui, |ui| {
+                    for n in builtin::names() {
+                        ui.selectable_value(&mut tab.preset, n.to_string(), n);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
             // The firewall example, one click away when it is shipped: its router drops one port and resets another.
             if tab.preset != FIREWALL_PRESET && builtin::names().any(|n| n == FIREWALL_PRESET) {
                 let b = ui.button(tf("ui.trace.try_preset", &[("name", FIREWALL_PRESET)]));
