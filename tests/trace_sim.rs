@@ -39,6 +39,9 @@ fn check_firewalk(r: &Value, host: &str, router: &str) {
     assert_eq!((hops[0]["ttl"].as_u64(), hops[0]["addr"].as_str()), (Some(1), Some(router)), "{r}");
     assert_eq!(hops[0]["icmp"], "time-exceeded", "{r}");
     assert_eq!((hops[1]["addr"].as_str(), hops[1]["icmp"].as_str()), (Some(host), Some("tcp")), "{r}");
+    // Timed by the lab host's own clock (200 µs round trip, the router halfway), not by the loop that drained it.
+    let rtt = |h: &Value| h["rtt_us"].as_u64().unwrap_or(u64::MAX);
+    assert!(rtt(&hops[0]) < rtt(&hops[1]) && rtt(&hops[1]) <= 220, "{r}");
     let ports = r["ports"].as_array().unwrap();
     let row = |port: u64| ports.iter().find(|p| p["port"] == port).unwrap_or_else(|| panic!("no {port}: {r}"));
     let open = row(8080);

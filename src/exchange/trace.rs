@@ -14,6 +14,10 @@ use crate::wire::{self, field, IpSpec, SegmentSpec};
 
 /// The highest TTL a trace may ask for.
 pub const MAX_TTL: u8 = 64;
+/// On a link with a virtual clock (the lab host), answers are timed to this step...
+const VIRTUAL_STEP: Duration = Duration::from_micros(10);
+/// ...for this many steps (20 ms of its clock); the rest of the wait is one step.
+const VIRTUAL_STEPS: u32 = 2000;
 
 /// What to trace.
 #[derive(Clone, Debug)]
@@ -156,6 +160,22 @@ pub fn trace_until(
     link.send_batch(&batch)?;
     // (port index, ttl) → who answered, what, when, and the answer's own TTL.
     let mut seen: BTreeMap<(usize, u8), (IpAddr, Answer, u64, u8)> = BTreeMap::new();
+    if !link.paced() {
+        // The lab host's clock moves only as it is drained: step it in small slices, so each answer is timed by
+        // that clock (its hops answer within its round-trip time), not by how long this loop took.
+        let (mut at, mut steps) = (Duration::ZERO, 0);
+        while at < cfg.wait && !complete(cfg, &seen) && !stop() {
+            let slice = if steps < VIRTUAL_STEPS { VIRTUAL_STEP } else { cfg.wait - at };
+            at += slice.min(cfg.wait - at);
+            steps += 1;
+            for d in link.drain(slice) {
+                if let Some((key, who, answer, ttl)) = read_answer(&d, cfg, base) {
+                    seen.entry(key).or_insert((who, answer, at.as_micros() as u64, ttl));
+                }
+            }
+        }
+        return Ok(summarize(cfg, &seen));
+    }
     let until = sent + cfg.wait;
     while Instant::now() < until {
         for d in link.drain(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(50))) {
