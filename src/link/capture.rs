@@ -197,6 +197,18 @@ impl Capture {
         }
     }
 
+    /// The next frame already waiting, without waiting and without reading the clock; `None` when there is none.
+    pub fn try_recv(&self) -> Option<Frame> {
+        loop {
+            let (at_epoch, frame) = self.rx.try_recv().ok()?;
+            self.queued.fetch_sub(frame.bytes.len(), Ordering::AcqRel);
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            if at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes) {
+                return Some(frame);
+            }
+        }
+    }
+
     /// Whether the current program accepts a datagram read before it was installed (framed again as the
     /// kernel saw it: an Ethernet header, addresses unknown).
     fn accepts(&self, datagram: &[u8]) -> bool {

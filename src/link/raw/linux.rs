@@ -129,10 +129,15 @@ fn sender_socket(dst: IpAddr) -> Result<Socket, LinkError> {
 
 /// Like [`open`], for a sweep: the capture ([`super::rx_batch`]) is filtered by `program` from its first frame,
 /// never sees our own outgoing frames (`PACKET_IGNORE_OUTGOING`) and is read in batches.
-pub fn open_probes(route: &Route, dst: IpAddr, program: &[Insn]) -> Result<(Box<dyn Sender>, Capture), LinkError> {
+/// Also says whether the kernel keeps our outgoing frames out of the capture (Linux 4.20 and later).
+pub fn open_probes(
+    route: &Route,
+    dst: IpAddr,
+    program: &[Insn],
+) -> Result<(Box<dyn Sender>, Capture, bool), LinkError> {
     let socket = sender_socket(dst)?;
-    let capture = super::rx_batch::capture(&route.iface, program)?;
-    Ok((Box::new(RawSocketSender { socket }), capture))
+    let (capture, no_outgoing) = super::rx_batch::capture(&route.iface, program)?;
+    Ok((Box::new(RawSocketSender { socket }), capture, no_outgoing))
 }
 
 /// A capture socket's kernel-side filter, replaced through a duplicate of its descriptor (the filter belongs to

@@ -115,7 +115,7 @@ impl RawLink {
 
     /// Keeps a captured frame in `ready` if it is new and belongs to the watched flow.
     fn take(&mut self, frame: super::capture::Frame) {
-        if !self.io.dedup.is_new(&frame) {
+        if !self.io.dedup.as_mut().is_none_or(|d| d.is_new(&frame)) {
             return;
         }
         let Some(flow) = self.flow else { return };
@@ -258,7 +258,9 @@ impl Link for RawLink {
 pub struct RawProbes {
     sender: Box<dyn Sender>,
     capture: Capture,
-    dedup: Dedup,
+    /// `None` where the kernel already keeps our outgoing frames out (`PACKET_IGNORE_OUTGOING`), so `lo` shows
+    /// no frame twice and there is nothing to remove.
+    dedup: Option<Dedup>,
     route: Route,
 }
 
@@ -282,8 +284,8 @@ impl RawProbes {
                 op: "build the capture filter",
                 source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
             })?;
-            let (sender, capture) = linux::open_probes(&route, dst, &program)?;
-            Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
+            let (sender, capture, no_outgoing) = linux::open_probes(&route, dst, &program)?;
+            Ok(RawProbes { sender, capture, dedup: (!no_outgoing).then(Dedup::default), route })
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -305,7 +307,7 @@ impl RawProbes {
         let route = super::route::route_to(dst, iface)?;
         let (sender, capture) =
             if layer2 { l2::open(&route, dst, initial)? } else { platform_open(&route, dst, initial)? };
-        Ok(RawProbes { sender, capture, dedup: Dedup::default(), route })
+        Ok(RawProbes { sender, capture, dedup: Some(Dedup::default()), route })
     }
 
     /// Narrows the capture (on Linux and Windows, in the kernel or Npcap's driver) to a sweep from `src`: TCP to
@@ -318,7 +320,9 @@ impl RawProbes {
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
         })?;
         self.capture.filter(&program).map_err(attach_error)?;
-        self.dedup = Dedup::default();
+        if let Some(d) = &mut self.dedup {
+            *d = Dedup::default();
+        }
         Ok(())
     }
 
@@ -360,10 +364,20 @@ impl super::ProbeLink for RawProbes {
         let until = Instant::now() + wait;
         let (mut out, mut bytes) = (Vec::new(), 0usize);
         loop {
-            let left = until.saturating_duration_since(Instant::now());
-            let Some(f) = self.capture.recv_timeout(left) else { return out };
+            // What is already waiting is taken without reading the clock; the clock only bounds a wait.
+            let f = match self.capture.try_recv() {
+                Some(f) => f,
+                None => {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return out;
+                    }
+                    let Some(f) = self.capture.recv_timeout(left) else { return out };
+                    f
+                }
+            };
             let late = f.at > until;
-            if self.dedup.is_new(&f) {
+            if self.dedup.as_mut().is_none_or(|d| d.is_new(&f)) {
                 bytes += f.bytes.len();
                 out.push(f.bytes);
             }
@@ -423,7 +437,7 @@ mod tests {
         });
         let capture = Capture::spawn("test-flood", source, capture::RING_CAPACITY).unwrap();
         let route = Route { iface: "test".into(), src: ours.local.ip() };
-        (ours, RawProbes { sender: Box::new(NoSend), capture, dedup: Dedup::default(), route })
+        (ours, RawProbes { sender: Box::new(NoSend), capture, dedup: Some(Dedup::default()), route })
     }
 
     use super::super::capture;

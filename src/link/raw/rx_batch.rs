@@ -165,8 +165,9 @@ fn bind_all(socket: &Socket, index: u32) -> io::Result<()> {
 }
 
 /// Starts a sweep's capture on `iface`: filtered by `program` from its first frame, our own outgoing frames left
-/// out where the kernel can, read in batches. Its filter can be replaced with [`Capture::filter`].
-pub fn capture(iface: &str, program: &[Insn]) -> Result<Capture, LinkError> {
+/// out where the kernel can, read in batches. Its filter can be replaced with [`Capture::filter`]. Also says whether
+/// the kernel keeps our outgoing frames out (`PACKET_IGNORE_OUTGOING`, Linux 4.20 and later).
+pub fn capture(iface: &str, program: &[Insn]) -> Result<(Capture, bool), LinkError> {
     let io_err = |op: &'static str| move |source| LinkError::Io { op, source };
     let ni = pnet_datalink::interfaces()
         .into_iter()
@@ -182,7 +183,7 @@ pub fn capture(iface: &str, program: &[Insn]) -> Result<Capture, LinkError> {
     })?;
     attach(&socket, program).map_err(io_err("attach the capture filter"))?;
     let _ = socket.set_recv_buffer_size(CAPTURE_BUFFER);
-    ignore_outgoing(&socket).map_err(io_err("set PACKET_IGNORE_OUTGOING"))?;
+    let no_outgoing = ignore_outgoing(&socket).map_err(io_err("set PACKET_IGNORE_OUTGOING"))?;
     socket.set_read_timeout(Some(READ_TIMEOUT)).map_err(io_err("set the capture's read timeout"))?;
     bind_all(&socket, ni.index).map_err(io_err("bind the AF_PACKET capture"))?;
     let slot = SocketFilter::new(socket.try_clone().map_err(io_err("duplicate the capture socket"))?);
@@ -191,5 +192,5 @@ pub fn capture(iface: &str, program: &[Insn]) -> Result<Capture, LinkError> {
     let source: FrameSource = Box::new(move || reader.pull());
     let capture = Capture::spawn(&format!("tcpcraft-capture-{iface}"), source, RING_CAPACITY)
         .map_err(io_err("start the capture thread"))?;
-    Ok(capture.with_filter(Box::new(slot)))
+    Ok((capture.with_filter(Box::new(slot)), no_outgoing))
 }
