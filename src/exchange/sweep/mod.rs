@@ -418,7 +418,9 @@ pub fn run(
     let targets = cfg.hosts.len() * cfg.ports.len();
     let mut sw = Sweep {
         cfg,
-        tally: Tally::new(Cookies::keyed(Seed::given(cfg.seed).cookie_key()), cfg.sport).for_probe(&cfg.probe),
+        tally: Tally::new(Cookies::keyed(Seed::given(cfg.seed).cookie_key()), cfg.sport)
+            .for_probe(&cfg.probe)
+            .expecting(targets),
         reach: Reach { probed: 0, finished: false },
         sent: 0,
         total: targets as u64,

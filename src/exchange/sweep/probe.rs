@@ -129,6 +129,12 @@ impl Tally {
         self
     }
 
+    /// Room for `targets` answers up front, so the table is not grown (and rehashed) while replies come in.
+    pub fn expecting(mut self, targets: usize) -> Tally {
+        self.results.reserve(targets);
+        self
+    }
+
     /// The cookie for a probe.
     pub fn cookie(&self, host: IpAddr, port: u16) -> u32 {
         self.cookies.cookie(host, port, self.sport)
@@ -215,12 +221,13 @@ impl Tally {
 
     /// Every target's result in host and port order; a target without an answer is filtered, waiting or not
     /// probed, by how far the sweep got ([`Reach`]).
-    pub(crate) fn results(&self, hosts: &[IpAddr], ports: &[u16], reach: &Reach) -> Vec<PortResult> {
+    /// The answers move out of the tally (no copy of each reply's text), so this is its last use.
+    pub(crate) fn results(&mut self, hosts: &[IpAddr], ports: &[u16], reach: &Reach) -> Vec<PortResult> {
         let mut out = Vec::with_capacity(hosts.len() * ports.len());
         for &host in hosts {
             for &port in ports {
-                let (verdict, reply, ttl) = match self.results.get(&(host, port)) {
-                    Some(found) => found.clone(),
+                let (verdict, reply, ttl) = match self.results.remove(&(host, port)) {
+                    Some(found) => found,
                     None => (reach.silent(out.len()), String::new(), None),
                 };
                 out.push(PortResult { host, port, verdict, reply, ttl, forged_hops: None, host_hops: None });
