@@ -134,13 +134,13 @@ impl PortResult {
     /// warning for a reset that is probably forged.
     pub fn reason(&self) -> String {
         let kind = match (self.verdict, self.reply.as_str()) {
-            (Verdict::Open, r) if r.contains('S') => "syn-ack".to_owned(),
-            (Verdict::Closed | Verdict::Unfiltered, _) => "reset".to_owned(),
-            (_, r) => r.to_owned(),
+            (Verdict::Open, r) if r.contains('S') => "syn-ack",
+            (Verdict::Closed | Verdict::Unfiltered, _) => "reset",
+            (_, r) => r,
         };
         let mut out = match self.ttl {
             Some(t) => format!("{kind} ttl {t}"),
-            None => kind,
+            None => kind.to_owned(),
         };
         if let Some(h) = self.forged_hops {
             let hop = |n: u8| if n == 1 { "1 hop".to_owned() } else { format!("{n} hops") };

@@ -221,16 +221,45 @@ impl Tally {
 
     /// Every target's result in host and port order; a target without an answer is filtered, waiting or not
     /// probed, by how far the sweep got ([`Reach`]).
-    /// The answers move out of the tally (no copy of each reply's text), so this is its last use.
+    /// The answers move out of the tally (no copy of each reply's text), so this is its last use: every row is
+    /// laid out first, then each answer goes to its row by index (no lookup per target).
     pub(crate) fn results(&mut self, hosts: &[IpAddr], ports: &[u16], reach: &Reach) -> Vec<PortResult> {
         let mut out = Vec::with_capacity(hosts.len() * ports.len());
         for &host in hosts {
             for &port in ports {
-                let (verdict, reply, ttl) = match self.results.remove(&(host, port)) {
-                    Some(found) => found,
-                    None => (reach.silent(out.len()), String::new(), None),
-                };
-                out.push(PortResult { host, port, verdict, reply, ttl, forged_hops: None, host_hops: None });
+                let verdict = reach.silent(out.len());
+                out.push(PortResult {
+                    host,
+                    port,
+                    verdict,
+                    reply: String::new(),
+                    ttl: None,
+                    forged_hops: None,
+                    host_hops: None,
+                });
+            }
+        }
+        let host_index: HashMap<IpAddr, usize> = hosts.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+        // A port's place in the list, by a table of all 65,536; a list that names a port twice (`parse_ports`
+        // never gives one) is looked up row by row instead.
+        let mut port_index = vec![usize::MAX; 1 << 16];
+        let mut unique = true;
+        for (i, p) in ports.iter().enumerate() {
+            unique &= std::mem::replace(&mut port_index[usize::from(*p)], i) == usize::MAX;
+        }
+        if !unique {
+            for row in &mut out {
+                if let Some((verdict, reply, ttl)) = self.results.get(&(row.host, row.port)).cloned() {
+                    (row.verdict, row.reply, row.ttl) = (verdict, reply, ttl);
+                }
+            }
+            flag_forged_resets(&mut out);
+            return out;
+        }
+        for ((host, port), (verdict, reply, ttl)) in self.results.drain() {
+            let (Some(h), Some(&p)) = (host_index.get(&host), port_index.get(usize::from(port))) else { continue };
+            if let Some(row) = out.get_mut(h * ports.len() + p).filter(|_| p != usize::MAX) {
+                (row.verdict, row.reply, row.ttl) = (verdict, reply, ttl);
             }
         }
         flag_forged_resets(&mut out);
@@ -285,6 +314,32 @@ mod tests {
         let s = wire::parse(&out).unwrap();
         assert_eq!((s.tcp.dport, s.tcp.seq, s.tcp.flags), (8080, 0xdeadbeef, TcpFlags::SYN));
         assert!(s.tcp_checksum_ok() && s.ip_checksum_ok());
+    }
+}
+
+#[cfg(test)]
+mod results_tests {
+    use super::*;
+
+    #[test]
+    fn every_answer_lands_on_its_row_also_when_a_port_is_listed_twice() {
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.10".parse().unwrap(), "192.0.2.11".parse().unwrap());
+        let reach = Reach { probed: usize::MAX, finished: true };
+        for ports in [vec![80u16, 22, 443], vec![80, 22, 80]] {
+            let mut t = Tally::new(Cookies::keyed(1), 40000);
+            t.record(b, 22, Verdict::Open, "SA".into(), Some(63));
+            t.record(a, 80, Verdict::Closed, "RA".into(), Some(64));
+            let rows = t.results(&[a, b], &ports, &reach);
+            let got: Vec<(IpAddr, u16, Verdict)> = rows.iter().map(|r| (r.host, r.port, r.verdict)).collect();
+            let want = |p: u16, h: IpAddr| match (h == a, p) {
+                (true, 80) => Verdict::Closed,
+                (false, 22) => Verdict::Open,
+                _ => Verdict::Filtered,
+            };
+            let expected: Vec<_> =
+                [a, b].iter().flat_map(|&h| ports.iter().map(move |&p| (h, p, want(p, h)))).collect();
+            assert_eq!(got, expected, "{ports:?}");
+        }
     }
 }
 
