@@ -26,6 +26,9 @@ pub struct StatusInfo<'a> {
     pub is_error: bool,
 }
 
+/// Below this width left for the message, it is cut to one line (whole on hover) rather than wrapped.
+const NARROW_MESSAGE: f32 = 360.0;
+
 /// Draws the status bar; returns true when the privileges help was asked for.
 pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
     let mut help = false;
@@ -56,8 +59,14 @@ pub fn bar(ui: &mut Ui, s: &StatusInfo<'_>) -> bool {
         ui.separator();
         let msg = RichText::new(if s.message.is_empty() { t("ui.msg.ready") } else { s.message });
         let msg = if s.is_error { msg.color(crate::ui::theme::colors(ui.ctx()).error) } else { msg };
-        // Wrapped in the width left, so a long message (a path, a reason) is read whole, never cut off.
-        ui.add(egui::Label::new(msg).wrap());
+        // Wrapped in the width left, so a long message (a path, a reason) is read whole. Where little width is left
+        // (1024 pixels, a long translation before it) wrapping would make the bar several lines tall and take them
+        // from the timeline: then it is one line, cut with "…", and whole on hover.
+        if ui.available_width() < NARROW_MESSAGE {
+            ui.add(egui::Label::new(msg).truncate());
+        } else {
+            ui.add(egui::Label::new(msg).wrap());
+        }
     });
     help
 }
