@@ -27,10 +27,11 @@ pub const SLOTS: usize = 64;
 const SLOT: usize = (64 << 10) + 256;
 /// How long one read waits for a first frame, so the capture thread sees a stop request.
 const READ_TIMEOUT: Duration = Duration::from_millis(20);
-/// How long the thread naps after a read that emptied the socket, before it reads (or waits) again. Asleep, it
-/// is not woken by every frame (a sweep's replies come at up to the sending rate, and a wake-up per frame cost a
-/// context switch per probe); awake again, it takes what came meanwhile in one read. A sweep's replies are
-/// counted, not timed, so half a millisecond later costs nothing.
+/// How long the thread naps after a read that took several frames and emptied the socket, before it reads (or
+/// waits) again. Asleep, it is not woken by every frame (a sweep's replies come at up to the sending rate, and a
+/// wake-up per frame cost a context switch per probe); awake again, it takes what came meanwhile in one read. A
+/// sweep's replies are counted, not timed, so half a millisecond later costs nothing; sparse frames (one per
+/// read, as a trace's answers come) are read as they come, so their times stay exact.
 const NAP: Duration = Duration::from_micros(500);
 
 /// A capture socket read `SLOTS` frames at a time, handing them out one by one.
@@ -40,7 +41,7 @@ struct BatchReader {
     /// Length and `MSG_TRUNC` of each frame of the last batch.
     got: Vec<(usize, bool)>,
     next: usize,
-    /// The last read took fewer frames than it could: the socket was empty, so nap before the next one.
+    /// The last read took several frames but fewer than it could: busy, and the socket is empty, so nap first.
     emptied: bool,
 }
 
@@ -58,7 +59,9 @@ impl BatchReader {
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
                 Err(e) => return Err(e),
             }
-            self.emptied = self.got.len() < SLOTS;
+            // Busy (more than one frame came since the last read) and drained: nap. A lone frame means sparse
+            // traffic (a trace's few answers), where the next frame should be read, and timed, as it comes.
+            self.emptied = (2..SLOTS).contains(&self.got.len());
             if self.got.is_empty() {
                 return Ok(Pulled::Nothing);
             }
