@@ -145,10 +145,11 @@ fn veth_to_a_second_namespace_raw_socket_and_layer2() {
         return;
     }
     let peer = PeerNs::create();
-    let mut server = peer.spawn(
-        "exec python3 -c 'import socket,time; s=socket.socket(); s.bind((\"198.18.0.2\",8080)); s.listen(); time.sleep(30)'",
+    // Listening before the first SYN, however slowly python starts under load (a fixed 400 ms once was not).
+    let mut server = peer.spawn_ready(
+        "exec python3 -c 'import socket,time; s=socket.socket(); s.bind((\"198.18.0.2\",8080)); s.listen(); \
+         print(\"ready\", flush=True); time.sleep(30)'",
     );
-    std::thread::sleep(std::time::Duration::from_millis(400));
     let (a, b): (IpAddr, IpAddr) = ("198.18.0.1".parse().unwrap(), "198.18.0.2".parse().unwrap());
     for layer2 in [false, true] {
         let mut link = RawLink::open(b, &RawOptions { layer2, ..RawOptions::default() }).unwrap();

@@ -103,6 +103,26 @@ impl PeerNs {
             .spawn()
             .expect("nsenter")
     }
+
+    /// Like [`PeerNs::spawn`], then waits (10 s at most) until the command prints a line `ready` on its
+    /// standard output: a listener that says so after `listen()` is listening, however slow its start-up.
+    pub fn spawn_ready(&self, cmd: &str) -> std::process::Child {
+        use std::io::BufRead;
+        let mut child = Command::new("nsenter")
+            .args(["-t", &self.holder.id().to_string(), "-n", "sh", "-c", cmd])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("nsenter");
+        let out = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let ready = std::io::BufReader::new(out).lines().map_while(Result::ok).any(|l| l.trim() == "ready");
+            let _ = tx.send(ready);
+        });
+        let ready = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap_or(false);
+        assert!(ready, "the command in the peer namespace never said ready: {cmd}");
+        child
+    }
 }
 
 impl Drop for PeerNs {
