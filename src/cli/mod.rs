@@ -4,6 +4,7 @@ pub mod build;
 pub mod craft;
 pub mod error;
 pub mod events;
+pub mod frag;
 pub mod import;
 pub mod lab;
 pub mod ladder;

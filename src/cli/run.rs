@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use super::error::CliError;
 use super::events::event_json;
+use super::frag::FragArgs;
 use super::ladder;
-use super::send::{fragmenting, FragOrderArg, LinkChoice};
+use super::send::LinkChoice;
 use crate::exchange::session::{self, FlowRequest, Target};
 use crate::exchange::states::States;
 use crate::exchange::{self, Control, Observer, RunOptions, Timeline};
@@ -60,16 +61,9 @@ pub struct RunArgs {
     /// Peer steps say (else accept, read, and close after us); its states come from the kernel. Needs `--link raw`.
     #[arg(long)]
     pub local_peer: bool,
-    /// Send every Send step's segment as IP fragments of this many payload bytes each (a multiple of 8), unless
-    /// the step has its own `fragment` setting.
-    #[arg(long, value_name = "SIZE")]
-    pub fragment: Option<usize>,
-    /// The order the fragments go out in.
-    #[arg(long, value_enum, default_value = "in", requires = "fragment")]
-    pub frag_order: FragOrderArg,
-    /// Also send a duplicate of fragment N (0-based) with different bytes, just before it (overlap test).
-    #[arg(long, value_name = "N", requires = "fragment")]
-    pub frag_overlap: Option<usize>,
+    /// Fragmenting of every Send step.
+    #[command(flatten)]
+    pub frag: FragArgs,
 }
 
 /// The outcome, for `main` to print and map to an exit code.
@@ -124,8 +118,7 @@ fn request(args: &RunArgs, p: &Preset) -> FlowRequest {
 /// Runs the preset and renders the result.
 pub fn run(args: &RunArgs) -> Result<RunOutput, CliError> {
     let mut preset = preset::resolve(&args.preset).map_err(|e| CliError::Preset(e.to_string()))?;
-    if let Some(size) = args.fragment {
-        let f = fragmenting(size, args.frag_order, args.frag_overlap)?;
+    if let Some(f) = args.frag.fragmenting()? {
         for step in &mut preset.steps {
             if let preset::Step::Send(t) = step {
                 t.fragment.get_or_insert_with(|| f.clone());

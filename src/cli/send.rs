@@ -8,10 +8,11 @@ use serde_json::json;
 use super::craft::CraftArgs;
 use super::error::CliError;
 use super::events::{event_json, event_line};
+use super::frag::FragArgs;
 use crate::exchange::session::{self, FlowRequest, Target};
 use crate::link::{Captured, Flow, Origin};
 use crate::preset::LabHost;
-use crate::wire::fragment::{self, FragOrder, Fragmenting};
+use crate::wire::fragment;
 use crate::wire::{self, IpSpec};
 
 /// Which link carries the segment.
@@ -67,44 +68,12 @@ pub struct SendArgs {
     /// Without one, every run picks a new seed. JSON output names the seed used.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Send the segment as IP fragments of this many payload bytes each (a multiple of 8; 8 splits the TCP
-    /// header). Needs raw privileges in this process (tcpcraft-link refuses later fragments: it cannot read their
-    /// ports to check that they are yours).
-    #[arg(long, value_name = "SIZE")]
-    pub fragment: Option<usize>,
-    /// The order the fragments go out in.
-    #[arg(long, value_enum, default_value = "in", requires = "fragment")]
-    pub frag_order: FragOrderArg,
-    /// Also send a duplicate of fragment N (0-based) with different bytes, just before it (overlap test).
-    #[arg(long, value_name = "N", requires = "fragment")]
-    pub frag_overlap: Option<usize>,
+    /// Fragmenting.
+    #[command(flatten)]
+    pub frag: FragArgs,
     /// The segment's fields.
     #[command(flatten)]
     pub craft: CraftArgs,
-}
-
-/// `--frag-order`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FragOrderArg {
-    /// First to last.
-    In,
-    /// Last to first.
-    Reverse,
-    /// Shuffled (by the seed).
-    Random,
-}
-
-/// The fragmenting `--fragment SIZE --frag-order O --frag-overlap N` ask for, checked before any link opens.
-pub fn fragmenting(size: usize, order: FragOrderArg, overlap: Option<usize>) -> Result<Fragmenting, CliError> {
-    if size < 8 || size % 8 != 0 {
-        return Err(CliError::input("--fragment", format!("{size}: give a multiple of 8 bytes, at least 8")));
-    }
-    let order = match order {
-        FragOrderArg::In => FragOrder::In,
-        FragOrderArg::Reverse => FragOrder::Reverse,
-        FragOrderArg::Random => FragOrder::Random,
-    };
-    Ok(Fragmenting { size, order, overlap })
 }
 
 /// Sends the segment, collects replies until `--wait` runs out, renders them.
@@ -118,6 +87,7 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
         craft.dport = p;
     }
     let mut spec = craft.to_spec(dst, m)?;
+    let frag = args.frag.fragmenting()?;
     let req = FlowRequest {
         target: Target::Addr(dst),
         v6: args.craft.ipv6,
@@ -144,10 +114,9 @@ pub fn run(args: &SendArgs, m: &ArgMatches) -> Result<String, CliError> {
     let started = std::time::SystemTime::now();
     // The fragments as they went out, with their link times (the capture sees none of them whole).
     let mut sent_frags: Vec<(u64, Vec<u8>)> = Vec::new();
-    let t0 = match args.fragment {
-        Some(size) => {
-            let f = fragmenting(size, args.frag_order, args.frag_overlap)?;
-            let frags = fragment::fragment(&bytes, &f, opened_seed.value)
+    let t0 = match &frag {
+        Some(f) => {
+            let frags = fragment::fragment(&bytes, f, opened_seed.value)
                 .map_err(|e| CliError::input("--fragment", e.to_string()))?;
             for d in frags {
                 sent_frags.push((link.send(&d)?, d));
