@@ -65,13 +65,12 @@ pub fn run(args: &TraceArgs) -> Result<String, CliError> {
     };
     let p = preset::resolve(&args.probe).map_err(|e| CliError::Preset(e.to_string()))?;
     let probe = sweep::probe_of(&p).map_err(|e| CliError::Preset(e.to_string()))?;
-    let probes = ports.len() as u64 * u64::from(args.max_ttl);
     let req = ProbeRequest {
         targets: vec![target],
         sport: args.sport,
         choice: args.link.into(),
         iface: args.iface.clone(),
-        max_pps: probes.clamp(1, u64::from(crate::limits::MAX_PPS)),
+        max_pps: trace::rate(ports.len(), args.max_ttl),
         lab: p.sim.clone().unwrap_or_default(),
         in_process: true,
         seed: None,

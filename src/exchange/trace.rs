@@ -95,6 +95,12 @@ pub struct TraceResult {
     pub ports: Vec<PortPath>,
 }
 
+/// The sending rate a trace opens its link with: all its probes (`ports` × `max_ttl`) within one second, within
+/// the ceiling of every link.
+pub fn rate(ports: usize, max_ttl: u8) -> u64 {
+    (ports as u64 * u64::from(max_ttl)).clamp(1, u64::from(crate::limits::MAX_PPS))
+}
+
 /// Why a trace cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
@@ -160,32 +166,28 @@ pub fn trace_until(
     link.send_batch(&batch)?;
     // (port index, ttl) → who answered, what, when, and the answer's own TTL.
     let mut seen: BTreeMap<(usize, u8), (IpAddr, Answer, u64, u8)> = BTreeMap::new();
-    if !link.paced() {
-        // The lab host's clock moves only as it is drained: step it in small slices, so each answer is timed by
-        // that clock (its hops answer within its round-trip time), not by how long this loop took.
-        let (mut at, mut steps) = (Duration::ZERO, 0);
-        while at < cfg.wait && !complete(cfg, &seen) && !stop() {
-            let slice = if steps < VIRTUAL_STEPS { VIRTUAL_STEP } else { cfg.wait - at };
-            at += slice.min(cfg.wait - at);
-            steps += 1;
-            for d in link.drain(slice) {
-                if let Some((key, who, answer, ttl)) = read_answer(&d, cfg, base) {
-                    seen.entry(key).or_insert((who, answer, at.as_micros() as u64, ttl));
-                }
-            }
-        }
-        return Ok(summarize(cfg, &seen));
-    }
-    let until = sent + cfg.wait;
-    while Instant::now() < until {
-        for d in link.drain(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(50))) {
-            let rtt = sent.elapsed().as_micros() as u64;
-            if let Some((key, who, answer, ttl)) = read_answer(&d, cfg, base) {
-                seen.entry(key).or_insert((who, answer, rtt, ttl));
-            }
-        }
-        if complete(cfg, &seen) || stop() {
+    // The lab host's clock moves only as it is drained: it is stepped in small slices, so each answer is timed by
+    // that clock (its hops answer within its round-trip time), not by how long this loop took. A real link's
+    // answers are timed as they are read, in slices of 50 ms at most so `stop` is asked.
+    let virtual_clock = !link.paced();
+    let (mut waited, mut steps) = (Duration::ZERO, 0);
+    loop {
+        let left = cfg.wait.saturating_sub(if virtual_clock { waited } else { sent.elapsed() });
+        if left.is_zero() || complete(cfg, &seen) || stop() {
             break;
+        }
+        let slice = match (virtual_clock, steps < VIRTUAL_STEPS) {
+            (true, true) => VIRTUAL_STEP.min(left),
+            (true, false) => left,
+            (false, _) => left.min(Duration::from_millis(50)),
+        };
+        steps += 1;
+        waited += slice;
+        for d in link.drain(slice) {
+            let rtt = if virtual_clock { waited } else { sent.elapsed() };
+            if let Some((key, who, answer, ttl)) = read_answer(&d, cfg, base) {
+                seen.entry(key).or_insert((who, answer, rtt.as_micros() as u64, ttl));
+            }
         }
     }
     Ok(summarize(cfg, &seen))

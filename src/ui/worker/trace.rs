@@ -171,13 +171,12 @@ impl TraceJob {
 /// Opens the probe link through the session: the helper's for raw mode (no fallback: a trace of the lab host is
 /// not what was asked for), else the preset's lab host at the target.
 fn open_probes(job: &TraceJob, target: IpAddr) -> Result<OpenedProbes, TraceJobError> {
-    let probes = job.ports.len() as u64 * u64::from(job.max_ttl);
     let req = ProbeRequest {
         targets: vec![target],
         sport: job.sport,
         choice: job.kind.choice(),
         iface: job.iface.clone(),
-        max_pps: probes.clamp(1, u64::from(crate::limits::MAX_PPS)),
+        max_pps: crate::exchange::trace::rate(job.ports.len(), job.max_ttl),
         lab: job.lab.clone(),
         in_process: false,
         seed: job.seed,
