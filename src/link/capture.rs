@@ -188,10 +188,8 @@ impl Capture {
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Frame> {
         let until = Instant::now() + timeout;
         loop {
-            let (at_epoch, frame) = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())).ok()?;
-            self.queued.fetch_sub(frame.bytes.len(), Ordering::AcqRel);
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            if at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes) {
+            let item = self.rx.recv_timeout(until.saturating_duration_since(Instant::now())).ok()?;
+            if let Some(frame) = self.taken(item) {
                 return Some(frame);
             }
         }
@@ -200,13 +198,18 @@ impl Capture {
     /// The next frame already waiting, without waiting and without reading the clock; `None` when there is none.
     pub fn try_recv(&self) -> Option<Frame> {
         loop {
-            let (at_epoch, frame) = self.rx.try_recv().ok()?;
-            self.queued.fetch_sub(frame.bytes.len(), Ordering::AcqRel);
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            if at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes) {
+            if let Some(frame) = self.taken(self.rx.try_recv().ok()?) {
                 return Some(frame);
             }
         }
+    }
+
+    /// A frame taken out of the ring: counted out, and kept if the filter of its time is the current one or the
+    /// current one accepts it.
+    fn taken(&self, (at_epoch, frame): (u64, Frame)) -> Option<Frame> {
+        self.queued.fetch_sub(frame.bytes.len(), Ordering::AcqRel);
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        (at_epoch == self.epoch.load(Ordering::Acquire) || self.accepts(&frame.bytes)).then_some(frame)
     }
 
     /// Whether the current program accepts a datagram read before it was installed (framed again as the
