@@ -2,7 +2,6 @@
 //! another one-probe preset) sent with TTL 1..N; with `--ports`, firewalk: one row per port, "blocked after hop N"
 //! or the port's verdict, sharing the hop discovery.
 
-use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use clap::Args;
@@ -50,15 +49,7 @@ pub struct TraceArgs {
 /// Runs the trace and renders it.
 pub fn run(args: &TraceArgs) -> Result<String, CliError> {
     let (host, port) = route::split_target(&args.target).map_err(|e| CliError::input("TARGET", e.to_string()))?;
-    let target: IpAddr = match host.parse() {
-        Ok(a) => a,
-        Err(_) => (host.as_str(), 0)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .map(|a| a.ip())
-            .ok_or_else(|| CliError::input("TARGET", format!("{host}: no such host")))?,
-    };
+    let target = route::resolve(&host, false)?;
     let ports = match &args.ports {
         Some(list) => sweep::parse_ports(list).map_err(|e| CliError::input("--ports", e.to_string()))?,
         None => vec![port.unwrap_or(80)],

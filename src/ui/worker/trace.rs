@@ -3,7 +3,7 @@
 //! worker, never on the UI thread. Stop ends the wait for answers within 50 ms
 //! ([`trace::trace_until`]); a stopped trace's result is dropped, never shown as if it had finished.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
@@ -159,12 +159,7 @@ impl TraceJob {
 
     /// The host's address: parsed, or looked up (this may take a while: call it on the worker).
     pub fn resolve(&self) -> Result<IpAddr, TraceJobError> {
-        if let Ok(a) = self.host.parse() {
-            return Ok(a);
-        }
-        (self.host.as_str(), 0).to_socket_addrs().ok().and_then(|mut a| a.next()).map(|a| a.ip()).ok_or_else(|| {
-            TraceJobError::Target(LinkError::Target { target: self.host.clone(), reason: "no such host".into() })
-        })
+        crate::link::route::resolve(&self.host, false).map_err(TraceJobError::Target)
     }
 }
 
