@@ -26,6 +26,8 @@ struct Pending {
     next: u8,
     /// Data pieces by offset.
     pieces: Vec<(usize, Vec<u8>)>,
+    /// Bytes in `pieces` (overlaps counted twice): below the payload's length, it cannot be complete yet.
+    held: usize,
     /// The payload's length, known once the last fragment (MF clear) came.
     total: Option<usize>,
     /// An overlap with other bytes was seen: the datagram will be dropped.
@@ -100,7 +102,7 @@ impl Reassembly {
                 if self.pending.len() == MAX_PENDING {
                     self.pending.remove(0);
                 }
-                let p = Pending { key, header: None, next, pieces: Vec::new(), total: None, spoiled: false };
+                let p = Pending { key, header: None, next, pieces: Vec::new(), held: 0, total: None, spoiled: false };
                 self.pending.push(p);
                 self.pending.len() - 1
             }
@@ -125,6 +127,7 @@ impl Reassembly {
         }
         if !duplicate && p.pieces.len() < MAX_PIECES {
             p.pieces.push((from, data.to_vec()));
+            p.held += data.len();
         }
         match complete(p) {
             None => Arrival::Held,
@@ -142,6 +145,10 @@ impl Reassembly {
 /// `None` while pieces are missing; then the datagram (`Some(None)` when it cannot be built).
 fn complete(p: &Pending) -> Option<Option<Vec<u8>>> {
     let (total, header) = (p.total?, p.header.as_ref()?);
+    // Laying the pieces out costs the payload's length, on every arrival: only once there can be enough.
+    if p.held < total {
+        return None;
+    }
     let mut payload = vec![0u8; total];
     let mut covered = vec![false; total];
     for (off, bytes) in &p.pieces {
