@@ -240,10 +240,11 @@ impl Tally {
             }
         }
         let host_index: HashMap<IpAddr, usize> = hosts.iter().enumerate().map(|(i, h)| (*h, i)).collect();
-        // A port's place in the list, by a table of all 65,536; a list that names a port twice (`parse_ports`
-        // never gives one) is looked up row by row instead.
+        // A port's place in the list, by a table of all 65,536. A list that names a host or a port twice (`parse_ports`
+        // never gives a port twice; `parse_targets` may give a host twice, "a,b,a") is looked up row by row
+        // instead, so every copy of a target gets its answer.
         let mut port_index = vec![usize::MAX; 1 << 16];
-        let mut unique = true;
+        let mut unique = host_index.len() == hosts.len();
         for (i, p) in ports.iter().enumerate() {
             unique &= std::mem::replace(&mut port_index[usize::from(*p)], i) == usize::MAX;
         }
@@ -322,23 +323,24 @@ mod results_tests {
     use super::*;
 
     #[test]
-    fn every_answer_lands_on_its_row_also_when_a_port_is_listed_twice() {
+    fn every_answer_lands_on_its_row_also_when_a_host_or_a_port_is_listed_twice() {
         let (a, b): (IpAddr, IpAddr) = ("192.0.2.10".parse().unwrap(), "192.0.2.11".parse().unwrap());
         let reach = Reach { probed: usize::MAX, finished: true };
-        for ports in [vec![80u16, 22, 443], vec![80, 22, 80]] {
+        for (hosts, ports) in
+            [(vec![a, b], vec![80u16, 22, 443]), (vec![a, b], vec![80, 22, 80]), (vec![a, b, a], vec![80, 22, 443])]
+        {
             let mut t = Tally::new(Cookies::keyed(1), 40000);
             t.record(b, 22, Verdict::Open, "SA".into(), Some(63));
             t.record(a, 80, Verdict::Closed, "RA".into(), Some(64));
-            let rows = t.results(&[a, b], &ports, &reach);
+            let rows = t.results(&hosts, &ports, &reach);
             let got: Vec<(IpAddr, u16, Verdict)> = rows.iter().map(|r| (r.host, r.port, r.verdict)).collect();
             let want = |p: u16, h: IpAddr| match (h == a, p) {
                 (true, 80) => Verdict::Closed,
                 (false, 22) => Verdict::Open,
                 _ => Verdict::Filtered,
             };
-            let expected: Vec<_> =
-                [a, b].iter().flat_map(|&h| ports.iter().map(move |&p| (h, p, want(p, h)))).collect();
-            assert_eq!(got, expected, "{ports:?}");
+            let expected: Vec<_> = hosts.iter().flat_map(|&h| ports.iter().map(move |&p| (h, p, want(p, h)))).collect();
+            assert_eq!(got, expected, "{hosts:?} {ports:?}");
         }
     }
 }
