@@ -46,7 +46,7 @@ fi
 
 # Every test that enters a network namespace must have left its marker; under CI a missing one fails the run.
 missing_raw=0
-for t in $(grep -ho 'netns::enter("[A-Za-z0-9_]*")' tests/*.rs | sed 's/.*("\(.*\)")/\1/' | sort -u); do
+for t in $(grep -ho 'netns::enter("[A-Za-z0-9_:]*")' tests/*.rs tests/*/*.rs | sed 's/.*("\(.*\)")/\1/' | sort -u); do
   if [ ! -f "target/raw-tests-ran/$t" ]; then
     echo "!!! raw-socket test did not run: $t" >&2
     missing_raw=1

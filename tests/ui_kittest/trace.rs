@@ -1,5 +1,5 @@
 //! The Trace tab (issue 9/9): a trace of the simulated host run from the tab draws the path and the target open;
-//! bad input is shown in the tab, never run; Stop ends a long wait; the tab speaks Korean.
+//! bad input is shown in the tab, never run; Stop ends a real wait (raw, in a namespace); the tab speaks Korean.
 
 use super::*;
 use egui::OutputCommand;
@@ -84,10 +84,10 @@ fn bad_ports_or_target_show_an_error_and_do_not_run() {
     assert!(h.state().rt.trace.report.is_none());
 }
 
-/// A trace of a port the lab host filters waits for answers (the spinner and time are on show); Stop ends it at
-/// once, and no result is shown for a trace that did not finish.
+/// On the lab host a trace's wait is the host's own clock: a filtered port's 20 s wait ends at once (no wall time
+/// is spent on it) and says filtered. (A real wait, and Stop ending it, is the raw test below.)
 #[test]
-fn stop_ends_a_long_wait_and_shows_no_result() {
+fn a_filtered_port_on_the_lab_host_ends_at_once_as_filtered() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("filtered.ron");
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/half-open.ron")).unwrap();
@@ -98,23 +98,68 @@ fn stop_ends_a_long_wait_and_shows_no_result() {
     h.state_mut().rt.trace.ports = "81".into();
     h.state_mut().rt.trace.wait_ms = 20_000;
     h.state_mut().rt.trace.max_ttl = 3;
+    let t0 = Instant::now();
+    start_and_wait(&mut h, "▶ Start trace");
+    assert!(t0.elapsed() < Duration::from_secs(8), "the lab host's wait took wall time: {:?}", t0.elapsed());
+    let r = h.state().rt.trace.report.clone().expect("the trace finished");
+    assert_eq!(r.result.ports[0].result, PathResult::Filtered, "{r:?}");
+}
+
+/// Raw mode, in a network namespace of its own, through `tcpcraft-link` as the app uses it: a trace of a port that
+/// nft drops waits for answers (the spinner and the time are on show); Stop frees the tab at once, the worker
+/// leaves the wait within a slice (a new trace runs long before the 20 s are up), and the stopped trace's result
+/// is never shown.
+#[cfg(target_os = "linux")]
+#[test]
+fn stop_ends_a_real_wait_and_shows_no_result() {
+    use common::netns::{self, sh};
+    if !netns::enter("trace::stop_ends_a_real_wait_and_shows_no_result") {
+        return;
+    }
+    sh("nft add table inet t && nft 'add chain inet t in { type filter hook input priority 0; }' \
+        && nft add rule inet t in tcp dport 81 drop");
+    // As on a lab machine: the app runs as an ordinary user (nobody), raw mode through a setcap'd helper copy.
+    let install = common::helper::Install::new(true);
+    std::env::set_var("TCPCRAFT_LINK", install.helper());
+    let _nobody = AsNobody::become_nobody();
+    let (_lang, mut h) = harness();
+    h.state_mut().state.link = LinkKind::Raw;
+    open_trace_tab(&mut h, "Trace");
+    h.state_mut().rt.trace.target = "127.0.0.1".into();
+    h.state_mut().rt.trace.ports = "81".into();
+    h.state_mut().rt.trace.wait_ms = 20_000;
+    h.state_mut().rt.trace.max_ttl = 3;
     h.get_by_label("▶ Start trace").click();
     h.step();
-    h.step();
-    assert!(h.state().rt.running);
-    assert!(h.query_by_label_contains("waiting for answers…").is_some(), "the wait is on show");
+    let until = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label_contains("waiting for answers…").is_none() {
+        assert!(h.state().rt.running, "the trace ended early: {:?}", h.state().rt.message);
+        assert!(Instant::now() < until, "the wait never showed");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    // The wait is real: a second on, the trace still waits, and the tab counts the time.
+    let shown = Instant::now();
+    while shown.elapsed() < Duration::from_secs(1) {
+        assert!(h.state().rt.running, "the trace ended early: {:?}", h.state().rt.message);
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(h.query_by_label_contains("/ 20.0 s").is_some(), "the time waited out of 20 s is on show");
+    assert!(h.query_by_label_contains("waiting for answers… 0.").is_none(), "a second has passed");
     let t0 = Instant::now();
     h.query_all_by_label("⏹ Stop").next().unwrap().click();
     h.step();
     assert!(!h.state().rt.running, "Stop frees the tab at once");
-    // The worker leaves the wait within a slice: a new trace can start long before the 20 s are up.
+    // Port 80 is closed: the kernel's reset answers at once.
     h.state_mut().rt.trace.ports = "80".into();
-    h.state_mut().rt.trace.wait_ms = 500;
+    h.state_mut().rt.trace.wait_ms = 2_000;
     start_and_wait(&mut h, "▶ Start trace");
-    assert!(t0.elapsed() < Duration::from_secs(8), "the stopped wait did not hold the worker: {:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(8), "the stopped wait held the worker: {:?}", t0.elapsed());
     let r = h.state().rt.trace.report.clone().expect("the second trace finished");
     assert_eq!(r.result.ports.len(), 1);
     assert_eq!(r.result.ports[0].port, 80, "the stopped trace's result was never shown");
+    assert_eq!(r.result.ports[0].result, PathResult::Closed, "{r:?}");
 }
 
 /// In Korean: the tab, its inputs, the chain and the lanes.
@@ -256,6 +301,34 @@ fn at_1024x700_the_pictures_words_do_not_overlap() {
             for (b, rb) in &rects[i + 1..] {
                 assert!(!ra.shrink(1.0).intersects(rb.shrink(1.0)), "{lang:?}: '{a}' {ra:?} overlaps '{b}' {rb:?}");
             }
+        }
+    }
+}
+
+/// This process as `nobody` (real and effective ids), with root kept as the saved id, so dropping it goes back
+/// to root and the test's temporary files can be removed (also when an assertion failed).
+#[cfg(target_os = "linux")]
+struct AsNobody;
+
+#[cfg(target_os = "linux")]
+impl AsNobody {
+    #[allow(unsafe_code)] // setresuid(2) and friends; libc has no safe wrapper
+    fn become_nobody() -> AsNobody {
+        // SAFETY: plain system calls on ids; glibc applies them to every thread of the process.
+        let ok = unsafe { libc::setgroups(0, std::ptr::null()) == 0 && libc::setresgid(65534, 65534, 0) == 0 };
+        assert!(ok && unsafe { libc::setresuid(65534, 65534, 0) } == 0, "could not become nobody");
+        AsNobody
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for AsNobody {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: as above; the saved id is root, so these are allowed.
+        unsafe {
+            libc::setresuid(0, 0, 0);
+            libc::setresgid(0, 0, 0);
         }
     }
 }
