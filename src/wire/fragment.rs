@@ -162,6 +162,38 @@ pub fn describe<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole
     format!("sent as {n} {} fragments: {}", if v6 { "IPv6" } else { "IPv4" }, parts.join(" "))
 }
 
+/// The fragmenting that sent `whole` as these `fragments` (in the order they went out): the size is the data of a
+/// fragment that has more after it, the order is read from the genuine fragments' offsets (neither rising nor
+/// falling: random), and an overlapping copy names the fragment it doubles. `None` when they are not fragments
+/// of it as [`fragment`] makes them (a size not a multiple of 8, more than one copy, a piece missing).
+pub fn settings<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole: &[u8]) -> Option<Fragmenting> {
+    let copy = copies(fragments.clone(), whole);
+    let infos: Vec<FragInfo> = fragments.into_iter().map(info).collect::<Option<_>>()?;
+    let genuine: Vec<&FragInfo> = infos.iter().zip(&copy).filter(|(_, c)| !**c).map(|(i, _)| i).collect();
+    let size = genuine.iter().find(|i| i.more)?.len;
+    if size < 8 || size % 8 != 0 || genuine.iter().any(|i| i.offset % size != 0 || (i.more && i.len != size)) {
+        return None;
+    }
+    let payload = split(whole).map(|(_, p, _)| p.len()).ok()?;
+    if genuine.len() != payload.div_ceil(size) {
+        return None;
+    }
+    let offsets: Vec<usize> = genuine.iter().map(|i| i.offset).collect();
+    let order = if offsets.windows(2).all(|w| w[0] < w[1]) {
+        FragOrder::In
+    } else if offsets.windows(2).all(|w| w[0] > w[1]) {
+        FragOrder::Reverse
+    } else {
+        FragOrder::Random
+    };
+    let mut dups = infos.iter().zip(&copy).filter(|(_, c)| **c).map(|(i, _)| i.offset / size);
+    let overlap = dups.next();
+    if dups.next().is_some() {
+        return None;
+    }
+    Some(Fragmenting { size, order, overlap })
+}
+
 /// Whether a captured datagram is a copy of one we sent: the same bytes, but for an IPv4 header checksum the
 /// kernel may have written again.
 pub fn is_copy_of(sent: &[u8], captured: &[u8]) -> bool {
@@ -337,5 +369,41 @@ mod tests {
             assert!(fragment(&d, &Fragmenting { size, ..Default::default() }, 0).is_err(), "{size}");
         }
         assert!(fragment(&d, &Fragmenting { size: 8, overlap: Some(9), ..Default::default() }, 0).is_err());
+    }
+
+    /// What [`fragment`] sends, [`settings`] reads back: size, order and the overlapping copy, over IPv4 and
+    /// IPv6 (a shuffle that happens to come out rising or falling reads as that order).
+    #[test]
+    fn settings_read_back_what_fragment_sent() {
+        for v6 in [false, true] {
+            let whole = syn(36, v6);
+            for size in [8, 16, 24, 48] {
+                for order in [FragOrder::In, FragOrder::Reverse, FragOrder::Random] {
+                    for overlap in [None, Some(0), Some(1)] {
+                        let f = Fragmenting { size, order, overlap };
+                        let out = fragment(&whole, &f, 7).unwrap();
+                        let got = settings(out.iter().map(|d| &d[..]), &whole).expect("read back");
+                        assert_eq!((got.size, got.overlap), (size, overlap), "{f:?} v6={v6}");
+                        if order != FragOrder::Random {
+                            assert_eq!(got.order, order, "{f:?} v6={v6}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pieces that are not what [`fragment`] makes give no settings: one missing, two copies, a whole datagram.
+    #[test]
+    fn settings_refuse_what_fragment_never_sends() {
+        let whole = syn(36, false);
+        let f = Fragmenting { size: 16, order: FragOrder::In, overlap: Some(0) };
+        let out = fragment(&whole, &f, 1).unwrap_or_default();
+        assert!(settings(out.iter().skip(1).map(|d| &d[..]), &whole).is_some(), "the copy's genuine one remains");
+        assert!(settings(out.iter().take(3).map(|d| &d[..]), &whole).is_none(), "the last piece is missing");
+        let twice: Vec<&[u8]> =
+            [&out[0][..], &out[0][..]].into_iter().chain(out.iter().skip(1).map(|d| &d[..])).collect();
+        assert!(settings(twice.iter().copied(), &whole).is_none(), "two copies");
+        assert!(settings([&whole[..]], &whole).is_none(), "not a fragment");
     }
 }

@@ -241,4 +241,20 @@ fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fra
     let offsets: Vec<usize> = syn.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
     assert_eq!(offsets.last(), Some(&0), "last to first: offset 0 goes last ({offsets:?})");
     assert!(events.iter().any(|e| e.origin == tcpcraft::link::Origin::Peer), "the lab host answered");
+    // Its details copy it as the `send --fragment` command that sends it the same way (not a one-datagram build).
+    let at = events.iter().position(|e| e.origin == tcpcraft::link::Origin::Crafted).unwrap();
+    h.state_mut().rt.selected = Some(at);
+    h.run();
+    assert!(h.query_by_label("Copy as tcpcraft build command").is_none(), "a fragmented segment is no build");
+    h.get_by_label("Copy as tcpcraft send --fragment command").scroll_to_me();
+    h.run();
+    h.get_by_label("Copy as tcpcraft send --fragment command").click();
+    h.step();
+    let copied = h.output().platform_output.commands.iter().find_map(|c| match c {
+        egui::OutputCommand::CopyText(t) => Some(t.clone()),
+        _ => None,
+    });
+    let copied = copied.expect("the command was copied");
+    assert!(copied.starts_with("tcpcraft send 192.0.2.10 "), "{copied}");
+    assert!(copied.ends_with(" -S --fragment 8 --frag-order reverse"), "{copied}");
 }

@@ -1,6 +1,9 @@
 //! "Copy as command": a `tcpcraft build …` command line that rebuilds a captured segment from its parsed fields
-//! (addresses, ports, seq/ack, flags, window, urgent pointer, IP id/TTL/TOS/DF, options in order, payload).
+//! (addresses, ports, seq/ack, flags, window, urgent pointer, IP id/TTL/TOS/DF, options in order, payload); for a
+//! segment we sent in fragments, the `tcpcraft send … --fragment …` line that sends it the same way.
 
+use crate::exchange::TimelineEvent;
+use crate::wire::fragment::{self, FragOrder};
 use crate::wire::{IpHeader, Segment, TcpOption};
 
 /// The arguments after `tcpcraft`, one per token (none needs quoting: all are numbers, names or hex).
@@ -101,6 +104,37 @@ pub fn command_line(seg: &Segment) -> String {
     format!("tcpcraft {}", build_args(seg).join(" "))
 }
 
+/// For an event we sent in fragments: `send` with the segment's fields and the fragmenting read back from the
+/// fragments as they went out (`--fragment SIZE`, the order, the overlapping copy). `None` for any other event.
+pub fn send_args(e: &TimelineEvent) -> Option<Vec<String>> {
+    let seg = e.segment.as_ref()?;
+    if e.fragments.is_empty() {
+        return None;
+    }
+    let f = fragment::settings(e.fragments.iter().map(|f| &f.bytes[..]), &e.bytes)?;
+    let mut a = build_args(seg);
+    a[0] = "send".into();
+    flag_push(&mut a, "--fragment", f.size.to_string());
+    match f.order {
+        FragOrder::In => {}
+        FragOrder::Reverse => flag_push(&mut a, "--frag-order", "reverse".into()),
+        FragOrder::Random => flag_push(&mut a, "--frag-order", "random".into()),
+    }
+    if let Some(n) = f.overlap {
+        flag_push(&mut a, "--frag-overlap", n.to_string());
+    }
+    Some(a)
+}
+
+/// What "Copy as command" copies for an event, with its button's label key: the `send --fragment` line for a
+/// segment sent in fragments, else the `build` line; `None` without a TCP segment.
+pub fn event_command(e: &TimelineEvent) -> Option<(&'static str, String)> {
+    match send_args(e) {
+        Some(a) => Some(("ui.timeline.copy_send", format!("tcpcraft {}", a.join(" ")))),
+        None => e.segment.as_ref().map(|seg| ("ui.timeline.copy_cli", command_line(seg))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
@@ -143,5 +177,51 @@ mod tests {
         assert_eq!(cli_bytes(&args), bytes, "{}", command_line(&seg));
         assert!(command_line(&seg).starts_with("tcpcraft build "));
         assert!(command_line(&seg).contains("-M 3049812345"));
+    }
+
+    /// A segment sent in fragments copies as `send … --fragment`: clap reads back the same fragmenting (size,
+    /// order, overlapping copy), and its fields build the same datagram the fragments were cut from.
+    #[test]
+    fn a_fragmented_event_copies_as_a_send_command_with_its_fragmenting() {
+        use crate::exchange::notes::Note;
+        use crate::exchange::timeline::{Dir, SentFragment};
+        use crate::link::Origin;
+        use crate::wire::fragment::{fragment, FragOrder, Fragmenting};
+
+        let mut spec = crate::wire::SegmentSpec::default();
+        spec.tcp.flags.syn = true;
+        spec.tcp.seq = 1_000;
+        spec.tcp.options = vec![TcpOption::Mss(1460)];
+        let whole = wire::build(&spec).unwrap();
+        let f = Fragmenting { size: 8, order: FragOrder::Reverse, overlap: Some(1) };
+        let sent = fragment(&whole, &f, 5).unwrap();
+        let mut e = TimelineEvent {
+            t_us: 0,
+            dir: Dir::Out,
+            origin: Origin::Crafted,
+            step: Some(0),
+            segment: wire::parse_any_protocol(&whole).ok(),
+            icmp: None,
+            rel_seq: 0,
+            rel_ack: 0,
+            rtt_us: None,
+            note: Note::new("none", &[]),
+            bytes: whole.clone(),
+            fragments: sent.into_iter().map(|bytes| SentFragment { t_us: 0, bytes }).collect(),
+        };
+        let (label, line) = event_command(&e).unwrap();
+        assert_eq!(label, "ui.timeline.copy_send");
+        assert!(line.starts_with("tcpcraft send "), "{line}");
+        assert!(line.ends_with("--fragment 8 --frag-order reverse --frag-overlap 1"), "{line}");
+        let argv: Vec<String> = line.split(' ').map(String::from).collect();
+        let m = Cli::command().try_get_matches_from(&argv).unwrap();
+        let Some(Command::Send(s)) = Cli::from_arg_matches(&m).unwrap().command else { panic!("not send") };
+        assert_eq!(s.frag.fragmenting().unwrap(), Some(f));
+        let sub = m.subcommand_matches("send").unwrap();
+        let dst = s.target.parse().unwrap();
+        assert_eq!(wire::build(&s.craft.to_spec(dst, sub).unwrap()).unwrap(), whole);
+        // Sent whole, the same event copies as `build`.
+        e.fragments.clear();
+        assert_eq!(event_command(&e).unwrap().0, "ui.timeline.copy_cli");
     }
 }

@@ -21,9 +21,8 @@ pub fn details(ui: &mut Ui, i: usize, e: &TimelineEvent, absolute: bool, out: &m
         if ui.button(t("ui.timeline.copy_hex")).on_hover_text(t("ui.timeline.copy_hex_tip")).clicked() {
             ui.ctx().copy_text(hex_of(e));
         }
-        if let Some(seg) = &e.segment {
-            let cmd = command::command_line(seg);
-            if ui.button(t("ui.timeline.copy_cli")).on_hover_text(&cmd).clicked() {
+        if let Some((label, cmd)) = command::event_command(e) {
+            if ui.button(t(label)).on_hover_text(&cmd).clicked() {
                 ui.ctx().copy_text(cmd);
             }
         }

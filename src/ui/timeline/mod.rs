@@ -196,15 +196,15 @@ pub fn event_menu(resp: &egui::Response, i: usize, e: &TimelineEvent, out: &mut 
             ui.ctx().copy_text(hex_of(e));
             ui.close();
         }
-        if let Some(seg) = &e.segment {
-            if ui.button(t("ui.timeline.copy_cli")).clicked() {
-                ui.ctx().copy_text(command::command_line(seg));
+        if let Some((label, cmd)) = command::event_command(e) {
+            if ui.button(t(label)).clicked() {
+                ui.ctx().copy_text(cmd);
                 ui.close();
             }
-            if ui.button(t("ui.timeline.craft_from")).clicked() {
-                out.push(Action::CraftFrom(i));
-                ui.close();
-            }
+        }
+        if e.segment.is_some() && ui.button(t("ui.timeline.craft_from")).clicked() {
+            out.push(Action::CraftFrom(i));
+            ui.close();
         }
     });
 }
