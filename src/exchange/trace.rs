@@ -183,8 +183,9 @@ pub fn trace_until(
         };
         steps += 1;
         waited += slice;
-        for d in link.drain(slice) {
-            let rtt = if virtual_clock { waited } else { sent.elapsed() };
+        // A real link's answers are timed by when they were captured, not by when this drain returned.
+        for (at, d) in link.drain_timed(slice) {
+            let rtt = if virtual_clock { waited } else { at.saturating_duration_since(sent) };
             if let Some((key, who, answer, ttl)) = read_answer(&d, cfg, base) {
                 seen.entry(key).or_insert((who, answer, rtt.as_micros() as u64, ttl));
             }

@@ -120,6 +120,13 @@ pub trait ProbeLink {
     }
     /// Everything captured within `wait` from now.
     fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>>;
+    /// As [`ProbeLink::drain`], with when each datagram was captured (for round-trip times that do not depend on
+    /// how long the drain waited). By default: when the drain returned it.
+    fn drain_timed(&mut self, wait: std::time::Duration) -> Vec<(std::time::Instant, Vec<u8>)> {
+        let out = self.drain(wait);
+        let now = std::time::Instant::now();
+        out.into_iter().map(|d| (now, d)).collect()
+    }
     /// Whether sending must be paced (a real wire) or can run flat out (the simulated host).
     fn paced(&self) -> bool;
     /// Datagrams lost because the capture ring was full (none on a link without one, such as the simulated host).

@@ -105,8 +105,8 @@ fn a_filtered_port_on_the_lab_host_ends_at_once_as_filtered() {
     assert_eq!(r.result.ports[0].result, PathResult::Filtered, "{r:?}");
 }
 
-/// Raw mode, in a network namespace of its own, through `tcpcraft-link` as the app uses it: a trace of a port that
-/// nft drops waits for answers (the spinner and the time are on show); Stop frees the tab at once, the worker
+/// Raw mode, in a network namespace of its own, through `tcpcraft-link` as the app uses it: a target without a
+/// route is said as such (not as raw mode being unavailable); a trace of a port that nft drops waits for answers (the spinner and the time are on show); Stop frees the tab at once, the worker
 /// leaves the wait within a slice (a new trace runs long before the 20 s are up), and the stopped trace's result
 /// is never shown.
 #[cfg(target_os = "linux")]
@@ -125,6 +125,17 @@ fn stop_ends_a_real_wait_and_shows_no_result() {
     let (_lang, mut h) = harness();
     h.state_mut().state.link = LinkKind::Raw;
     open_trace_tab(&mut h, "Trace");
+    // A target this namespace has no route to is the input's fault, said as such: raw mode itself is fine.
+    h.state_mut().rt.trace.target = "198.51.100.77".into();
+    start_and_wait(&mut h, "▶ Start trace");
+    let said = |h: &Harness<'static, TcpcraftApp>, text: &str| h.query_all_by_label_contains(text).count();
+    assert_eq!(
+        said(&h, "target 198.51.100.77: no route"),
+        2,
+        "in the tab and the status line: {:?}",
+        h.state().rt.message
+    );
+    assert_eq!(said(&h, "Raw mode is not available"), 0, "{:?}", h.state().rt.message);
     h.state_mut().rt.trace.target = "127.0.0.1".into();
     h.state_mut().rt.trace.ports = "81".into();
     h.state_mut().rt.trace.wait_ms = 20_000;
@@ -160,6 +171,9 @@ fn stop_ends_a_real_wait_and_shows_no_result() {
     assert_eq!(r.result.ports.len(), 1);
     assert_eq!(r.result.ports[0].port, 80, "the stopped trace's result was never shown");
     assert_eq!(r.result.ports[0].result, PathResult::Closed, "{r:?}");
+    // Timed by when the helper captured the reset, not by when its 50 ms drain came back.
+    let rtt = r.result.hops[0].rtt_us.expect("hop 1 answered");
+    assert!(rtt < 20_000, "rtt {rtt} us: {r:?}");
 }
 
 /// In Korean: the tab, its inputs, the chain and the lanes.

@@ -29,6 +29,22 @@ fn helper_error(msg: impl Into<String>) -> LinkError {
     LinkError::Helper(msg.into())
 }
 
+/// A refusal as the error this process would have met opening the link itself: a target without a route or an
+/// interface that cannot be used keep their kind (they are about the input, not about raw mode), the rest say
+/// which kind of refusal it was.
+fn refusal_error(kind: Refusal, message: String) -> LinkError {
+    let parts = |prefix: &str| {
+        let (a, b) = message.strip_prefix(prefix)?.split_once(": ")?;
+        Some((a.to_string(), b.to_string()))
+    };
+    let typed = match kind {
+        Refusal::Target => parts("target ").map(|(target, reason)| LinkError::Target { target, reason }),
+        Refusal::Interface => parts("interface ").map(|(name, reason)| LinkError::Interface { name, reason }),
+        _ => None,
+    };
+    typed.unwrap_or_else(|| helper_error(format!("{}: {message}", kind.as_str())))
+}
+
 /// Why the helper did not start: for a helper this user may not run (not in its group, say), the reason and
 /// the fix for that case; otherwise the system's error.
 fn spawn_error(path: &Path, e: std::io::Error) -> LinkError {
@@ -106,7 +122,7 @@ impl Conn {
             Reply::Error { kind: Refusal::Privileges, message } => {
                 Err(LinkError::Privileges { missing: message, fix: super::setcap_fix(Some(&self.path)) })
             }
-            Reply::Error { kind, message } => Err(helper_error(format!("{}: {message}", kind.as_str()))),
+            Reply::Error { kind, message } => Err(refusal_error(kind, message)),
             reply => Ok(reply),
         }
     }
@@ -229,7 +245,7 @@ pub struct HelperProbes {
     /// Frames the helper's capture dropped so far (from its last answer).
     dropped: u64,
     /// Frames that came back with a batch's answer, for the next `drain`.
-    held: Vec<Vec<u8>>,
+    held: Vec<(Instant, Vec<u8>)>,
 }
 
 impl HelperProbes {
@@ -266,6 +282,18 @@ impl HelperProbes {
     }
 }
 
+impl HelperProbes {
+    /// The frames of a `Frames` reply (none for another reply), each with when it was captured: its age as the
+    /// helper gave it, taken from now (a helper that gives no ages: now).
+    fn frames(&mut self, reply: Reply) -> Vec<(Instant, Vec<u8>)> {
+        let Reply::Frames { frames, ages_us, dropped } = reply else { return Vec::new() };
+        self.dropped = dropped;
+        let now = Instant::now();
+        let at = |k: usize| ages_us.get(k).and_then(|a| now.checked_sub(Duration::from_micros(*a))).unwrap_or(now);
+        frames.into_iter().enumerate().map(|(k, b)| (at(k), b.0)).collect()
+    }
+}
+
 impl ProbeLink for HelperProbes {
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
         self.conn.call(&Request::Send { datagram: Bytes(datagram.to_vec()) }).map(drop)
@@ -275,24 +303,27 @@ impl ProbeLink for HelperProbes {
         for chunk in datagrams.chunks(super::policy::MAX_BATCH) {
             let datagrams = chunk.iter().cloned().map(Bytes).collect();
             // What was captured meanwhile comes back with the answer, kept for the next `drain`.
-            if let Reply::Frames { frames, dropped } = self.conn.call(&Request::SendBatch { datagrams, drain: true })? {
-                self.dropped = dropped;
-                self.held.extend(frames.into_iter().map(|b| b.0));
-            }
+            let reply = self.conn.call(&Request::SendBatch { datagrams, drain: true })?;
+            let got = self.frames(reply);
+            self.held.extend(got);
         }
         Ok(())
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
+        self.drain_timed(wait).into_iter().map(|(_, d)| d).collect()
+    }
+
+    fn drain_timed(&mut self, wait: Duration) -> Vec<(Instant, Vec<u8>)> {
         let mut out = std::mem::take(&mut self.held);
         // A look without waiting right after a batch: what came back with the batch is that look.
         if wait.is_zero() && !out.is_empty() {
             return out;
         }
         let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
-        if let Ok(Reply::Frames { frames, dropped }) = self.conn.call(&Request::Drain { wait_ms }) {
-            self.dropped = dropped;
-            out.extend(frames.into_iter().map(|b| b.0));
+        if let Ok(reply) = self.conn.call(&Request::Drain { wait_ms }) {
+            let got = self.frames(reply);
+            out.extend(got);
         }
         out
     }
@@ -303,5 +334,29 @@ impl ProbeLink for HelperProbes {
 
     fn dropped(&self) -> u64 {
         self.dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused target or interface comes back as the error opening it here would give (the GUI then says what
+    /// is wrong with the input, not that raw mode is unavailable); other refusals name their kind.
+    #[test]
+    fn target_and_interface_refusals_keep_their_kind() {
+        let sent = LinkError::Target { target: "2001:db8::9".into(), reason: "no route (os error 101)".into() };
+        let got = refusal_error(Refusal::Target, sent.to_string());
+        assert!(matches!(&got, LinkError::Target { target, .. } if target == "2001:db8::9"), "{got:?}");
+        assert_eq!(got.to_string(), sent.to_string());
+        let sent = LinkError::Interface { name: "eth9".into(), reason: "no such device: x".into() };
+        let got = refusal_error(Refusal::Interface, sent.to_string());
+        assert!(
+            matches!(&got, LinkError::Interface { name, reason } if name == "eth9" && reason == "no such device: x")
+        );
+        let got = refusal_error(Refusal::Target, "not the expected words".into());
+        assert!(matches!(&got, LinkError::Helper(m) if m == "target: not the expected words"), "{got:?}");
+        let got = refusal_error(Refusal::Forbidden, "port 22 is not yours".into());
+        assert!(matches!(&got, LinkError::Helper(m) if m == "not allowed: port 22 is not yours"), "{got:?}");
     }
 }

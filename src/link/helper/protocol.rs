@@ -10,7 +10,7 @@ use super::HelperError;
 use crate::link::{Flow, IcmpError, Micros, Origin};
 
 /// The protocol version both sides must agree on in `Hello`.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The longest line either side accepts, in bytes (a full batch of hex-encoded probes fits).
 pub const MAX_LINE: usize = 4 << 20;
 
@@ -162,8 +162,13 @@ pub enum Refusal {
     /// The request is well-formed but not allowed: a port this session does not own, a source address that is
     /// not ours, a protocol other than TCP.
     Forbidden,
-    /// The link failed (interface, route, socket).
+    /// The link failed (socket, capture).
     Link,
+    /// No route to a target, or no address of its family to send from (the message is the client's
+    /// `LinkError::Target` text: `target ADDR: REASON`).
+    Target,
+    /// The interface asked for does not exist or cannot be used (`interface NAME: REASON`).
+    Interface,
 }
 
 impl Refusal {
@@ -176,6 +181,8 @@ impl Refusal {
             Refusal::Invalid => "invalid request",
             Refusal::Forbidden => "not allowed",
             Refusal::Link => "link error",
+            Refusal::Target => "target",
+            Refusal::Interface => "interface",
         }
     }
 }
@@ -220,6 +227,10 @@ pub enum Reply {
     Frames {
         /// The IP datagrams.
         frames: Vec<Bytes>,
+        /// How long before this reply each was captured, in microseconds (one per frame; round-trip times are
+        /// taken from these, not from when the reply came).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ages_us: Vec<u64>,
         /// Datagrams lost to a full capture ring so far.
         dropped: u64,
     },

@@ -24,8 +24,20 @@ fn refuse(kind: Refusal, message: impl Into<String>) -> Reply {
     Reply::Error { kind, message: message.into() }
 }
 
+/// The captured frames as a reply, each with its age now (the client's round-trip times come from these).
+fn frames(taken: Vec<(std::time::Instant, Vec<u8>)>, dropped: u64) -> Reply {
+    let now = std::time::Instant::now();
+    let ages_us = taken.iter().map(|(at, _)| now.saturating_duration_since(*at).as_micros() as u64).collect();
+    Reply::Frames { frames: taken.into_iter().map(|(_, d)| Bytes(d)).collect(), ages_us, dropped }
+}
+
 fn link_error(e: LinkError) -> Reply {
-    let kind = if matches!(e, LinkError::Privileges { .. }) { Refusal::Privileges } else { Refusal::Link };
+    let kind = match e {
+        LinkError::Privileges { .. } => Refusal::Privileges,
+        LinkError::Target { .. } => Refusal::Target,
+        LinkError::Interface { .. } => Refusal::Interface,
+        _ => Refusal::Link,
+    };
     refuse(kind, e.to_string())
 }
 
@@ -193,10 +205,7 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
             let batch: Vec<Vec<u8>> = datagrams.into_iter().map(|d| d.0).collect();
             match link.send_batch(&batch) {
                 Err(e) => link_error(e),
-                Ok(()) if drain => Reply::Frames {
-                    frames: link.drain(Duration::ZERO).into_iter().map(Bytes).collect(),
-                    dropped: link.dropped(),
-                },
+                Ok(()) if drain => frames(link.drain_timed(Duration::ZERO), link.dropped()),
                 Ok(()) => Reply::Sent { t: 0 },
             }
         }
@@ -216,10 +225,10 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
             }
         }
         (Request::Drain { wait_ms }, Session::Probes(link, policy)) => match policy.drain(wait_ms) {
-            Ok(()) => Reply::Frames {
-                frames: link.drain(Duration::from_millis(u64::from(wait_ms))).into_iter().map(Bytes).collect(),
-                dropped: link.dropped(),
-            },
+            Ok(()) => {
+                let taken = link.drain_timed(Duration::from_millis(u64::from(wait_ms)));
+                frames(taken, link.dropped())
+            }
             Err(e) => refuse(Refusal::Invalid, e),
         },
         (req, Session::Flow(..)) => refuse(Refusal::Invalid, format!("{} is not a flow-mode request", req.op())),

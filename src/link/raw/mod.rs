@@ -347,6 +347,42 @@ impl RawProbes {
     }
 }
 
+impl RawProbes {
+    /// The drain's loop: gives `keep` every frame captured by `wait` from now (bounded as [`super::ProbeLink::drain`]
+    /// says).
+    fn drain_into(&mut self, wait: Duration, mut keep: impl FnMut(super::capture::Frame)) {
+        // Everything captured by `until` is taken, however far behind the reader is (a sweep drains between
+        // batches with no wait: the replies to the last batches must not pile up). Bounded under a flood: the
+        // first frame captured after `until` ends the drain (it is kept), and one drain takes at most one
+        // answer's worth.
+        let until = Instant::now() + wait;
+        let (mut n, mut bytes) = (0usize, 0usize);
+        loop {
+            // What is already waiting is taken without reading the clock; the clock only bounds a wait.
+            let f = match self.capture.try_recv() {
+                Some(f) => f,
+                None => {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return;
+                    }
+                    let Some(f) = self.capture.recv_timeout(left) else { return };
+                    f
+                }
+            };
+            let late = f.at > until;
+            if self.dedup.as_mut().is_none_or(|d| d.is_new(&f)) {
+                bytes += f.bytes.len();
+                n += 1;
+                keep(f);
+            }
+            if late || bytes >= BATCH_BYTES || n >= BATCH_ITEMS {
+                return;
+            }
+        }
+    }
+}
+
 impl super::ProbeLink for RawProbes {
     fn send(&mut self, datagram: &[u8]) -> Result<(), LinkError> {
         self.sender.send(datagram)
@@ -357,34 +393,15 @@ impl super::ProbeLink for RawProbes {
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
-        // Everything captured by `until` is taken, however far behind the reader is (a sweep drains between
-        // batches with no wait: the replies to the last batches must not pile up). Bounded under a flood: the
-        // first frame captured after `until` ends the drain (it is kept), and one drain takes at most one
-        // answer's worth.
-        let until = Instant::now() + wait;
-        let (mut out, mut bytes) = (Vec::new(), 0usize);
-        loop {
-            // What is already waiting is taken without reading the clock; the clock only bounds a wait.
-            let f = match self.capture.try_recv() {
-                Some(f) => f,
-                None => {
-                    let left = until.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return out;
-                    }
-                    let Some(f) = self.capture.recv_timeout(left) else { return out };
-                    f
-                }
-            };
-            let late = f.at > until;
-            if self.dedup.as_mut().is_none_or(|d| d.is_new(&f)) {
-                bytes += f.bytes.len();
-                out.push(f.bytes);
-            }
-            if late || bytes >= BATCH_BYTES || out.len() >= BATCH_ITEMS {
-                return out;
-            }
-        }
+        let mut out = Vec::new();
+        self.drain_into(wait, |f| out.push(f.bytes));
+        out
+    }
+
+    fn drain_timed(&mut self, wait: Duration) -> Vec<(Instant, Vec<u8>)> {
+        let mut out = Vec::new();
+        self.drain_into(wait, |f| out.push((f.at, f.bytes)));
+        out
     }
 
     fn dropped(&self) -> u64 {

@@ -81,7 +81,7 @@ fn open_probes(job: &SweepJob) -> Result<OpenedProbes, SweepJobError> {
         seed: job.seed,
     };
     session::open_probes(&req).map_err(|e| match e {
-        LinkError::Target { .. } => SweepJobError::Target(e),
+        LinkError::Target { .. } | LinkError::Interface { .. } => SweepJobError::Target(e),
         other => SweepJobError::Unavailable(helper::unavailable_message(&other)),
     })
 }

@@ -177,7 +177,7 @@ fn open_probes(job: &TraceJob, target: IpAddr) -> Result<OpenedProbes, TraceJobE
         seed: job.seed,
     };
     session::open_probes(&req).map_err(|e| match e {
-        LinkError::Target { .. } => TraceJobError::Target(e),
+        LinkError::Target { .. } | LinkError::Interface { .. } => TraceJobError::Target(e),
         other => TraceJobError::Unavailable(helper::unavailable_message(&other)),
     })
 }
