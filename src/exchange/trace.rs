@@ -162,8 +162,10 @@ pub fn trace_until(
             batch.push(wire::build(&spec).map_err(|e| TraceError::Input(format!("the probe cannot be built: {e}")))?);
         }
     }
-    let sent = Instant::now();
+    let before = Instant::now();
     link.send_batch(&batch)?;
+    // Round trips start when the first probe went out (through the helper: after the batch crossed the pipe).
+    let sent = link.batch_sent_at().filter(|t| *t >= before).unwrap_or(before);
     // (port index, ttl) → who answered, what, when, and the answer's own TTL.
     let mut seen: BTreeMap<(usize, u8), (IpAddr, Answer, u64, u8)> = BTreeMap::new();
     // The lab host's clock moves only as it is drained: it is stepped in small slices, so each answer is timed by

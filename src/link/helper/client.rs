@@ -246,6 +246,8 @@ pub struct HelperProbes {
     dropped: u64,
     /// Frames that came back with a batch's answer, for the next `drain`.
     held: Vec<(Instant, Vec<u8>)>,
+    /// When the helper sent the last batch's first datagram, by its answer.
+    batch_sent: Option<Instant>,
 }
 
 impl HelperProbes {
@@ -268,7 +270,7 @@ impl HelperProbes {
             max_pps,
             sports: vec![sport],
         };
-        Ok(HelperProbes { conn: Conn::open(path, open)?, dropped: 0, held: Vec::new() })
+        Ok(HelperProbes { conn: Conn::open(path, open)?, dropped: 0, held: Vec::new(), batch_sent: None })
     }
 
     /// Our source address on the helper's route.
@@ -286,9 +288,12 @@ impl HelperProbes {
     /// The frames of a `Frames` reply (none for another reply), each with when it was captured: its age as the
     /// helper gave it, taken from now (a helper that gives no ages: now).
     fn frames(&mut self, reply: Reply) -> Vec<(Instant, Vec<u8>)> {
-        let Reply::Frames { frames, ages_us, dropped } = reply else { return Vec::new() };
+        let Reply::Frames { frames, ages_us, sent_age_us, dropped } = reply else { return Vec::new() };
         self.dropped = dropped;
         let now = Instant::now();
+        if let Some(age) = sent_age_us {
+            self.batch_sent = now.checked_sub(Duration::from_micros(age));
+        }
         let at = |k: usize| ages_us.get(k).and_then(|a| now.checked_sub(Duration::from_micros(*a))).unwrap_or(now);
         frames.into_iter().enumerate().map(|(k, b)| (at(k), b.0)).collect()
     }
@@ -300,14 +305,21 @@ impl ProbeLink for HelperProbes {
     }
 
     fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        let mut first = None;
         for chunk in datagrams.chunks(super::policy::MAX_BATCH) {
             let datagrams = chunk.iter().cloned().map(Bytes).collect();
             // What was captured meanwhile comes back with the answer, kept for the next `drain`.
             let reply = self.conn.call(&Request::SendBatch { datagrams, drain: true })?;
             let got = self.frames(reply);
             self.held.extend(got);
+            first = first.or(self.batch_sent);
         }
+        self.batch_sent = first;
         Ok(())
+    }
+
+    fn batch_sent_at(&self) -> Option<Instant> {
+        self.batch_sent
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {

@@ -231,6 +231,10 @@ pub enum Reply {
         /// taken from these, not from when the reply came).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         ages_us: Vec<u64>,
+        /// In the answer to a batch: how long before this reply its first datagram went out, in microseconds
+        /// (the client's round-trip times start there, not where it handed the batch to the pipe).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_age_us: Option<u64>,
         /// Datagrams lost to a full capture ring so far.
         dropped: u64,
     },

@@ -24,11 +24,14 @@ fn refuse(kind: Refusal, message: impl Into<String>) -> Reply {
     Reply::Error { kind, message: message.into() }
 }
 
-/// The captured frames as a reply, each with its age now (the client's round-trip times come from these).
-fn frames(taken: Vec<(std::time::Instant, Vec<u8>)>, dropped: u64) -> Reply {
+/// The captured frames as a reply, each with its age now, and the age of the batch `sent` with them (the
+/// client's round-trip times come from these).
+fn frames(taken: Vec<(std::time::Instant, Vec<u8>)>, dropped: u64, sent: Option<std::time::Instant>) -> Reply {
     let now = std::time::Instant::now();
-    let ages_us = taken.iter().map(|(at, _)| now.saturating_duration_since(*at).as_micros() as u64).collect();
-    Reply::Frames { frames: taken.into_iter().map(|(_, d)| Bytes(d)).collect(), ages_us, dropped }
+    let age = |at: std::time::Instant| now.saturating_duration_since(at).as_micros() as u64;
+    let ages_us = taken.iter().map(|(at, _)| age(*at)).collect();
+    let frames = taken.into_iter().map(|(_, d)| Bytes(d)).collect();
+    Reply::Frames { frames, ages_us, sent_age_us: sent.map(age), dropped }
 }
 
 fn link_error(e: LinkError) -> Reply {
@@ -203,9 +206,10 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
                 return r;
             }
             let batch: Vec<Vec<u8>> = datagrams.into_iter().map(|d| d.0).collect();
+            let sent = std::time::Instant::now();
             match link.send_batch(&batch) {
                 Err(e) => link_error(e),
-                Ok(()) if drain => frames(link.drain_timed(Duration::ZERO), link.dropped()),
+                Ok(()) if drain => frames(link.drain_timed(Duration::ZERO), link.dropped(), Some(sent)),
                 Ok(()) => Reply::Sent { t: 0 },
             }
         }
@@ -227,7 +231,7 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
         (Request::Drain { wait_ms }, Session::Probes(link, policy)) => match policy.drain(wait_ms) {
             Ok(()) => {
                 let taken = link.drain_timed(Duration::from_millis(u64::from(wait_ms)));
-                frames(taken, link.dropped())
+                frames(taken, link.dropped(), None)
             }
             Err(e) => refuse(Refusal::Invalid, e),
         },

@@ -91,8 +91,11 @@ fn probes_session_claims_its_ports_sends_batches_and_drains() {
         Ok(ALL),
         &mut host,
     );
-    let Reply::Frames { frames, .. } = &replies[3] else { panic!("{replies:?}") };
+    let Reply::Frames { frames, ages_us, sent_age_us, .. } = &replies[3] else { panic!("{replies:?}") };
     assert!(frames.iter().any(|f| parse(&f.0).is_ok_and(|s| s.tcp.flags == TcpFlags::SYN_ACK)), "{frames:?}");
+    // Each frame's age comes with it (round trips are timed by capture, not by this reply); a drain sent nothing.
+    assert_eq!(ages_us.len(), frames.len());
+    assert_eq!(*sent_age_us, None);
     assert_eq!(host.claimed, vec![flow.local], "the probe source port is bound at open");
     assert_eq!(host.narrowed, vec![false], "no guard: everything dropped after open");
     // With `drain`, the batch's answer carries what was captured (the SYN-ACK on the simulated host, which
@@ -108,6 +111,8 @@ fn probes_session_claims_its_ports_sends_batches_and_drains() {
         &mut SimHost::default(),
     );
     assert!(matches!(replies[2], Reply::Frames { .. }), "{replies:?}");
+    // The batch's answer says when its first datagram went out.
+    assert!(matches!(replies[2], Reply::Frames { sent_age_us: Some(_), .. }), "{replies:?}");
 }
 
 #[test]
