@@ -1,5 +1,5 @@
 //! The Trace tab (issue 9/9): a trace of the simulated host run from the tab draws the path and the target open;
-//! bad input is shown in the tab, never run; Stop ends a real wait (raw, in a namespace); the tab speaks Korean.
+//! bad input is shown in the tab, never run; raw mode's errors and Stop ending a real wait (in a namespace); the Craft tab's controls stay on it; the tab speaks Korean.
 
 use super::*;
 use egui::OutputCommand;
@@ -105,15 +105,16 @@ fn a_filtered_port_on_the_lab_host_ends_at_once_as_filtered() {
     assert_eq!(r.result.ports[0].result, PathResult::Filtered, "{r:?}");
 }
 
-/// Raw mode, in a network namespace of its own, through `tcpcraft-link` as the app uses it: a target without a
-/// route is said as such (not as raw mode being unavailable); a trace of a port that nft drops waits for answers (the spinner and the time are on show); Stop frees the tab at once, the worker
+/// Raw mode, in a network namespace of its own, through `tcpcraft-link` as the app uses it: the top bar's
+/// interface is used by the trace and the sweep, and one that does not exist is said as such, as is a target
+/// without a route (neither as raw mode being unavailable); a trace of a port that nft drops waits for answers (the spinner and the time are on show); Stop frees the tab at once, the worker
 /// leaves the wait within a slice (a new trace runs long before the 20 s are up), and the stopped trace's result
 /// is never shown.
 #[cfg(target_os = "linux")]
 #[test]
-fn stop_ends_a_real_wait_and_shows_no_result() {
+fn raw_mode_says_what_is_wrong_and_stop_ends_a_real_wait() {
     use common::netns::{self, sh};
-    if !netns::enter("trace::stop_ends_a_real_wait_and_shows_no_result") {
+    if !netns::enter("trace::raw_mode_says_what_is_wrong_and_stop_ends_a_real_wait") {
         return;
     }
     sh("nft add table inet t && nft 'add chain inet t in { type filter hook input priority 0; }' \
@@ -125,6 +126,26 @@ fn stop_ends_a_real_wait_and_shows_no_result() {
     let (_lang, mut h) = harness();
     h.state_mut().state.link = LinkKind::Raw;
     open_trace_tab(&mut h, "Trace");
+    // The interface typed in the top bar is the one used, by the trace and by the sweep; one that does not exist
+    // is said as such, not as raw mode being unavailable.
+    h.state_mut().state.iface = "nope0".into();
+    h.state_mut().rt.trace.target = "127.0.0.1".into();
+    start_and_wait(&mut h, "▶ Start trace");
+    let said = |h: &Harness<'static, TcpcraftApp>, text: &str| h.query_all_by_label_contains(text).count();
+    assert!(said(&h, "interface nope0: ") >= 1, "{:?}", h.state().rt.message);
+    assert_eq!(said(&h, "Raw mode is not available"), 0, "{:?}", h.state().rt.message);
+    h.get_by_label("Sweep").click();
+    h.run();
+    h.state_mut().rt.sweep.targets = "127.0.0.1".into();
+    h.state_mut().rt.sweep.ports = "80".into();
+    h.get_by_label_contains("Start sweep").click();
+    h.step();
+    step_until(&mut h, |a| !a.rt.running);
+    assert!(said(&h, "interface nope0: ") >= 1, "the sweep used it too: {:?}", h.state().rt.sweep_message);
+    assert_eq!(said(&h, "Raw mode is not available"), 0, "{:?}", h.state().rt.sweep_message);
+    h.state_mut().state.iface.clear();
+    h.get_by_label("Trace").click();
+    h.run();
     // A target this namespace has no route to is the input's fault, said as such: raw mode itself is fine.
     h.state_mut().rt.trace.target = "198.51.100.77".into();
     start_and_wait(&mut h, "▶ Start trace");
@@ -345,4 +366,27 @@ impl Drop for AsNobody {
             libc::setresgid(0, 0, 0);
         }
     }
+}
+
+/// The Craft tab's own controls (its target, Run, Step, Next, Stop, Send one) are not in the top bar of the Sweep
+/// and Trace tabs, which have their own; F5 there runs nothing. The link and the seed serve every tab.
+#[test]
+fn the_craft_controls_stay_on_the_craft_tab() {
+    let (_lang, mut h) = harness();
+    h.run();
+    assert!(h.query_by_label("▶ Run").is_some() && h.query_by_label("✉ Send one").is_some());
+    for tab in ["Sweep", "Trace"] {
+        h.get_by_label(tab).click();
+        h.run();
+        for craft_only in ["▶ Run", "⏸ Step", "⏭ Next", "✉ Send one", "192.0.2.10:80"] {
+            assert!(h.query_by_label(craft_only).is_none(), "{craft_only} on the {tab} tab");
+        }
+        assert!(h.query_by_label("link").is_some(), "the link chooser is on the {tab} tab");
+        h.key_press(egui::Key::F5);
+        h.run();
+        assert!(!h.state().rt.running && h.state().rt.events.is_empty(), "F5 ran the Craft preset from {tab}");
+    }
+    h.get_by_label("Craft").click();
+    h.run();
+    assert!(h.query_by_label("▶ Run").is_some());
 }

@@ -20,7 +20,7 @@ impl TcpcraftApp {
             kind: self.state.link,
             target: Target::Text(self.state.target.trim().to_string()),
             port: self.state.preset.as_ref().map_or(80, |p| p.port),
-            iface: (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string()),
+            iface: self.iface(),
             guard: self.state.guard,
             local_peer: self.state.local_peer,
             lab: self.state.preset.as_ref().and_then(|p| p.sim.clone()).unwrap_or_default(),
@@ -319,11 +319,17 @@ impl TcpcraftApp {
         }
     }
 
+    /// The interface typed in the top bar, if any (raw links then use it instead of the route's).
+    fn iface(&self) -> Option<String> {
+        Some(self.state.iface.trim().to_string()).filter(|i| !i.is_empty())
+    }
+
     /// Starts a sweep from the tab's inputs (probe and lab host from its preset), or shows why it cannot start.
     pub fn start_sweep(&mut self) {
         let t = &self.rt.sweep;
         match SweepJob::new(&t.preset, &t.targets, &t.ports, t.rate, self.state.link) {
-            Ok(job) => {
+            Ok(mut job) => {
+                job.iface = self.iface();
                 self.rt.sweep.error = None;
                 self.rt.sweep.results.clear();
                 self.rt.sweep.progress = None;
@@ -343,7 +349,7 @@ impl TcpcraftApp {
         let t = &self.rt.trace;
         match TraceJob::new(&t.preset, &t.target, &t.ports, t.max_ttl, t.wait_ms, self.state.link) {
             Ok(mut job) => {
-                job.iface = (!self.state.iface.trim().is_empty()).then(|| self.state.iface.trim().to_string());
+                job.iface = self.iface();
                 self.rt.trace.error = None;
                 self.rt.trace.report = None;
                 self.rt.trace.started = Some(std::time::Instant::now());

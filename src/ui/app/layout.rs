@@ -165,18 +165,25 @@ impl TcpcraftApp {
         ui.advance_cursor_after_rect(left.min_rect() | right);
     }
 
-    /// The top bar's controls, left to right.
+    /// The top bar's controls, left to right. The Craft tab's own (its target, the RST guard and local-peer
+    /// choices, Run, Step, Next, Stop, Send one) are shown on that tab only: the Sweep and Trace tabs have their
+    /// own targets and Start/Stop. The link, its interface and the seed serve every tab.
     fn top_controls(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         ui.label(RichText::new("tcpcraft").strong().size(16.0));
         ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
         ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
         ui.selectable_value(&mut self.rt.tab, Tab::Trace, t("ui.tab.trace"));
         ui.separator();
-        ui.label(t("ui.top.target"));
-        ui.add(
-            egui::TextEdit::singleline(&mut self.state.target).desired_width(150.0).hint_text(t("ui.top.target_hint")),
-        )
-        .on_hover_text(t("ui.top.target_tip"));
+        let craft = self.rt.tab == Tab::Craft;
+        if craft {
+            ui.label(t("ui.top.target"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.state.target)
+                    .desired_width(150.0)
+                    .hint_text(t("ui.top.target_hint")),
+            )
+            .on_hover_text(t("ui.top.target_tip"));
+        }
         // A fixed id: the label changes with the language, the open state must not.
         egui::ComboBox::new("link", t("ui.top.link")).selected_text(self.link_label()).show_ui(ui, |ui| {
             ui.selectable_value(&mut self.state.link, LinkKind::Sim, t("ui.link.sim"));
@@ -195,12 +202,17 @@ impl TcpcraftApp {
             ui.add(
                 egui::TextEdit::singleline(&mut self.state.iface).desired_width(70.0).hint_text(t("ui.top.iface_hint")),
             );
-            ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
-            ui.checkbox(&mut self.state.local_peer, t("ui.top.local_peer")).on_hover_text(t("ui.top.local_peer_tip"));
+            if craft {
+                ui.checkbox(&mut self.state.guard, t("ui.top.rst_guard")).on_hover_text(t("ui.top.rst_guard_tip"));
+                let peer = ui.checkbox(&mut self.state.local_peer, t("ui.top.local_peer"));
+                peer.on_hover_text(t("ui.top.local_peer_tip"));
+            }
         }
         crate::ui::link_settings::seed(ui, self.rt.worker.as_mut());
-        ui.separator();
-        self.run_buttons(ui, out);
+        if craft {
+            ui.separator();
+            self.run_buttons(ui, out);
+        }
     }
 
     fn run_buttons(&self, ui: &mut Ui, out: &mut Vec<Action>) {

@@ -395,8 +395,8 @@ impl TcpcraftApp {
         crate::exchange::notes::silence(&self.rt.events, &filtered).map(|n| n.render())
     }
 
-    /// The keyboard habits, read once per frame: F5 runs, F10 steps (or sends the paused segment), Esc stops,
-    /// Ctrl+S saves, Ctrl+O opens. Plain keys are left to a text field that has the focus; nothing is taken while
+    /// The keyboard habits, read once per frame: on the Craft tab F5 runs and F10 steps (or sends the paused
+    /// segment); Esc stops whatever runs, Ctrl+S saves, Ctrl+O opens. Plain keys are left to a text field that has the focus; nothing is taken while
     /// a file dialog is open.
     fn shortcuts(&self, ctx: &egui::Context) -> Vec<Action> {
         use egui::{Key, KeyboardShortcut, Modifiers};
@@ -407,8 +407,9 @@ impl TcpcraftApp {
         let idle = !self.rt.running;
         let has_preset = self.state.preset.is_some();
         let typing = ctx.egui_wants_keyboard_input();
+        let craft = self.rt.tab == Tab::Craft;
         ctx.input_mut(|i| {
-            if !typing {
+            if !typing && craft {
                 if i.consume_key(Modifiers::NONE, Key::F5) && idle && has_preset {
                     out.push(Action::Run { step: false });
                 }
@@ -419,9 +420,9 @@ impl TcpcraftApp {
                         out.push(Action::Run { step: true });
                     }
                 }
-                if self.rt.running && i.consume_key(Modifiers::NONE, Key::Escape) {
-                    out.push(Action::Stop);
-                }
+            }
+            if !typing && self.rt.running && i.consume_key(Modifiers::NONE, Key::Escape) {
+                out.push(Action::Stop);
             }
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)) && has_preset {
                 out.push(Action::Save { as_new: false });

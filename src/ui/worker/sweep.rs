@@ -40,6 +40,8 @@ pub struct SweepJob {
     pub lab: LabHost,
     /// The seed given for the sweep (the worker's, [`super::Worker::set_seed`]); else the preset's, else random.
     pub seed: Option<u64>,
+    /// Interface for the raw link (the top bar's; `None`: the route's).
+    pub iface: Option<String>,
 }
 
 impl SweepJob {
@@ -63,7 +65,7 @@ impl SweepJob {
             refused_hosts: Vec::new(),
         };
         sweep::plan::check(cfg.hosts.len(), cfg.ports.len(), cfg.retries, rate, true)?;
-        Ok(SweepJob { cfg, kind, lab: p.sim.unwrap_or_default(), seed: None })
+        Ok(SweepJob { cfg, kind, lab: p.sim.unwrap_or_default(), seed: None, iface: None })
     }
 }
 
@@ -74,7 +76,7 @@ fn open_probes(job: &SweepJob) -> Result<OpenedProbes, SweepJobError> {
         targets: job.cfg.hosts.clone(),
         sport: job.cfg.sport,
         choice: job.kind.choice(),
-        iface: None,
+        iface: job.iface.clone(),
         max_pps: job.cfg.rate,
         lab: job.lab.clone(),
         in_process: false,
