@@ -78,6 +78,36 @@ pub fn color(v: Verdict) -> Color32 {
     }
 }
 
+/// A verdict's colour for text on this panel: [`color`], mixed toward white (dark theme) or black (light theme)
+/// just enough to read at 3:1 on a selected chip, at most halfway (cyan, yellow and pale blue on the light theme's
+/// selection blue, and red on the dark one's, could not be read).
+pub fn text_color(ui: &Ui, v: Verdict) -> Color32 {
+    let c = color(v);
+    let visuals = ui.visuals();
+    let toward = if visuals.dark_mode { Color32::WHITE } else { Color32::BLACK };
+    let mixed = |k: u8| c.lerp_to_gamma(toward, f32::from(k) / 10.0);
+    (0..=5).map(mixed).find(|x| contrast(*x, visuals.selection.bg_fill) >= 3.0).unwrap_or_else(|| mixed(5))
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn luminance(c: Color32) -> f32 {
+    let lin = |v: u8| {
+        let v = f32::from(v) / 255.0;
+        if v <= 0.040_45 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+}
+
+/// WCAG contrast ratio of two colours (1 to 21).
+fn contrast(a: Color32, b: Color32) -> f32 {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
 /// A verdict's name, in the current language (the CSV keeps the English words).
 pub fn verdict_name(v: Verdict) -> &'static str {
     match v {
@@ -157,14 +187,15 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
     if !running && !tab.results.is_empty() && waiting + not_probed > 0 {
         let args = [("not_probed", not_probed.to_string()), ("waiting", waiting.to_string())];
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        ui.label(RichText::new(tf("ui.sweep.stopped_note", &args)).color(color(Verdict::Filtered)));
+        ui.label(RichText::new(tf("ui.sweep.stopped_note", &args)).color(text_color(ui, Verdict::Filtered)));
     }
     ui.separator();
     ui.horizontal_wrapped(|ui| {
         ui.label(t("ui.sweep.show"));
         for (i, v) in VERDICTS.iter().enumerate() {
             let n = count(tab, *v);
-            ui.toggle_value(&mut tab.show[i], RichText::new(format!("{} ({n})", verdict_name(*v))).color(color(*v)));
+            let label = RichText::new(format!("{} ({n})", verdict_name(*v))).color(text_color(ui, *v));
+            ui.toggle_value(&mut tab.show[i], label);
         }
         ui.checkbox(&mut tab.by_verdict, t("ui.sweep.sort_by_verdict"));
     });
@@ -205,7 +236,7 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
                     ui.label(text(r.port.to_string()));
                 });
                 row.col(|ui| {
-                    ui.colored_label(color(r.verdict), verdict_name(r.verdict));
+                    ui.colored_label(text_color(ui, r.verdict), verdict_name(r.verdict));
                 });
                 row.col(|ui| {
                     ui.label(r.reason());
@@ -213,4 +244,32 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, running: bool) -> Option<SweepActio
             });
         });
     action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every verdict's text can be read in both themes: on the panel and on a selected chip (the light theme's
+    /// pale blue selection made cyan, yellow and pale blue unreadable).
+    #[test]
+    fn verdict_text_is_readable_in_both_themes() {
+        for visuals in [egui::Visuals::dark(), egui::Visuals::light()] {
+            let ctx = egui::Context::default();
+            ctx.set_visuals(visuals.clone());
+            let mut worst = f32::MAX;
+            let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+                for v in Verdict::ALL {
+                    let c = text_color(ui, v);
+                    // Not probed is greyed on purpose: nothing is known about those ports.
+                    if v != Verdict::NotProbed {
+                        worst = worst.min(contrast(c, visuals.panel_fill));
+                        worst = worst.min(contrast(c, visuals.selection.bg_fill));
+                    }
+                }
+            });
+            out.textures_delta.clear();
+            assert!(worst >= 3.0, "dark={}: contrast {worst:.2}", visuals.dark_mode);
+        }
+    }
 }

@@ -7,7 +7,7 @@ use egui::{Align, Color32, Layout, Pos2, Rect, RichText, Sense, Stroke, Ui, UiBu
 use super::path::{self, Lane, Node, NodeKind};
 use crate::exchange::sweep::Verdict;
 use crate::i18n::{t, tf, tn};
-use crate::ui::sweep::{color, verdict_name};
+use crate::ui::sweep::{color, text_color, verdict_name};
 use crate::ui::theme;
 use crate::ui::worker::TraceReport;
 
@@ -23,16 +23,6 @@ const GAP: f32 = 40.0;
 const LANE_H: f32 = 26.0;
 /// Room right of the last box for a verdict.
 const RIGHT: f32 = 110.0;
-
-/// A verdict's colour for text: the Sweep tab's, darkened on a light background so it stays readable (lines keep
-/// the Sweep tab's colour as it is).
-fn text_color(ui: &Ui, c: Color32) -> Color32 {
-    if ui.visuals().dark_mode {
-        c
-    } else {
-        c.lerp_to_gamma(Color32::BLACK, 0.5)
-    }
-}
 
 /// A verdict's colour for a lane's line: the Sweep tab's, a little darker on a light background (pale yellow on
 /// white was nearly invisible), where the faded part past the last answer must still show.
@@ -121,7 +111,7 @@ pub fn picture(ui: &mut Ui, r: &TraceReport) {
         for (k, lane) in lanes.iter().enumerate() {
             let name = Rect::from_min_size(gutter.min + Vec2::new(0.0, lane_y(k)), Vec2::new(GUTTER - 6.0, LANE_H));
             let port = tf("ui.trace.port", &[("port", &lane.port.to_string())]);
-            put_label(ui, name, RichText::new(port).color(text_color(ui, color(lane.verdict))), Align::Min);
+            put_label(ui, name, RichText::new(port).color(text_color(ui, lane.verdict)), Align::Min);
         }
         chain(ui, &nodes, &lanes, Vec2::new(width, height));
     });
@@ -191,7 +181,7 @@ fn dashed_box(p: &egui::Painter, b: Rect, stroke: Stroke) {
 /// One port's lane: a line from you as far as its probes got, a barrier where they died, its verdict.
 fn lane_row(ui: &mut Ui, p: &egui::Painter, left: f32, top: f32, lane: &Lane, barrier: Color32) {
     let c = line_color(ui, color(lane.verdict));
-    let text = text_color(ui, color(lane.verdict));
+    let text = text_color(ui, lane.verdict);
     let y = top + LANE_H / 2.0;
     let start = left + node_x(0) + NODE.x / 2.0;
     let end = left + node_x(lane.reach) + NODE.x / 2.0;
@@ -230,7 +220,7 @@ pub fn details(ui: &mut Ui, r: &TraceReport) {
     let nodes = path::nodes(r);
     let warning = theme::colors(ui.ctx()).warning;
     for lane in path::lanes(r, &nodes) {
-        let c = text_color(ui, color(lane.verdict));
+        let c = text_color(ui, lane.verdict);
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(tf("ui.trace.port", &[("port", &lane.port.to_string())])).strong().color(c));
             ui.label(RichText::new(verdict_name(lane.verdict)).color(c));
