@@ -390,3 +390,35 @@ fn the_craft_controls_stay_on_the_craft_tab() {
     h.run();
     assert!(h.query_by_label("▶ Run").is_some());
 }
+
+/// A Craft step-through paused while another tab is on show: the top bar says so next to the tabs, the tab's
+/// Start waits (and its Stop is not the Craft run's), a click on the note goes back to it, Esc still stops it.
+#[test]
+fn a_paused_craft_run_is_said_on_the_other_tabs() {
+    let (_lang, mut h) = harness();
+    h.run();
+    h.get_by_label("⏸ Step").click();
+    h.step();
+    step_until(&mut h, |a| a.rt.paused.is_some());
+    // A run is going (its spinner repaints): a few frames each time, not "until it settles".
+    h.get_by_label("Trace").click();
+    h.run_steps(4);
+    let note = "⏸ paused on the Craft tab, before step 1";
+    assert!(h.query_by_label(note).is_some(), "the paused run is said on the Trace tab");
+    use egui_kittest::kittest::NodeT;
+    assert!(h.get_by_label("▶ Start trace").accesskit_node().is_disabled(), "Start waits for it");
+    assert!(h.get_by_label("⏹ Stop").accesskit_node().is_disabled(), "the tab's Stop is for its own trace");
+    h.get_by_label("Sweep").click();
+    h.run_steps(4);
+    assert!(h.query_by_label(note).is_some(), "and on the Sweep tab");
+    h.get_by_label(note).click();
+    h.run_steps(4);
+    assert_eq!(h.state().rt.tab, tcpcraft::ui::app::Tab::Craft, "one click back to it");
+    assert!(h.query_by_label(note).is_none(), "not said on its own tab");
+    h.get_by_label("Trace").click();
+    h.run_steps(4);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(4);
+    assert!(!h.state().rt.running, "Esc stops it from any tab");
+    assert!(h.query_by_label(note).is_none());
+}

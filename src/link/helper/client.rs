@@ -305,6 +305,8 @@ impl ProbeLink for HelperProbes {
     }
 
     fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+        // This batch's time only: a helper answer without one leaves none, not the last batch's.
+        self.batch_sent = None;
         let mut first = None;
         for chunk in datagrams.chunks(super::policy::MAX_BATCH) {
             let datagrams = chunk.iter().cloned().map(Bytes).collect();
@@ -312,7 +314,7 @@ impl ProbeLink for HelperProbes {
             let reply = self.conn.call(&Request::SendBatch { datagrams, drain: true })?;
             let got = self.frames(reply);
             self.held.extend(got);
-            first = first.or(self.batch_sent);
+            first = first.or(self.batch_sent.take());
         }
         self.batch_sent = first;
         Ok(())

@@ -201,8 +201,11 @@ fn untrusted_requests_are_refused_and_the_session_goes_on() {
     );
     let kinds: Vec<_> = replies.iter().map(kind).collect();
     let (invalid, forbidden) = (Some(Refusal::Invalid), Some(Refusal::Forbidden));
-    assert_eq!(kinds[1..4], [invalid, invalid, invalid], "send before open; multicast; broadcast: {replies:#?}");
-    assert!(message(&replies[3]).contains("broadcast address of a local subnet"));
+    // A refused target is said as the target's fault (the client shows it as a bad target, not as raw mode).
+    let target = Some(Refusal::Target);
+    assert_eq!(kinds[1..4], [invalid, target, target], "send before open; multicast; broadcast: {replies:#?}");
+    assert!(message(&replies[2]).starts_with("target 224.0.0.1: "), "{}", message(&replies[2]));
+    assert_eq!(message(&replies[3]), "target 127.255.255.255: the broadcast address of a local subnet is refused");
     assert_eq!((kinds[4], kinds[5], &replies[6]), (None, invalid, &Reply::Done), "opened once, then watched");
     assert_eq!(kinds[7..10], [forbidden, forbidden, forbidden], "{replies:#?}");
     assert!(message(&replies[7]).contains("10.0.0.1 is not one of the session's targets"));
@@ -247,6 +250,23 @@ fn probe_ports_are_declared_in_probe_mode_only() {
         let r = session(&[Request::Hello { version: VERSION }, bad.clone()], Ok(ALL), &mut SimHost::default());
         assert_eq!(kind(&r[1]), Some(Refusal::Invalid), "{bad:?}: {r:?}");
     }
+}
+
+/// An interface name the kernel would not allow is refused as the interface's fault.
+#[test]
+fn a_bad_interface_name_is_refused_as_such() {
+    let open = Request::Open {
+        mode: Mode::Probes,
+        targets: vec!["192.0.2.10".parse().unwrap()],
+        iface: Some("eth0; rm".into()),
+        guard: false,
+        layer2: false,
+        max_pps: 10,
+        sports: vec![40000],
+    };
+    let r = session(&[Request::Hello { version: VERSION }, open], Ok(ALL), &mut SimHost::default());
+    assert_eq!(kind(&r[1]), Some(Refusal::Interface), "{r:?}");
+    assert!(message(&r[1]).starts_with("interface eth0; rm: "), "{}", message(&r[1]));
 }
 
 #[test]

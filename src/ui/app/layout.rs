@@ -113,8 +113,16 @@ impl TcpcraftApp {
         status::bar(ui, &self.status_info(self.link_label()))
     }
 
+    /// When a job of another tab than `tab` runs: that tab's name (its Start waits, and says why).
+    fn busy_elsewhere(&self, tab: Tab) -> Option<&'static str> {
+        let other = self.rt.job.filter(|j| self.rt.running && j.tab() != tab)?;
+        Some(tab_name(other.tab()))
+    }
+
     fn sweep_tab(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
-        match sweep::show(ui, &mut self.rt.sweep, self.rt.running) {
+        let busy = self.busy_elsewhere(Tab::Sweep);
+        let own = self.rt.running && self.rt.job == Some(super::JobKind::Sweep);
+        match sweep::show(ui, &mut self.rt.sweep, busy, own) {
             Some(SweepAction::Start) => out.push(Action::StartSweep),
             Some(SweepAction::Stop) => out.push(Action::Stop),
             Some(SweepAction::ExportCsv) => out.push(Action::ExportCsv),
@@ -127,8 +135,9 @@ impl TcpcraftApp {
             let (chosen, path) = (self.state.preset.as_ref(), self.state.preset_path.as_deref());
             self.rt.trace.preset = trace::default_preset(chosen, path);
         }
+        let busy = self.busy_elsewhere(Tab::Trace);
         let own = self.rt.running && self.rt.job == Some(super::JobKind::Trace);
-        match trace::show(ui, &mut self.rt.trace, self.rt.running, own) {
+        match trace::show(ui, &mut self.rt.trace, busy, own) {
             Some(TraceAction::Start) => out.push(Action::StartTrace),
             Some(TraceAction::Stop) => out.push(Action::Stop),
             None => {}
@@ -170,9 +179,10 @@ impl TcpcraftApp {
     /// own targets and Start/Stop. The link, its interface and the seed serve every tab.
     fn top_controls(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
         ui.label(RichText::new("tcpcraft").strong().size(16.0));
-        ui.selectable_value(&mut self.rt.tab, Tab::Craft, t("ui.tab.craft"));
-        ui.selectable_value(&mut self.rt.tab, Tab::Sweep, t("ui.tab.sweep"));
-        ui.selectable_value(&mut self.rt.tab, Tab::Trace, t("ui.tab.trace"));
+        for tab in [Tab::Craft, Tab::Sweep, Tab::Trace] {
+            ui.selectable_value(&mut self.rt.tab, tab, tab_name(tab));
+        }
+        self.elsewhere(ui);
         ui.separator();
         let craft = self.rt.tab == Tab::Craft;
         if craft {
@@ -212,6 +222,25 @@ impl TcpcraftApp {
         if craft {
             ui.separator();
             self.run_buttons(ui, out);
+        }
+    }
+
+    /// A job running (or paused) on another tab than the one on show: said next to the tabs, one click from it.
+    fn elsewhere(&mut self, ui: &mut Ui) {
+        let Some(job) = self.rt.job.filter(|_| self.rt.running) else { return };
+        let tab = job.tab();
+        if tab == self.rt.tab {
+            return;
+        }
+        let name = tab_name(tab);
+        let text = match &self.rt.paused {
+            Some((i, _)) => tf("ui.top.elsewhere_paused", &[("tab", name), ("n", &(i + 1).to_string())]),
+            None => tf("ui.top.elsewhere_running", &[("tab", name)]),
+        };
+        let color = ui.visuals().warn_fg_color;
+        let link = ui.add(egui::Button::new(RichText::new(text).color(color)).small());
+        if link.on_hover_text(t("ui.top.elsewhere_tip")).clicked() {
+            self.rt.tab = tab;
         }
     }
 
@@ -312,5 +341,22 @@ fn theme_menu(ui: &mut Ui, choice: &mut theme::ThemeChoice) {
     });
     if *choice != before {
         theme::apply(ui.ctx(), *choice);
+    }
+}
+
+/// A tab's name, as its button in the top bar says it.
+pub fn tab_name(tab: Tab) -> &'static str {
+    match tab {
+        Tab::Craft => t("ui.tab.craft"),
+        Tab::Sweep => t("ui.tab.sweep"),
+        Tab::Trace => t("ui.tab.trace"),
+    }
+}
+
+/// A tab's Start button while a job of another tab runs: says on hover which tab to stop it on.
+pub fn waits_for(start: egui::Response, elsewhere: Option<&str>) -> egui::Response {
+    match elsewhere {
+        Some(tab) => start.on_disabled_hover_text(tf("ui.tab.busy_tip", &[("tab", tab)])),
+        None => start,
     }
 }

@@ -10,6 +10,7 @@ mod bytes_pane;
 mod commands;
 mod layout;
 mod logic;
+pub use layout::{tab_name, waits_for};
 pub mod states_cache;
 
 use egui::Ui;

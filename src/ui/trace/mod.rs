@@ -86,18 +86,21 @@ pub fn default_preset(chosen: Option<&Preset>, path: Option<&str>) -> String {
     }
 }
 
-/// Draws the tab. `busy`: some job runs (Start waits for it); `own`: the job running is this tab's trace.
-pub fn show(ui: &mut Ui, tab: &mut TraceTab, busy: bool, own: bool) -> Option<TraceAction> {
+/// Draws the tab. `elsewhere`: the tab whose job runs, when it is not this one (Start waits for it and says so);
+/// `own`: the job running is this tab's trace (its Stop ends it).
+pub fn show(ui: &mut Ui, tab: &mut TraceTab, elsewhere: Option<&str>, own: bool) -> Option<TraceAction> {
+    let busy = own || elsewhere.is_some();
     let mut action = None;
     egui::ScrollArea::vertical().id_salt("trace-scroll").auto_shrink([false, false]).show(ui, |ui| {
         ui.heading(t("ui.trace.heading"));
         form(ui, tab);
         ui.horizontal_wrapped(|ui| {
-            if ui.add_enabled(!busy, egui::Button::new(t("ui.trace.start"))).clicked() {
+            let start = ui.add_enabled(!busy, egui::Button::new(t("ui.trace.start")));
+            if crate::ui::app::waits_for(start, elsewhere).clicked() {
                 action = Some(TraceAction::Start);
                 tab.copied = false;
             }
-            if ui.add_enabled(busy, egui::Button::new(t("ui.top.stop"))).clicked() {
+            if ui.add_enabled(own, egui::Button::new(t("ui.top.stop"))).clicked() {
                 action = Some(TraceAction::Stop);
             }
             let copy = ui

@@ -391,8 +391,9 @@ fn run_job(job: Job, seed: Option<u64>, cmds: &Receiver<Cmd>, out: &mut Outbox<'
 
 /// Opens the flow link a setup asks for, through the session (the one place links are opened). This resolves
 /// the target's name, so it runs on the worker. The GUI never opens raw sockets itself: raw mode goes through the
-/// `tcpcraft-link` helper, and when that fails the job falls back to the simulated lab host, with a message that
-/// says how to enable raw mode. The only errors left are about the target. `seed` is the seed given for the run
+/// `tcpcraft-link` helper, and when raw mode itself is unavailable the job falls back to the simulated lab host,
+/// with a message that says how to enable it. The errors left are about the input: the target (a name that does
+/// not resolve, no route to it, an address the helper refuses) or the interface. `seed` is the seed given for the run
 /// (else the preset's, else a random one; see [`session::Opened::seed`]).
 pub fn open(setup: &LinkSetup, seed: Option<u64>) -> Result<session::Opened, crate::link::LinkError> {
     session::open_flow(&FlowRequest {
