@@ -170,7 +170,11 @@ pub fn settings<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole
     let copy = copies(fragments.clone(), whole);
     let infos: Vec<FragInfo> = fragments.into_iter().map(info).collect::<Option<_>>()?;
     let genuine: Vec<&FragInfo> = infos.iter().zip(&copy).filter(|(_, c)| !**c).map(|(i, _)| i).collect();
-    let size = genuine.iter().find(|i| i.more)?.len;
+    let size = match genuine.iter().find(|i| i.more) {
+        Some(i) => i.len,
+        // One piece with nothing after it (an IPv6 atomic fragment): a size that holds it all sends it so.
+        None => genuine.first().filter(|i| genuine.len() == 1 && i.offset == 0)?.len.max(1).next_multiple_of(8),
+    };
     if size < 8 || size % 8 != 0 || genuine.iter().any(|i| i.offset % size != 0 || (i.more && i.len != size)) {
         return None;
     }
@@ -390,6 +394,21 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A payload that fits one fragment goes out as an IPv6 atomic fragment (offset 0, no more after it); its
+    /// settings read back as a size that holds it all, and [`fragment`] sends it the same way again.
+    #[test]
+    fn an_atomic_fragment_reads_back_as_a_size_that_holds_it() {
+        let whole = syn(36, true);
+        for overlap in [None, Some(0)] {
+            let f = Fragmenting { size: 64, order: FragOrder::In, overlap };
+            let out = fragment(&whole, &f, 3).unwrap();
+            assert_eq!(out.len(), 1 + usize::from(overlap.is_some()), "one piece (and its copy)");
+            let got = settings(out.iter().map(|d| &d[..]), &whole).expect("read back");
+            assert_eq!((got.size, got.overlap), (56, overlap), "20 + 36 bytes, rounded up to 8");
+            assert_eq!(fragment(&whole, &got, 3).unwrap(), out, "sent the same way");
         }
     }
 

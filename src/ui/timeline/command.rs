@@ -179,49 +179,63 @@ mod tests {
         assert!(command_line(&seg).contains("-M 3049812345"));
     }
 
-    /// A segment sent in fragments copies as `send … --fragment`: clap reads back the same fragmenting (size,
-    /// order, overlapping copy), and its fields build the same datagram the fragments were cut from.
+    /// A segment sent in fragments copies as `send … --fragment`, over IPv4 and IPv6 (an IPv6 atomic fragment
+    /// too): clap reads back the same fragmenting (size, order, overlapping copy), its fields build the same
+    /// datagram the fragments were cut from, and that fragments as they went out.
     #[test]
     fn a_fragmented_event_copies_as_a_send_command_with_its_fragmenting() {
         use crate::exchange::notes::Note;
         use crate::exchange::timeline::{Dir, SentFragment};
         use crate::link::Origin;
         use crate::wire::fragment::{fragment, FragOrder, Fragmenting};
+        use crate::wire::{IpSpec, Ipv6Spec};
 
-        let mut spec = crate::wire::SegmentSpec::default();
-        spec.tcp.flags.syn = true;
-        spec.tcp.seq = 1_000;
-        spec.tcp.options = vec![TcpOption::Mss(1460)];
-        let whole = wire::build(&spec).unwrap();
-        let f = Fragmenting { size: 8, order: FragOrder::Reverse, overlap: Some(1) };
-        let sent = fragment(&whole, &f, 5).unwrap();
-        let mut e = TimelineEvent {
-            t_us: 0,
-            dir: Dir::Out,
-            origin: Origin::Crafted,
-            step: Some(0),
-            segment: wire::parse_any_protocol(&whole).ok(),
-            icmp: None,
-            rel_seq: 0,
-            rel_ack: 0,
-            rtt_us: None,
-            note: Note::new("none", &[]),
-            bytes: whole.clone(),
-            fragments: sent.into_iter().map(|bytes| SentFragment { t_us: 0, bytes }).collect(),
-        };
-        let (label, line) = event_command(&e).unwrap();
-        assert_eq!(label, "ui.timeline.copy_send");
-        assert!(line.starts_with("tcpcraft send "), "{line}");
-        assert!(line.ends_with("--fragment 8 --frag-order reverse --frag-overlap 1"), "{line}");
-        let argv: Vec<String> = line.split(' ').map(String::from).collect();
-        let m = Cli::command().try_get_matches_from(&argv).unwrap();
-        let Some(Command::Send(s)) = Cli::from_arg_matches(&m).unwrap().command else { panic!("not send") };
-        assert_eq!(s.frag.fragmenting().unwrap(), Some(f));
-        let sub = m.subcommand_matches("send").unwrap();
-        let dst = s.target.parse().unwrap();
-        assert_eq!(wire::build(&s.craft.to_spec(dst, sub).unwrap()).unwrap(), whole);
-        // Sent whole, the same event copies as `build`.
-        e.fragments.clear();
-        assert_eq!(event_command(&e).unwrap().0, "ui.timeline.copy_cli");
+        let reverse = Fragmenting { size: 8, order: FragOrder::Reverse, overlap: Some(1) };
+        let atomic = Fragmenting { size: 64, order: FragOrder::In, overlap: None };
+        for (v6, f, tail) in [
+            (false, &reverse, "--fragment 8 --frag-order reverse --frag-overlap 1"),
+            (true, &reverse, "-S --fragment 8 --frag-order reverse --frag-overlap 1"),
+            (true, &atomic, "-S --fragment 24"),
+        ] {
+            let mut spec = crate::wire::SegmentSpec::default();
+            if v6 {
+                spec.ip = IpSpec::V6(Ipv6Spec::default());
+            }
+            spec.tcp.flags.syn = true;
+            spec.tcp.seq = 1_000;
+            let whole = wire::build(&spec).unwrap();
+            let sent = fragment(&whole, f, 5).unwrap();
+            let mut e = TimelineEvent {
+                t_us: 0,
+                dir: Dir::Out,
+                origin: Origin::Crafted,
+                step: Some(0),
+                segment: wire::parse_any_protocol(&whole).ok(),
+                icmp: None,
+                rel_seq: 0,
+                rel_ack: 0,
+                rtt_us: None,
+                note: Note::new("none", &[]),
+                bytes: whole.clone(),
+                fragments: sent.iter().cloned().map(|bytes| SentFragment { t_us: 0, bytes }).collect(),
+            };
+            let (label, line) = event_command(&e).unwrap();
+            assert_eq!(label, "ui.timeline.copy_send");
+            assert!(line.starts_with("tcpcraft send "), "{line}");
+            assert!(line.ends_with(tail), "{line}");
+            assert_eq!(line.contains(" -6 "), v6, "{line}");
+            let argv: Vec<String> = line.split(' ').map(String::from).collect();
+            let m = Cli::command().try_get_matches_from(&argv).unwrap();
+            let Some(Command::Send(s)) = Cli::from_arg_matches(&m).unwrap().command else { panic!("not send") };
+            let again = s.frag.fragmenting().unwrap().unwrap();
+            let sub = m.subcommand_matches("send").unwrap();
+            let dst = s.target.parse().unwrap();
+            let rebuilt = wire::build(&s.craft.to_spec(dst, sub).unwrap()).unwrap();
+            assert_eq!(rebuilt, whole, "{line}");
+            assert_eq!(fragment(&rebuilt, &again, 5).unwrap(), sent, "{line}");
+            // Sent whole, the same event copies as `build`.
+            e.fragments.clear();
+            assert_eq!(event_command(&e).unwrap().0, "ui.timeline.copy_cli");
+        }
     }
 }
