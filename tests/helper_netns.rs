@@ -133,3 +133,60 @@ fn the_helper_refuses_to_run_as_root() {
     assert!(err.contains("refuses to run as root"), "said on stderr too: {err}");
     let _ = s.child.stdin.take().map(|mut w| w.flush());
 }
+
+/// The helper killed while a trace or a sweep waits for answers: the CLI says the link failed (exit non-zero, the
+/// helper named) within a second or so, instead of reading the silence after it as "filtered" at the end of
+/// the wait.
+#[test]
+fn a_helper_killed_mid_wait_is_a_failure_not_silence() {
+    if !netns::enter("a_helper_killed_mid_wait_is_a_failure_not_silence") {
+        return;
+    }
+    sh("nft add table inet t && nft 'add chain inet t in { type filter hook input priority 0; }' \
+        && nft add rule inet t in tcp dport 81 drop");
+    let i = Install::new(true);
+    let helper = i.helper().display().to_string();
+    for args in [
+        &["trace", "127.0.0.1", "--ports", "81", "--max-ttl", "3", "--wait", "8000", "--link", "raw"][..],
+        &[
+            "sweep",
+            "half-open",
+            "--target",
+            "127.0.0.1",
+            "--ports",
+            "81",
+            "--wait",
+            "8000",
+            "--retries",
+            "0",
+            "--link",
+            "raw",
+        ],
+    ] {
+        let started = Instant::now();
+        let cli = i
+            .as_nobody(&i.path("tcpcraft"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once the helper is up and waiting, kill it (only this test's copy: its path is unique).
+        let until = Instant::now() + Duration::from_secs(5);
+        while !Command::new("pgrep").args(["-f", &format!("^{helper}$")]).status().unwrap().success() {
+            assert!(Instant::now() < until, "the helper never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let killed = Command::new("pkill").args(["-KILL", "-f", &format!("^{helper}$")]).status().unwrap();
+        assert!(killed.success(), "{args:?}: the helper was gone before it was killed");
+        let out = cli.wait_with_output().unwrap();
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{args:?}: a dead helper is no result: {stdout}");
+        assert!(stderr.contains("helper"), "{args:?}: the error names the helper: {stderr}");
+        assert!(!stdout.contains("filtered"), "{args:?}: the silence was not read as filtered: {stdout}");
+        assert!(took < Duration::from_secs(5), "{args:?}: it took {took:?}, as if waiting out the 8 s");
+    }
+}

@@ -192,6 +192,10 @@ pub fn trace_until(
                 seen.entry(key).or_insert((who, answer, rtt.as_micros() as u64, ttl));
             }
         }
+        // Silence from a link that stopped is no answer: say why instead of reading it as filtered.
+        if let Some(e) = link.failure() {
+            return Err(e.into());
+        }
     }
     Ok(summarize(cfg, &seen))
 }

@@ -135,6 +135,12 @@ pub trait ProbeLink {
     }
     /// Whether sending must be paced (a real wire) or can run flat out (the simulated host).
     fn paced(&self) -> bool;
+    /// Why the link stopped handing back what it captures (a drain cannot return an error), taken once: the
+    /// caller reports it rather than read the silence that follows as answers that never came. `None` while it
+    /// works.
+    fn failure(&mut self) -> Option<LinkError> {
+        None
+    }
     /// Datagrams lost because the capture ring was full (none on a link without one, such as the simulated host).
     fn dropped(&self) -> u64 {
         0

@@ -333,6 +333,7 @@ fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: 
     } else {
         wait = span;
     }
+    failed(link)?;
     let sent = send_or_mark(link, batch, tally)?;
     // A sender that fell behind (a slow pipe, the scheduler) catches up by one bucket's depth at most.
     let now = Instant::now();
@@ -340,7 +341,13 @@ fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: 
     for d in link.drain(wait) {
         tally.observe(&d);
     }
+    failed(link)?;
     Ok(sent)
+}
+
+/// A link that stopped handing back captures ([`ProbeLink::failure`]) fails the sweep: its silence is no answer.
+fn failed(link: &mut dyn ProbeLink) -> Result<(), SweepError> {
+    link.failure().map_or(Ok(()), |e| Err(e.into()))
 }
 
 /// How far a sweep got, which decides what a silent target is: probed by every pass and waited for (filtered),
@@ -484,6 +491,11 @@ pub fn run(
             let more = !got.is_empty();
             for d in got {
                 sw.tally.observe(&d);
+            }
+            match failed(link) {
+                Ok(()) => {}
+                Err(e) if progress(sw.progress()) => return Err(e),
+                Err(_) => return Ok(sw.results(link)),
             }
             let now = Instant::now();
             if virtual_time || now >= until && (!more || now >= until + cfg.wait) {

@@ -248,6 +248,10 @@ pub struct HelperProbes {
     held: Vec<(Instant, Vec<u8>)>,
     /// When the helper sent the last batch's first datagram, by its answer.
     batch_sent: Option<Instant>,
+    /// Why a drain could not reach the helper (it stopped, or answered nonsense), until taken by `failure`.
+    failed: Option<LinkError>,
+    /// A drain failed: later drains do not ask the helper again.
+    broken: bool,
 }
 
 impl HelperProbes {
@@ -270,7 +274,14 @@ impl HelperProbes {
             max_pps,
             sports: vec![sport],
         };
-        Ok(HelperProbes { conn: Conn::open(path, open)?, dropped: 0, held: Vec::new(), batch_sent: None })
+        Ok(HelperProbes {
+            conn: Conn::open(path, open)?,
+            dropped: 0,
+            held: Vec::new(),
+            batch_sent: None,
+            failed: None,
+            broken: false,
+        })
     }
 
     /// Our source address on the helper's route.
@@ -334,12 +345,25 @@ impl ProbeLink for HelperProbes {
         if wait.is_zero() && !out.is_empty() {
             return out;
         }
+        if self.broken {
+            return out;
+        }
         let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
-        if let Ok(reply) = self.conn.call(&Request::Drain { wait_ms }) {
-            let got = self.frames(reply);
-            out.extend(got);
+        match self.conn.call(&Request::Drain { wait_ms }) {
+            Ok(reply) => {
+                let got = self.frames(reply);
+                out.extend(got);
+            }
+            Err(e) => {
+                self.broken = true;
+                self.failed = Some(e);
+            }
         }
         out
+    }
+
+    fn failure(&mut self) -> Option<LinkError> {
+        self.failed.take()
     }
 
     fn paced(&self) -> bool {
