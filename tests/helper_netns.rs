@@ -143,9 +143,18 @@ fn a_helper_killed_mid_wait_is_a_failure_not_silence() {
         return;
     }
     sh("nft add table inet t && nft 'add chain inet t in { type filter hook input priority 0; }' \
-        && nft add rule inet t in tcp dport 81 drop");
+        && nft add rule inet t in tcp dport 81 counter drop");
+    // Probes that reached the drop rule so far.
+    let dropped = || -> u64 {
+        let chain = sh("nft list chain inet t in");
+        chain
+            .split("packets ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
     let i = Install::new(true);
-    let helper = i.helper().display().to_string();
     for args in [
         &["trace", "127.0.0.1", "--ports", "81", "--max-ttl", "3", "--wait", "8000", "--link", "raw"][..],
         &[
@@ -163,7 +172,7 @@ fn a_helper_killed_mid_wait_is_a_failure_not_silence() {
             "raw",
         ],
     ] {
-        let started = Instant::now();
+        let before = dropped();
         let cli = i
             .as_nobody(&i.path("tcpcraft"))
             .args(args)
@@ -171,22 +180,25 @@ fn a_helper_killed_mid_wait_is_a_failure_not_silence() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // Once the helper is up and waiting, kill it (only this test's copy: its path is unique).
-        let until = Instant::now() + Duration::from_secs(5);
-        while !Command::new("pgrep").args(["-f", &format!("^{helper}$")]).status().unwrap().success() {
-            assert!(Instant::now() < until, "the helper never started");
+        // Once the probes are out (the drop rule counted them) the CLI is waiting: kill its helper, the CLI's
+        // child (setpriv execs, so the CLI has the pid spawned).
+        let until = Instant::now() + Duration::from_secs(10);
+        while dropped() <= before {
+            assert!(Instant::now() < until, "{args:?}: no probe reached the drop rule");
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(500));
-        let killed = Command::new("pkill").args(["-KILL", "-f", &format!("^{helper}$")]).status().unwrap();
-        assert!(killed.success(), "{args:?}: the helper was gone before it was killed");
+        let child = Command::new("pgrep").args(["-P", &cli.id().to_string()]).output().unwrap();
+        let pid = String::from_utf8_lossy(&child.stdout).trim().to_string();
+        assert!(!pid.is_empty() && !pid.contains('\n'), "{args:?}: one helper process, not {pid:?}");
+        let killed_at = Instant::now();
+        sh(&format!("kill -KILL {pid}"));
         let out = cli.wait_with_output().unwrap();
-        let took = started.elapsed();
+        let took = killed_at.elapsed();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(!out.status.success(), "{args:?}: a dead helper is no result: {stdout}");
         assert!(stderr.contains("helper"), "{args:?}: the error names the helper: {stderr}");
         assert!(!stdout.contains("filtered"), "{args:?}: the silence was not read as filtered: {stdout}");
-        assert!(took < Duration::from_secs(5), "{args:?}: it took {took:?}, as if waiting out the 8 s");
+        assert!(took < Duration::from_secs(4), "{args:?}: it took {took:?} after the kill, as if waiting out the 8 s");
     }
 }

@@ -187,7 +187,7 @@ pub fn show(ui: &mut Ui, tab: &mut SweepTab, elsewhere: Option<&str>, own: bool)
         ui.add(egui::ProgressBar::new(frac).text(text));
     }
     let (waiting, not_probed) = (count(tab, Verdict::Waiting), count(tab, Verdict::NotProbed));
-    if !running && !tab.results.is_empty() && waiting + not_probed > 0 {
+    if !own && !tab.results.is_empty() && waiting + not_probed > 0 {
         let args = [("not_probed", not_probed.to_string()), ("waiting", waiting.to_string())];
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         ui.label(RichText::new(tf("ui.sweep.stopped_note", &args)).color(text_color(ui, Verdict::Filtered)));

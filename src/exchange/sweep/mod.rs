@@ -329,6 +329,8 @@ fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: 
             for d in link.drain(ahead) {
                 tally.observe(&d);
             }
+            // A link that stopped returns at once: without this the loop would spin until the batch is due.
+            failed(link)?;
         }
     } else {
         wait = span;

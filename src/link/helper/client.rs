@@ -73,12 +73,14 @@ impl Conn {
 
     /// Spawns the helper and checks its version and that it holds CAP_NET_RAW.
     fn hello(path: &Path) -> Result<Conn, LinkError> {
-        let mut child = Command::new(path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| spawn_error(path, e))?;
+        let mut cmd = Command::new(path);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        // Its own process group: a terminal's Ctrl-C reaches this process, which stops its work and closes the
+        // helper in order (end of input: the helper releases its guard and exits), instead of the helper dying
+        // first and the stop being read as a failed link.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().map_err(|e| spawn_error(path, e))?;
         let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             return Err(helper_error("no pipes to the helper"));

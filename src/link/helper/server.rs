@@ -142,7 +142,14 @@ fn open(req: Request, host: &mut dyn Host, claims: &mut Vec<Claim>, held: Held) 
         }
     }
     if let Some(i) = iface.as_deref() {
-        policy::check_iface(i).map_err(|why| refuse(Refusal::Interface, format!("interface {i}: {why}")))?;
+        // The name as given, cut short and escaped once: a hostile one cannot grow the reply.
+        let shown: String = i.chars().take(32).flat_map(char::escape_default).collect();
+        policy::check_iface(i).map_err(|_| {
+            refuse(
+                Refusal::Interface,
+                format!("interface {shown}: not an interface name (1 to 15 of A-Z a-z 0-9 . _ : @ -)"),
+            )
+        })?;
     }
     let mut policy = Policy::open(mode, &targets, iface.as_deref(), max_pps, &broadcasts)
         .and_then(|p| check_sports(mode, &sports).map(|()| p))
