@@ -184,10 +184,7 @@ pub fn open_flow(req: &FlowRequest) -> Result<Opened, LinkError> {
                 let describe = link.describe();
                 return Ok(Opened { link, dst, port, src, describe, raw: true, fallback: None, seed });
             }
-            // A target without a route or a bad interface is the input's fault, not raw mode's: said as it is,
-            // never answered by the lab host instead.
-            Err(e @ (LinkError::Target { .. } | LinkError::Interface { .. })) => return Err(e),
-            Err(e) if req.fallback_to_sim => fallback = Some(helper::fallback_message(&e)),
+            Err(e) if req.fallback_to_sim && !e.is_input() => fallback = Some(helper::fallback_message(&e)),
             Err(e) => return Err(e),
         }
     }

@@ -76,4 +76,10 @@ impl LinkError {
         }
         LinkError::Io { op, source }
     }
+
+    /// Whether the error is about the request's input (the target, the interface) rather than raw mode itself:
+    /// said as it is, never answered by the simulated lab host instead.
+    pub fn is_input(&self) -> bool {
+        matches!(self, LinkError::Target { .. } | LinkError::Interface { .. })
+    }
 }

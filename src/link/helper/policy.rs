@@ -7,7 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::protocol::{Bytes, Mode};
+use super::protocol::{Bytes, Mode, Refusal};
 use crate::link::{Flow, Micros};
 use crate::wire::field::{self, ipv4, ipv6, ipv6_ext, tcp};
 use crate::wire::parse::PROTO_TCP;
@@ -156,26 +156,35 @@ fn ipv6_tcp_offset(d: &[u8]) -> Result<usize, String> {
 
 impl Policy {
     /// Checks an `Open` request and makes the session's policy from it. `broadcasts` are the local subnets'
-    /// broadcast addresses, which are never targets.
+    /// broadcast addresses, which are never targets. A refused target or interface is the request's input, said
+    /// as the client would have met it opening the link itself (`target ADDR: WHY`, `interface NAME: WHY`), so
+    /// the app names it rather than raw mode as what is wrong; anything else is an invalid request.
     pub fn open(
         mode: Mode,
         targets: &[IpAddr],
         iface: Option<&str>,
         max_pps: u32,
         broadcasts: &[IpAddr],
-    ) -> Result<Policy, String> {
+    ) -> Result<Policy, (Refusal, String)> {
+        let invalid = |why: String| (Refusal::Invalid, why);
         if targets.is_empty() || targets.len() > MAX_TARGETS {
-            return Err(format!("between 1 and {MAX_TARGETS} targets, not {}", targets.len()));
+            return Err(invalid(format!("between 1 and {MAX_TARGETS} targets, not {}", targets.len())));
         }
-        targets.iter().try_for_each(|&t| check_target(t))?;
+        for &t in targets {
+            check_target(t).map_err(|why| (Refusal::Target, format!("target {t}: {why}")))?;
+        }
         if let Some(b) = targets.iter().find(|t| broadcasts.contains(t)) {
-            return Err(format!("{b} is the broadcast address of a local subnet"));
+            let why = "the broadcast address of a local subnet is refused";
+            return Err((Refusal::Target, format!("target {b}: {why}")));
         }
         if let Some(i) = iface {
-            check_iface(i)?;
+            // The name as given, cut short and escaped once: a hostile one cannot grow the reply.
+            let shown: String = i.chars().take(32).flat_map(char::escape_default).collect();
+            let why = "not an interface name (1 to 15 of A-Z a-z 0-9 . _ : @ -)";
+            check_iface(i).map_err(|_| (Refusal::Interface, format!("interface {shown}: {why}")))?;
         }
         if max_pps == 0 || max_pps > MAX_PPS {
-            return Err(format!("max_pps must be 1..={MAX_PPS}, not {max_pps}"));
+            return Err(invalid(format!("max_pps must be 1..={MAX_PPS}, not {max_pps}")));
         }
         let mut targets = targets.to_vec();
         targets.sort_unstable();
@@ -373,8 +382,9 @@ mod tests {
         }
         assert!(Policy::open(Mode::Flow, &[lo], Some("veth-a.10"), MAX_PPS, &[]).is_ok());
         let bcast: IpAddr = "127.255.255.255".parse().unwrap();
-        let e = Policy::open(Mode::Flow, &[bcast], None, 10, &[bcast]).unwrap_err();
-        assert!(e.contains("broadcast address of a local subnet"), "{e}");
+        let (kind, why) = Policy::open(Mode::Flow, &[bcast], None, 10, &[bcast]).unwrap_err();
+        assert!(why.contains("broadcast address of a local subnet"), "{why}");
+        assert_eq!(kind, Refusal::Target);
     }
 
     #[test]

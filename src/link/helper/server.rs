@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::caps::Held;
 pub use super::host::{Claim, Host, Probes, RawHost, SimHost};
-use super::policy::{self, Policy, Verdict, MAX_PORTS};
+use super::policy::{Policy, Verdict, MAX_PORTS};
 use super::protocol::{self, Bytes, Mode, Refusal, Reply, Request, Seen, VERSION};
 use super::HelperError;
 use crate::link::route::Route;
@@ -130,30 +130,9 @@ fn open(req: Request, host: &mut dyn Host, claims: &mut Vec<Claim>, held: Held) 
     let Request::Open { mode, targets, iface, guard, layer2, max_pps, sports } = req else {
         return Err(refuse(Refusal::Invalid, "not an open request"));
     };
-    // A target or an interface the policy refuses is the request's input, said as the client would have met it
-    // opening the link itself (so the app names the target, not raw mode, as what is wrong).
-    let broadcasts = host.broadcasts();
-    for &t in &targets {
-        let why = policy::check_target(t).err().or_else(|| {
-            broadcasts.contains(&t).then(|| "the broadcast address of a local subnet is refused".to_string())
-        });
-        if let Some(why) = why {
-            return Err(refuse(Refusal::Target, format!("target {t}: {why}")));
-        }
-    }
-    if let Some(i) = iface.as_deref() {
-        // The name as given, cut short and escaped once: a hostile one cannot grow the reply.
-        let shown: String = i.chars().take(32).flat_map(char::escape_default).collect();
-        policy::check_iface(i).map_err(|_| {
-            refuse(
-                Refusal::Interface,
-                format!("interface {shown}: not an interface name (1 to 15 of A-Z a-z 0-9 . _ : @ -)"),
-            )
-        })?;
-    }
-    let mut policy = Policy::open(mode, &targets, iface.as_deref(), max_pps, &broadcasts)
-        .and_then(|p| check_sports(mode, &sports).map(|()| p))
-        .map_err(|e| refuse(Refusal::Invalid, e))?;
+    let mut policy = Policy::open(mode, &targets, iface.as_deref(), max_pps, &host.broadcasts())
+        .map_err(|(kind, why)| refuse(kind, why))?;
+    check_sports(mode, &sports).map_err(|e| refuse(Refusal::Invalid, e))?;
     if !held.raw || (guard && !held.admin) {
         let what = if held.raw { "CAP_NET_ADMIN (for the kernel-RST guard)" } else { "CAP_NET_RAW" };
         return Err(refuse(Refusal::Privileges, format!("tcpcraft-link lacks {what}. {}", host.fix())));

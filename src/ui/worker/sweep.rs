@@ -82,9 +82,12 @@ fn open_probes(job: &SweepJob) -> Result<OpenedProbes, SweepJobError> {
         in_process: false,
         seed: job.seed,
     };
-    session::open_probes(&req).map_err(|e| match e {
-        LinkError::Target { .. } | LinkError::Interface { .. } => SweepJobError::Target(e),
-        other => SweepJobError::Unavailable(helper::unavailable_message(&other)),
+    session::open_probes(&req).map_err(|e| {
+        if e.is_input() {
+            SweepJobError::Target(e)
+        } else {
+            SweepJobError::Unavailable(helper::unavailable_message(&e))
+        }
     })
 }
 

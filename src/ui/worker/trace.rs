@@ -176,9 +176,12 @@ fn open_probes(job: &TraceJob, target: IpAddr) -> Result<OpenedProbes, TraceJobE
         in_process: false,
         seed: job.seed,
     };
-    session::open_probes(&req).map_err(|e| match e {
-        LinkError::Target { .. } | LinkError::Interface { .. } => TraceJobError::Target(e),
-        other => TraceJobError::Unavailable(helper::unavailable_message(&other)),
+    session::open_probes(&req).map_err(|e| {
+        if e.is_input() {
+            TraceJobError::Target(e)
+        } else {
+            TraceJobError::Unavailable(helper::unavailable_message(&e))
+        }
     })
 }
 
