@@ -1,5 +1,6 @@
 //! The Trace tab (issue 9/9): a trace of the simulated host run from the tab draws the path and the target open;
-//! bad input is shown in the tab, never run; raw mode's errors and Stop ending a real wait (in a namespace); the Craft tab's controls stay on it; the tab speaks Korean.
+//! bad input is shown in the tab, never run; raw mode's errors and Stop ending a real wait (in a namespace); the
+//! Craft tab's controls stay on it; the tab speaks Korean.
 
 use super::*;
 use egui::OutputCommand;
@@ -107,9 +108,9 @@ fn a_filtered_port_on_the_lab_host_ends_at_once_as_filtered() {
 
 /// Raw mode, in a network namespace of its own, through `tcpcraft-link` as the app uses it: the top bar's
 /// interface is used by the trace and the sweep, and one that does not exist is said as such, as is a target
-/// without a route (neither as raw mode being unavailable); a trace of a port that nft drops waits for answers (the spinner and the time are on show); Stop frees the tab at once, the worker
-/// leaves the wait within a slice (a new trace runs long before the 20 s are up), and the stopped trace's result
-/// is never shown.
+/// without a route (neither as raw mode being unavailable); a trace of a port that nft drops waits for answers
+/// (the spinner and the time are on show); Stop frees the tab at once, the worker leaves the wait within a slice
+/// (a new trace runs long before the 20 s are up), and the stopped trace's result is never shown.
 #[cfg(target_os = "linux")]
 #[test]
 fn raw_mode_says_what_is_wrong_and_stop_ends_a_real_wait() {

@@ -335,7 +335,6 @@ fn flush(link: &mut dyn ProbeLink, batch: &[Vec<u8>], pacer: &mut Pacer, tally: 
     } else {
         wait = span;
     }
-    failed(link)?;
     let sent = send_or_mark(link, batch, tally)?;
     // A sender that fell behind (a slow pipe, the scheduler) catches up by one bucket's depth at most.
     let now = Instant::now();

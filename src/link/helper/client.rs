@@ -295,9 +295,7 @@ impl HelperProbes {
     pub fn describe(&self) -> &str {
         &self.conn.describe
     }
-}
 
-impl HelperProbes {
     /// The frames of a `Frames` reply (none for another reply), each with when it was captured: its age as the
     /// helper gave it, taken from now (a helper that gives no ages: now).
     fn frames(&mut self, reply: Reply) -> Vec<(Instant, Vec<u8>)> {

@@ -26,9 +26,9 @@ fn refuse(kind: Refusal, message: impl Into<String>) -> Reply {
 
 /// The captured frames as a reply, each with its age now, and the age of the batch `sent` with them (the
 /// client's round-trip times come from these).
-fn frames(taken: Vec<(std::time::Instant, Vec<u8>)>, dropped: u64, sent: Option<std::time::Instant>) -> Reply {
-    let now = std::time::Instant::now();
-    let age = |at: std::time::Instant| now.saturating_duration_since(at).as_micros() as u64;
+fn frames(taken: Vec<(Instant, Vec<u8>)>, dropped: u64, sent: Option<Instant>) -> Reply {
+    let now = Instant::now();
+    let age = |at: Instant| now.saturating_duration_since(at).as_micros() as u64;
     let ages_us = taken.iter().map(|(at, _)| age(*at)).collect();
     let frames = taken.into_iter().map(|(_, d)| Bytes(d)).collect();
     Reply::Frames { frames, ages_us, sent_age_us: sent.map(age), dropped }
@@ -206,7 +206,7 @@ fn handle(req: Request, session: &mut Session, claims: &mut Vec<Claim>, host: &m
                 return r;
             }
             let batch: Vec<Vec<u8>> = datagrams.into_iter().map(|d| d.0).collect();
-            let sent = std::time::Instant::now();
+            let sent = Instant::now();
             match link.send_batch(&batch) {
                 Err(e) => link_error(e),
                 Ok(()) if drain => frames(link.drain_timed(Duration::ZERO), link.dropped(), Some(sent)),

@@ -345,9 +345,7 @@ impl RawProbes {
     pub fn dropped(&self) -> u64 {
         self.capture.dropped()
     }
-}
 
-impl RawProbes {
     /// The drain's loop: gives `keep` every frame captured by `wait` from now (bounded as [`super::ProbeLink::drain`]
     /// says).
     fn drain_into(&mut self, wait: Duration, mut keep: impl FnMut(super::capture::Frame)) {

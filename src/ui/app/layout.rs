@@ -113,10 +113,14 @@ impl TcpcraftApp {
         status::bar(ui, &self.status_info(self.link_label()))
     }
 
+    /// The tab whose job runs, when it is not `tab`.
+    fn running_elsewhere(&self, tab: Tab) -> Option<Tab> {
+        self.rt.job.filter(|_| self.rt.running).map(|j| j.tab()).filter(|t| *t != tab)
+    }
+
     /// When a job of another tab than `tab` runs: that tab's name (its Start waits, and says why).
     fn busy_elsewhere(&self, tab: Tab) -> Option<&'static str> {
-        let other = self.rt.job.filter(|j| self.rt.running && j.tab() != tab)?;
-        Some(tab_name(other.tab()))
+        self.running_elsewhere(tab).map(tab_name)
     }
 
     fn sweep_tab(&mut self, ui: &mut Ui, out: &mut Vec<Action>) {
@@ -227,11 +231,7 @@ impl TcpcraftApp {
 
     /// A job running (or paused) on another tab than the one on show: said next to the tabs, one click from it.
     fn elsewhere(&mut self, ui: &mut Ui) {
-        let Some(job) = self.rt.job.filter(|_| self.rt.running) else { return };
-        let tab = job.tab();
-        if tab == self.rt.tab {
-            return;
-        }
+        let Some(tab) = self.running_elsewhere(self.rt.tab) else { return };
         let name = tab_name(tab);
         let text = match &self.rt.paused {
             Some((i, _)) => tf("ui.top.elsewhere_paused", &[("tab", name), ("n", &(i + 1).to_string())]),

@@ -397,8 +397,8 @@ impl TcpcraftApp {
     }
 
     /// The keyboard habits, read once per frame: on the Craft tab F5 runs and F10 steps (or sends the paused
-    /// segment); Esc stops whatever runs, Ctrl+S saves, Ctrl+O opens. Plain keys are left to a text field that has the focus; nothing is taken while
-    /// a file dialog is open.
+    /// segment); Esc stops whatever runs, Ctrl+S saves, Ctrl+O opens. Plain keys are left to a text field that has
+    /// the focus; nothing is taken while a file dialog is open.
     fn shortcuts(&self, ctx: &egui::Context) -> Vec<Action> {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let mut out = Vec::new();
