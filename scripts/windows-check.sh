@@ -37,6 +37,15 @@ die() {
   echo "!!! windows-check: $*" >&2
   exit 1
 }
+# Free space, in GiB, on the file system holding a path.
+free_gib() { df -P -BG "$1" | awk 'NR == 2 {sub("G", "", $4); print $4}'; }
+# The cross-build, the Wine prefix and the installer need room; a full disk makes Wine exit 1 with no output at
+# all (its writes fail before it can say why), so say it plainly first.
+NEED_GIB=6
+for d in . /tmp; do
+  got=$(free_gib "$d")
+  [ "$got" -ge "$NEED_GIB" ] || die "only ${got} GiB free on $(df -P "$d" | awk 'NR == 2 {print $6}') (for $d); the Windows check needs ${NEED_GIB} GiB"
+done
 
 # --- system packages and the Rust target --------------------------------------------------------------------
 # gcc-mingw-w64-x86-64: the linker (and objdump) for the target, and the compiler of the test-only Wine shim.
@@ -144,6 +153,9 @@ expect() {
   local name=$1 want_rc=$2 got_rc=$3 needle=$4
   if [ "$got_rc" != "$want_rc" ] || ! grep -qF -- "$needle" "$OUT/$name.log"; then
     sed 's/^/    /' "$OUT/$name.log" >&2
+    if [ ! -s "$OUT/$name.log" ]; then
+      echo "    (no output at all; Wine fails so when it cannot write. Free: $(free_gib .) GiB here, $(free_gib /tmp) GiB in /tmp)" >&2
+    fi
     die "$name: exit code $got_rc (want $want_rc), output must contain '$needle'"
   fi
   echo "   ok  $name (exit $got_rc, '$needle')"

@@ -164,8 +164,11 @@ pub fn trace_until(
     }
     let before = Instant::now();
     link.send_batch(&batch)?;
-    // Round trips start when the first probe went out (through the helper: after the batch crossed the pipe).
-    let sent = link.batch_sent_at().filter(|t| *t >= before).unwrap_or(before);
+    // Each round trip starts when its probe went out (through the helper: after its chunk crossed the pipe); the
+    // wait starts with the first.
+    let sent_at: Vec<Instant> =
+        (0..batch.len()).map(|k| link.batch_sent_at(k).filter(|t| *t >= before).unwrap_or(before)).collect();
+    let sent = sent_at.first().copied().unwrap_or(before);
     // (port index, ttl) → who answered, what, when, and the answer's own TTL.
     let mut seen: BTreeMap<(usize, u8), (IpAddr, Answer, u64, u8)> = BTreeMap::new();
     // The lab host's clock moves only as it is drained: it is stepped in small slices, so each answer is timed by
@@ -187,8 +190,9 @@ pub fn trace_until(
         waited += slice;
         // A real link's answers are timed by when they were captured, not by when this drain returned.
         for (at, d) in link.drain_timed(slice) {
-            let rtt = if virtual_clock { waited } else { at.saturating_duration_since(sent) };
             if let Some((key, who, answer, ttl)) = read_answer(&d, cfg, base) {
+                let probe_sent = sent_at.get(probe_index(cfg, key)).copied().unwrap_or(sent);
+                let rtt = if virtual_clock { waited } else { at.saturating_duration_since(probe_sent) };
                 seen.entry(key).or_insert((who, answer, rtt.as_micros() as u64, ttl));
             }
         }
@@ -198,6 +202,11 @@ pub fn trace_until(
         }
     }
     Ok(summarize(cfg, &seen))
+}
+
+/// Where the probe of (port index, ttl) stands in the batch: each port's TTLs 1..=max_ttl in turn.
+fn probe_index(cfg: &TraceConfig, (pi, ttl): (usize, u8)) -> usize {
+    pi * usize::from(cfg.max_ttl) + usize::from(ttl).saturating_sub(1)
 }
 
 /// Whether nothing more can change the result: every port has its final answer, and every TTL below it was
@@ -376,5 +385,59 @@ mod tests {
         let text = render(&r);
         assert!(text.contains("port  8081: filtered: blocked after hop 1"), "{text}");
         assert!(text.contains("port    80: open at hop 2 from 203.0.113.2 (reply ttl 63)"), "{text}");
+    }
+
+    /// A link that sends its batch in two chunks, the second 100 ms after the first (as the helper does past 1,024
+    /// probes), and captures `answer` 300 µs after the second chunk went out.
+    struct TwoChunks {
+        start: Instant,
+        half: usize,
+        answer: Vec<u8>,
+        answered: bool,
+    }
+
+    impl ProbeLink for TwoChunks {
+        fn send(&mut self, _: &[u8]) -> Result<(), LinkError> {
+            Ok(())
+        }
+        fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
+            (self.start, self.half) = (Instant::now(), datagrams.len() / 2);
+            Ok(())
+        }
+        fn batch_sent_at(&self, index: usize) -> Option<Instant> {
+            Some(self.start + if index < self.half { Duration::ZERO } else { Duration::from_millis(100) })
+        }
+        fn drain(&mut self, _: Duration) -> Vec<Vec<u8>> {
+            Vec::new()
+        }
+        fn drain_timed(&mut self, _: Duration) -> Vec<(Instant, Vec<u8>)> {
+            if std::mem::replace(&mut self.answered, true) {
+                return Vec::new();
+            }
+            let at = self.start + Duration::from_millis(100) + Duration::from_micros(300);
+            vec![(at, self.answer.clone())]
+        }
+        fn paced(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_later_chunks_round_trip_starts_when_that_chunk_went_out() {
+        let base = 0x1000_0000;
+        let mut c = cfg(vec![80, 81]);
+        c.wait = Duration::from_millis(150);
+        // The target's SYN-ACK to port 81's TTL-5 probe: the last in the batch, so in the second chunk.
+        let mut answer = SegmentSpec::default();
+        answer.ip = answer.ip.addressed(c.target, c.src).expect("both IPv4");
+        (answer.tcp.sport, answer.tcp.dport) = (81, c.sport);
+        answer.tcp.ack = probe_seq(base, 1, 5).wrapping_add(1);
+        (answer.tcp.flags.syn, answer.tcp.flags.ack) = (true, true);
+        let answer = wire::build(&answer).expect("a SYN-ACK builds");
+        let mut link = TwoChunks { start: Instant::now(), half: 0, answer, answered: false };
+        let r = trace_until(&mut link, &c, base, &mut || false).expect("the trace runs");
+        assert_eq!((r.ports[1].result, r.ports[1].answered_at), (PathResult::Open, Some(5)));
+        // From its own chunk: 300 µs, not the 100.3 ms since the batch's first chunk.
+        assert_eq!(r.hops.get(4).and_then(|h| h.rtt_us), Some(300), "{:?}", r.hops);
     }
 }

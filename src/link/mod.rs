@@ -120,10 +120,10 @@ pub trait ProbeLink {
     }
     /// Everything captured within `wait` from now.
     fn drain(&mut self, wait: std::time::Duration) -> Vec<Vec<u8>>;
-    /// When the last [`ProbeLink::send_batch`] put its first datagram on the wire, where the link knows better than
-    /// its caller (the helper's answer says when it sent, after the batch crossed the pipe); `None`: the caller's
-    /// own time just before the call is as good.
-    fn batch_sent_at(&self) -> Option<std::time::Instant> {
+    /// When the last [`ProbeLink::send_batch`] put its datagram number `index` on the wire, where the link knows
+    /// better than its caller (the helper's answers say when each chunk of a batch went out, after it crossed the
+    /// pipe); `None`: the caller's own time just before the call is as good.
+    fn batch_sent_at(&self, _index: usize) -> Option<std::time::Instant> {
         None
     }
     /// As [`ProbeLink::drain`], with when each datagram was captured (for round-trip times that do not depend on

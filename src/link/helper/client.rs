@@ -248,8 +248,9 @@ pub struct HelperProbes {
     dropped: u64,
     /// Frames that came back with a batch's answer, for the next `drain`.
     held: Vec<(Instant, Vec<u8>)>,
-    /// When the helper sent the last batch's first datagram, by its answer.
-    batch_sent: Option<Instant>,
+    /// When the helper sent each chunk of the last batch (chunk `k` holds datagrams `k * MAX_BATCH..`), by its
+    /// answers.
+    chunks_sent: Vec<Option<Instant>>,
     /// Why a drain could not reach the helper (it stopped, or answered nonsense), until taken by `failure`.
     failed: Option<LinkError>,
     /// A drain failed: later drains do not ask the helper again.
@@ -280,7 +281,7 @@ impl HelperProbes {
             conn: Conn::open(path, open)?,
             dropped: 0,
             held: Vec::new(),
-            batch_sent: None,
+            chunks_sent: Vec::new(),
             failed: None,
             broken: false,
         })
@@ -297,16 +298,15 @@ impl HelperProbes {
     }
 
     /// The frames of a `Frames` reply (none for another reply), each with when it was captured: its age as the
-    /// helper gave it, taken from now (a helper that gives no ages: now).
-    fn frames(&mut self, reply: Reply) -> Vec<(Instant, Vec<u8>)> {
-        let Reply::Frames { frames, ages_us, sent_age_us, dropped } = reply else { return Vec::new() };
+    /// helper gave it, taken from now (a helper that gives no ages: now); and when the helper sent the batch the
+    /// reply answers, if it says.
+    fn frames(&mut self, reply: Reply) -> (Vec<(Instant, Vec<u8>)>, Option<Instant>) {
+        let Reply::Frames { frames, ages_us, sent_age_us, dropped } = reply else { return (Vec::new(), None) };
         self.dropped = dropped;
         let now = Instant::now();
-        if let Some(age) = sent_age_us {
-            self.batch_sent = now.checked_sub(Duration::from_micros(age));
-        }
+        let sent = sent_age_us.and_then(|age| now.checked_sub(Duration::from_micros(age)));
         let at = |k: usize| ages_us.get(k).and_then(|a| now.checked_sub(Duration::from_micros(*a))).unwrap_or(now);
-        frames.into_iter().enumerate().map(|(k, b)| (at(k), b.0)).collect()
+        (frames.into_iter().enumerate().map(|(k, b)| (at(k), b.0)).collect(), sent)
     }
 }
 
@@ -316,23 +316,21 @@ impl ProbeLink for HelperProbes {
     }
 
     fn send_batch(&mut self, datagrams: &[Vec<u8>]) -> Result<(), LinkError> {
-        // This batch's time only: a helper answer without one leaves none, not the last batch's.
-        self.batch_sent = None;
-        let mut first = None;
+        // This batch's times only: a helper answer without one leaves none, not the last batch's.
+        self.chunks_sent.clear();
         for chunk in datagrams.chunks(super::policy::MAX_BATCH) {
             let datagrams = chunk.iter().cloned().map(Bytes).collect();
             // What was captured meanwhile comes back with the answer, kept for the next `drain`.
             let reply = self.conn.call(&Request::SendBatch { datagrams, drain: true })?;
-            let got = self.frames(reply);
+            let (got, sent) = self.frames(reply);
             self.held.extend(got);
-            first = first.or(self.batch_sent.take());
+            self.chunks_sent.push(sent);
         }
-        self.batch_sent = first;
         Ok(())
     }
 
-    fn batch_sent_at(&self) -> Option<Instant> {
-        self.batch_sent
+    fn batch_sent_at(&self, index: usize) -> Option<Instant> {
+        self.chunks_sent.get(index / super::policy::MAX_BATCH).copied().flatten()
     }
 
     fn drain(&mut self, wait: Duration) -> Vec<Vec<u8>> {
@@ -350,10 +348,7 @@ impl ProbeLink for HelperProbes {
         }
         let wait_ms = u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).min(30_000);
         match self.conn.call(&Request::Drain { wait_ms }) {
-            Ok(reply) => {
-                let got = self.frames(reply);
-                out.extend(got);
-            }
+            Ok(reply) => out.extend(self.frames(reply).0),
             Err(e) => {
                 self.broken = true;
                 self.failed = Some(e);
