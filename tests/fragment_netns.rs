@@ -1,5 +1,5 @@
 //! Crafted segments sent as IPv4 fragments, inside a namespace this test makes (lo only): the kernel reassembles
-//! them, in order, reversed or shuffled, and a listener answers SYN-ACK; with an overlapping duplicate carrying other
+//! them, in order, reversed, shuffled or in a listed order, and a listener answers SYN-ACK; with an overlapping duplicate carrying other
 //! bytes the kernel drops the datagram.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed expectation is the report
@@ -21,6 +21,7 @@ fn fragmented_syns_are_reassembled_and_answered() {
         vec!["--fragment", "8"],
         vec!["--fragment", "8", "--frag-order", "reverse"],
         vec!["--fragment", "16", "--frag-order", "random"],
+        vec!["--fragment", "8", "--frag-order", "2,0,1"],
     ]
     .into_iter()
     .enumerate()
@@ -62,7 +63,7 @@ fn fragmented_syns_are_reassembled_and_answered() {
     std::fs::write(
         &preset,
         r#"(version: 1, name: "frag-open", port: 8080, guard: true, steps: [
-            Send((flags: "S", seq: "isn", fragment: (size: 8, order: reverse))),
+            Send((flags: "S", seq: "isn", fragment: (size: 8, order: given([2, 0, 1])))),
             Expect((flags: "SA", ack: "isn + 1", within_ms: 1000, bind: "peer")),
             Send((flags: "A", seq: "isn + 1", ack: "peer.seq + 1")),
         ])"#,
@@ -79,7 +80,9 @@ fn fragmented_syns_are_reassembled_and_answered() {
     // The timeline starts with our SYN (relative seq 0), the SYN-ACK acknowledges relative 1.
     let ev = v["events"].as_array().unwrap();
     assert_eq!((ev[0]["origin"].as_str(), ev[0]["flags"][0].as_str()), (Some("crafted"), Some("SYN")), "{v}");
-    assert!(ev[0]["fragments"].as_array().is_some_and(|f| f.len() >= 3), "{v}");
+    let offsets: Vec<u64> =
+        ev[0]["fragments"].as_array().unwrap().iter().filter_map(|f| f["offset"].as_u64()).collect();
+    assert_eq!(offsets, [16, 0, 8], "sent in the order the preset lists: {v}");
     assert!(ev.iter().any(|e| e["origin"] == "peer" && e["rel_ack"] == 1), "{v}");
     // The pcap holds the fragments as sent (20-byte IPv4 header and at most 8 bytes each), not the whole SYN.
     let data = std::fs::read(&pcap).unwrap();

@@ -1,6 +1,6 @@
 //! The fragmenting flags `send` and `run` share: `--fragment SIZE`, `--frag-order`, `--frag-overlap N`.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::error::CliError;
 use crate::wire::fragment::{FragOrder, Fragmenting};
@@ -14,23 +14,13 @@ pub struct FragArgs {
     /// yours).
     #[arg(long, value_name = "SIZE")]
     pub fragment: Option<usize>,
-    /// The order the fragments go out in.
-    #[arg(long, value_enum, default_value = "in", requires = "fragment")]
-    pub frag_order: FragOrderArg,
+    /// The order the fragments go out in: in, reverse, random (by the seed), or the fragments' numbers as they go
+    /// out (0 is the one at offset 0), as 2,0,1.
+    #[arg(long, value_name = "in|reverse|random|LIST", default_value = "in", requires = "fragment")]
+    pub frag_order: FragOrder,
     /// Also send a duplicate of fragment N (0-based) with different bytes, just before it (overlap test).
     #[arg(long, value_name = "N", requires = "fragment")]
     pub frag_overlap: Option<usize>,
-}
-
-/// `--frag-order`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FragOrderArg {
-    /// First to last.
-    In,
-    /// Last to first.
-    Reverse,
-    /// Shuffled (by the seed).
-    Random,
 }
 
 impl FragArgs {
@@ -40,11 +30,6 @@ impl FragArgs {
         if size < 8 || size % 8 != 0 {
             return Err(CliError::input("--fragment", format!("{size}: give a multiple of 8 bytes, at least 8")));
         }
-        let order = match self.frag_order {
-            FragOrderArg::In => FragOrder::In,
-            FragOrderArg::Reverse => FragOrder::Reverse,
-            FragOrderArg::Random => FragOrder::Random,
-        };
-        Ok(Some(Fragmenting { size, order, overlap: self.frag_overlap }))
+        Ok(Some(Fragmenting { size, order: self.frag_order.clone(), overlap: self.frag_overlap }))
     }
 }

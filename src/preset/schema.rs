@@ -245,7 +245,8 @@ pub struct SendTemplate {
     /// Every other field, set by hand (IP header, checksums, reserved bits, data offset, padding).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<SegmentSpec>>,
-    /// Send the segment as IP fragments: `(size: 8, order: reverse, overlap: Some(1))`.
+    /// Send the segment as IP fragments: `(size: 8, order: reverse, overlap: Some(1))`; `order: given([2, 0, 1])`
+    /// lists the pieces in sending order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fragment: Option<crate::wire::fragment::Fragmenting>,
 }

@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod editor;
 pub mod field;
 pub mod fonts;
+pub mod fragment_editor;
 pub mod help;
 pub mod lab;
 pub mod library;

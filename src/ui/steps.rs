@@ -12,10 +12,10 @@ use crate::i18n::{t, tf};
 use crate::preset::expr::{Expr, ExprError};
 use crate::preset::validate::{self, Missing};
 use crate::preset::{ExpectStep, FlagPattern, Flags, PeerAction, Preset, SendTemplate, Step};
-use crate::wire::fragment::{FragOrder, Fragmenting};
 use crate::wire::{Payload, TcpFlags};
 
-const BAD: Color32 = Color32::from_rgb(0xef, 0x47, 0x6f);
+/// Red for what is wrong in a field.
+pub(super) const BAD: Color32 = Color32::from_rgb(0xef, 0x47, 0x6f);
 const WARN: Color32 = Color32::from_rgb(0xff, 0xd1, 0x66);
 
 /// A new step of `kind`, to go after `before`: an Expect binds `peer` (or `peerN` when that is taken).
@@ -327,51 +327,7 @@ fn send_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, i: usi
         editor::payload_editor(ui, p, &mut st.bufs, &format!("step{i}.payload"));
         *field = Some("payload");
     }
-    fragment_editor(ui, &mut tpl.fragment, i, field);
-}
-
-/// Sending the segment as IP fragments: bytes per fragment (a multiple of 8), their order, and an overlapping
-/// copy of one of them carrying other bytes.
-fn fragment_editor(ui: &mut Ui, frag: &mut Option<Fragmenting>, i: usize, field: &mut Option<&str>) {
-    let mut on = frag.is_some();
-    if ui.checkbox(&mut on, t("ui.tpl.fragment")).on_hover_text(t("ui.tpl.fragment_tip")).changed() {
-        *frag = on.then(|| Fragmenting { size: 8, ..Fragmenting::default() });
-        *field = Some("fragment");
-    }
-    let Some(f) = frag else { return };
-    ui.horizontal_wrapped(|ui| {
-        ui.label(t("ui.tpl.frag_size")).on_hover_text(t("ui.tpl.frag_size_tip"));
-        let drag = egui::DragValue::new(&mut f.size).range(8..=65_528).speed(8.0).suffix(" B");
-        if ui.add(drag).changed() {
-            // Offsets count in 8-byte units: every fragment but the last carries a multiple of 8.
-            f.size = (f.size / 8).max(1) * 8;
-            *field = Some("fragment");
-        }
-        let name = |o: FragOrder| match o {
-            FragOrder::In => t("ui.tpl.frag_in"),
-            FragOrder::Reverse => t("ui.tpl.frag_reverse"),
-            FragOrder::Random => t("ui.tpl.frag_random"),
-        };
-        egui::ComboBox::new(("frag-order", i), t("ui.tpl.frag_order")).selected_text(name(f.order)).show_ui(ui, |ui| {
-            for o in [FragOrder::In, FragOrder::Reverse, FragOrder::Random] {
-                if ui.selectable_value(&mut f.order, o, name(o)).changed() {
-                    *field = Some("fragment");
-                }
-            }
-        });
-    });
-    ui.horizontal_wrapped(|ui| {
-        let mut overlap = f.overlap.is_some();
-        if ui.checkbox(&mut overlap, t("ui.tpl.frag_overlap")).on_hover_text(t("ui.tpl.frag_overlap_tip")).changed() {
-            f.overlap = overlap.then_some(0);
-            *field = Some("fragment");
-        }
-        if let Some(n) = &mut f.overlap {
-            if ui.add(egui::DragValue::new(n).range(0..=8191).prefix("#")).changed() {
-                *field = Some("fragment");
-            }
-        }
-    });
+    super::fragment_editor::fragment_editor(ui, &mut tpl.fragment, i, field);
 }
 
 /// An Expect step: flag pattern, time limit, the name it binds, the ack it checks.

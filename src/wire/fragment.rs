@@ -1,6 +1,6 @@
 //! Fragmentation of a crafted datagram, as firewall tests use it: IPv4 fragments (IPv6: a Fragment extension header
 //! in each), a chosen payload size per fragment (a multiple of 8; 8 splits the TCP header itself), sent in order,
-//! reversed or shuffled, optionally with an overlapping duplicate that carries different bytes.
+//! reversed, shuffled or in an order given piece by piece, optionally with an overlapping duplicate that carries different bytes.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +9,7 @@ use super::error::WireError;
 use super::field::{self, ipv4, ipv6, ipv6_ext};
 
 /// In which order the fragments go out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FragOrder {
     /// First to last.
@@ -19,6 +19,39 @@ pub enum FragOrder {
     Reverse,
     /// Shuffled (seeded).
     Random,
+    /// The fragments by number (0 is the one at offset 0), each once, in the order they go out: `given([2, 0, 1])`
+    /// in a preset, `--frag-order 2,0,1` on the command line (how a shuffle is read back and sent again).
+    Given(Vec<usize>),
+}
+
+impl std::fmt::Display for FragOrder {
+    /// As `--frag-order` takes it: `in`, `reverse`, `random`, or the numbers as `2,0,1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FragOrder::In => f.write_str("in"),
+            FragOrder::Reverse => f.write_str("reverse"),
+            FragOrder::Random => f.write_str("random"),
+            FragOrder::Given(list) => {
+                let text: Vec<String> = list.iter().map(usize::to_string).collect();
+                f.write_str(&text.join(","))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for FragOrder {
+    type Err = String;
+    /// `in`, `reverse`, `random`, or the fragments' numbers in sending order (`2,0,1`; spaces allowed).
+    fn from_str(s: &str) -> Result<FragOrder, String> {
+        match s.trim() {
+            "in" => Ok(FragOrder::In),
+            "reverse" => Ok(FragOrder::Reverse),
+            "random" => Ok(FragOrder::Random),
+            list => list.split(',').map(|n| n.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>().map(FragOrder::Given).map_err(|_| {
+                format!("'{list}': give in, reverse, random, or the fragments' numbers in the order they go out (0 is the first piece), as 2,0,1")
+            }),
+        }
+    }
 }
 
 /// How to fragment a datagram.
@@ -67,10 +100,11 @@ pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u
     };
     let mut out: Vec<Vec<u8>> = parts.iter().enumerate().map(|(i, (off, d))| build(i, *off, d)).collect();
     let mut rng = fastrand::Rng::with_seed(seed);
-    match f.order {
+    match &f.order {
         FragOrder::In => {}
         FragOrder::Reverse => out.reverse(),
         FragOrder::Random => rng.shuffle(&mut out),
+        FragOrder::Given(list) => out = in_given_order(out, list)?,
     }
     if let Some(n) = f.overlap {
         let Some((off, data)) = parts.get_mut(n) else {
@@ -82,6 +116,21 @@ pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u
         let genuine = build(n, *off, data);
         let at = out.iter().position(|d| *d == genuine).unwrap_or(0);
         out.insert(at, dup);
+    }
+    Ok(out)
+}
+
+/// `pieces` in the order `list` names them; each must be named once.
+fn in_given_order(pieces: Vec<Vec<u8>>, list: &[usize]) -> Result<Vec<Vec<u8>>, WireError> {
+    let n = pieces.len();
+    let mut taken: Vec<Option<Vec<u8>>> = pieces.into_iter().map(Some).collect();
+    let out: Vec<Vec<u8>> = list.iter().map_while(|&k| taken.get_mut(k).and_then(Option::take)).collect();
+    if out.len() != n || list.len() != n {
+        return Err(WireError::Fragment(format!(
+            "fragment order {}: name each of the {n} fragments (0 to {}) once",
+            FragOrder::Given(list.to_vec()),
+            n.saturating_sub(1)
+        )));
     }
     Ok(out)
 }
@@ -164,7 +213,7 @@ pub fn describe<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole
 
 /// The fragmenting that sent `whole` as these `fragments` (in the order they went out): the size is the data of a
 /// fragment that has more after it, the order is read from the genuine fragments' offsets (neither rising nor
-/// falling: random), and an overlapping copy names the fragment it doubles. `None` when they are not fragments
+/// falling: the pieces' numbers as they went, so a shuffle is sent again the same way), and an overlapping copy names the fragment it doubles. `None` when they are not fragments
 /// of it as [`fragment`] makes them (a size not a multiple of 8, more than one copy, a piece missing).
 pub fn settings<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole: &[u8]) -> Option<Fragmenting> {
     let copy = copies(fragments.clone(), whole);
@@ -188,7 +237,7 @@ pub fn settings<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole
     } else if offsets.windows(2).all(|w| w[0] > w[1]) {
         FragOrder::Reverse
     } else {
-        FragOrder::Random
+        FragOrder::Given(offsets.iter().map(|o| o / size).collect())
     };
     let mut dups = infos.iter().zip(&copy).filter(|(_, c)| **c).map(|(i, _)| i.offset / size);
     let overlap = dups.next();
@@ -303,7 +352,7 @@ mod tests {
         assert_eq!(describe(frags.iter().map(|d| &d[..]), &whole), "sent as 4 IPv4 fragments: 16+4 8+8* 8+8 0+8");
         assert_eq!(copies(frags.iter().map(|d| &d[..]), &whole), [false, true, false, false]);
         let whole = syn(0, true);
-        let frags = fragment(&whole, &Fragmenting { size: 16, ..f }, 1).unwrap();
+        let frags = fragment(&whole, &Fragmenting { size: 16, ..f.clone() }, 1).unwrap();
         assert_eq!(describe(frags.iter().map(|d| &d[..]), &whole), "sent as 3 IPv6 fragments: 16+4* 16+4 0+16");
     }
 
@@ -384,13 +433,16 @@ mod tests {
             for size in [8, 16, 24, 48] {
                 for order in [FragOrder::In, FragOrder::Reverse, FragOrder::Random] {
                     for overlap in [None, Some(0), Some(1)] {
-                        let f = Fragmenting { size, order, overlap };
+                        let f = Fragmenting { size, order: order.clone(), overlap };
                         let out = fragment(&whole, &f, 7).unwrap();
                         let got = settings(out.iter().map(|d| &d[..]), &whole).expect("read back");
                         assert_eq!((got.size, got.overlap), (size, overlap), "{f:?} v6={v6}");
                         if order != FragOrder::Random {
                             assert_eq!(got.order, order, "{f:?} v6={v6}");
                         }
+                        // Sent again as read back, under another seed: the same fragments in the same order
+                        // (IPv6's identification comes from the seed, so the same seed there).
+                        assert_eq!(fragment(&whole, &got, if v6 { 7 } else { 99 }).unwrap(), out, "{f:?} v6={v6}");
                     }
                 }
             }
@@ -424,5 +476,36 @@ mod tests {
             [&out[0][..], &out[0][..]].into_iter().chain(out.iter().skip(1).map(|d| &d[..])).collect();
         assert!(settings(twice.iter().copied(), &whole).is_none(), "two copies");
         assert!(settings([&whole[..]], &whole).is_none(), "not a fragment");
+    }
+
+    /// A given order sends the pieces as listed, reads back as the same list, and is refused unless it names
+    /// every piece once; `--frag-order` text goes both ways.
+    #[test]
+    fn a_given_order_sends_as_listed_and_must_name_each_piece_once() {
+        let whole = syn(4, false);
+        let given = |l: &[usize]| Fragmenting { size: 8, order: FragOrder::Given(l.to_vec()), overlap: None };
+        let out = fragment(&whole, &given(&[2, 0, 1]), 1).unwrap();
+        assert_eq!(describe(out.iter().map(|d| &d[..]), &whole), "sent as 3 IPv4 fragments: 16+8 0+8 8+8");
+        assert_eq!(
+            settings(out.iter().map(|d| &d[..]), &whole).map(|f| f.order),
+            Some(FragOrder::Given(vec![2, 0, 1]))
+        );
+        for bad in [&[2, 0][..], &[2, 0, 1, 1], &[0, 0, 1], &[0, 1, 3], &[]] {
+            let e = fragment(&whole, &given(bad), 1).unwrap_err().to_string();
+            assert!(e.contains("name each of the 3 fragments (0 to 2) once"), "{bad:?}: {e}");
+        }
+        for (text, order) in [
+            ("in", FragOrder::In),
+            ("reverse", FragOrder::Reverse),
+            ("random", FragOrder::Random),
+            ("2,0,1", FragOrder::Given(vec![2, 0, 1])),
+        ] {
+            assert_eq!(text.parse::<FragOrder>(), Ok(order.clone()));
+            assert_eq!(order.to_string(), text);
+        }
+        assert_eq!(" 2, 0 ,1 ".parse::<FragOrder>(), Ok(FragOrder::Given(vec![2, 0, 1])));
+        for bad in ["", "backwards", "2,,1", "-1,0", "2;0"] {
+            assert!(bad.parse::<FragOrder>().unwrap_err().contains("give in, reverse, random"), "{bad}");
+        }
     }
 }

@@ -232,7 +232,7 @@ fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fra
     let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
     let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
     let f = tpl.fragment.as_ref().expect("the step has a fragment setting");
-    assert_eq!((f.size, f.order), (8, tcpcraft::wire::fragment::FragOrder::Reverse));
+    assert_eq!((f.size, &f.order), (8, &tcpcraft::wire::fragment::FragOrder::Reverse));
     click(&mut h, "▶ Run");
     step_until(&mut h, |app| !app.rt.running);
     let events = &h.state().rt.events;
@@ -257,4 +257,47 @@ fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fra
     let copied = copied.expect("the command was copied");
     assert!(copied.starts_with("tcpcraft send 192.0.2.10 "), "{copied}");
     assert!(copied.ends_with(" -S --fragment 8 --frag-order reverse"), "{copied}");
+}
+
+/// Fragments sent in an order listed by number from the step editor: text that is not numbers says so and
+/// changes nothing; a list that misses a piece stops the run at that step saying how many pieces there are; a
+/// full list sends them as listed, and the event copies as `send … --frag-order` with the same list.
+#[test]
+fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
+    let (_lang, mut h) = harness();
+    h.run();
+    click(&mut h, "normal-open");
+    click(&mut h, "1. Send SYN seq=isn");
+    click(&mut h, "Send as IP fragments");
+    click(&mut h, "order");
+    click(&mut h, "as listed");
+    type_into(&mut h, "pieces in sending order", "2,0");
+    type_into(&mut h, "pieces in sending order", ",x");
+    assert!(h.query_by_label_contains("numbers separated by commas").is_some(), "the typing error is said");
+    let order = |h: &Harness<'static, TcpcraftApp>| {
+        let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
+        let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
+        tpl.fragment.expect("the step has a fragment setting").order
+    };
+    assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0]), "only what reads as numbers");
+    h.key_press(egui::Key::Backspace);
+    h.run();
+    click(&mut h, "⬅ back to the segment editor");
+    click(&mut h, "▶ Run");
+    step_until(&mut h, |app| !app.rt.running);
+    let (said, error) = h.state().rt.message.clone();
+    assert!(error && said.contains("name each of the 3 fragments (0 to 2) once"), "{said}");
+    click_contains(&mut h, "1. Send SYN seq=isn ✂8");
+    retype(&mut h, "pieces in sending order", "2,0,1");
+    assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0, 1]));
+    click(&mut h, "⬅ back to the segment editor");
+    click(&mut h, "▶ Run");
+    step_until(&mut h, |app| !app.rt.running);
+    let events = &h.state().rt.events;
+    let syn = events.iter().find(|e| e.origin == tcpcraft::link::Origin::Crafted).expect("the SYN is in the timeline");
+    let offsets: Vec<usize> = syn.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
+    assert_eq!(offsets, [16, 0, 8], "as listed");
+    assert!(events.iter().any(|e| e.origin == tcpcraft::link::Origin::Peer), "the lab host answered");
+    let command = tcpcraft::ui::timeline::command::event_command(syn).expect("a command").1;
+    assert!(command.ends_with(" -S --fragment 8 --frag-order 2,0,1"), "{command}");
 }

@@ -215,7 +215,9 @@ mod tests {
         for v6 in [false, true] {
             let whole = syn(v6);
             for order in [FragOrder::In, FragOrder::Reverse, FragOrder::Random] {
-                let frags = fragment::fragment(&whole, &Fragmenting { size: 8, order, overlap: None }, 5).unwrap();
+                let frags =
+                    fragment::fragment(&whole, &Fragmenting { size: 8, order: order.clone(), overlap: None }, 5)
+                        .unwrap();
                 let got = offer_all(&frags);
                 assert!(got[..got.len() - 1].iter().all(|a| *a == Arrival::Held), "v6={v6} {order:?}");
                 // The IPv4 header checksum is made again; everything else is as sent.

@@ -115,10 +115,8 @@ pub fn send_args(e: &TimelineEvent) -> Option<Vec<String>> {
     let mut a = build_args(seg);
     a[0] = "send".into();
     flag_push(&mut a, "--fragment", f.size.to_string());
-    match f.order {
-        FragOrder::In => {}
-        FragOrder::Reverse => flag_push(&mut a, "--frag-order", "reverse".into()),
-        FragOrder::Random => flag_push(&mut a, "--frag-order", "random".into()),
+    if f.order != FragOrder::In {
+        flag_push(&mut a, "--frag-order", f.order.to_string());
     }
     if let Some(n) = f.overlap {
         flag_push(&mut a, "--frag-overlap", n.to_string());
@@ -192,7 +190,11 @@ mod tests {
 
         let reverse = Fragmenting { size: 8, order: FragOrder::Reverse, overlap: Some(1) };
         let atomic = Fragmenting { size: 64, order: FragOrder::In, overlap: None };
+        // A shuffle copies as the order it came out in (seed 5 puts the three pieces in the order 2,0,1), which
+        // sends the same whatever the seed.
+        let shuffled = Fragmenting { size: 8, order: FragOrder::Random, overlap: None };
         for (v6, f, tail) in [
+            (false, &shuffled, "--fragment 8 --frag-order 2,0,1"),
             (false, &reverse, "--fragment 8 --frag-order reverse --frag-overlap 1"),
             (true, &reverse, "-S --fragment 8 --frag-order reverse --frag-overlap 1"),
             (true, &atomic, "-S --fragment 24"),
@@ -232,7 +234,7 @@ mod tests {
             let dst = s.target.parse().unwrap();
             let rebuilt = wire::build(&s.craft.to_spec(dst, sub).unwrap()).unwrap();
             assert_eq!(rebuilt, whole, "{line}");
-            assert_eq!(fragment(&rebuilt, &again, 5).unwrap(), sent, "{line}");
+            assert_eq!(fragment(&rebuilt, &again, if v6 { 5 } else { 6 }).unwrap(), sent, "{line}");
             // Sent whole, the same event copies as `build`.
             e.fragments.clear();
             assert_eq!(event_command(&e).unwrap().0, "ui.timeline.copy_cli");
