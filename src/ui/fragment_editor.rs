@@ -4,11 +4,18 @@
 use egui::{RichText, Ui};
 
 use super::steps::BAD;
-use crate::i18n::t;
+use crate::i18n::{t, tf};
 use crate::wire::fragment::{FragOrder, Fragmenting};
 
-/// The editor of `frag` (`None`: the segment goes out whole) for step `i`; sets `field` to "fragment" on a change.
-pub fn fragment_editor(ui: &mut Ui, frag: &mut Option<Fragmenting>, i: usize, field: &mut Option<&str>) {
+/// The editor of `frag` (`None`: the segment goes out whole) for step `i`, whose previewed IP payload is `payload`
+/// bytes when known (to count the pieces); sets `field` to "fragment" on a change.
+pub fn fragment_editor(
+    ui: &mut Ui,
+    frag: &mut Option<Fragmenting>,
+    payload: Option<usize>,
+    i: usize,
+    field: &mut Option<&str>,
+) {
     let mut on = frag.is_some();
     if ui.checkbox(&mut on, t("ui.tpl.fragment")).on_hover_text(t("ui.tpl.fragment_tip")).changed() {
         *frag = on.then(|| Fragmenting { size: 8, ..Fragmenting::default() });
@@ -22,6 +29,10 @@ pub fn fragment_editor(ui: &mut Ui, frag: &mut Option<Fragmenting>, i: usize, fi
             // Offsets count in 8-byte units: every fragment but the last carries a multiple of 8.
             f.size = (f.size / 8).max(1) * 8;
             *field = Some("fragment");
+        }
+        let pieces = payload.map(|len| len.div_ceil(f.size.max(8)));
+        if let Some(n) = pieces {
+            ui.label(RichText::new(tf("ui.tpl.frag_pieces", &[("n", &n.to_string())])).weak());
         }
         let name = |o: &FragOrder| match o {
             FragOrder::In => t("ui.tpl.frag_in"),
@@ -41,10 +52,12 @@ pub fn fragment_editor(ui: &mut Ui, frag: &mut Option<Fragmenting>, i: usize, fi
                 }
             },
         );
-        if let FragOrder::Given(list) = &mut f.order {
-            list_field(ui, i, list, field);
-        }
     });
+    if let FragOrder::Given(list) = &mut f.order {
+        // A row of its own: the label, the field and what is wrong with it.
+        let pieces = payload.map(|len| len.div_ceil(f.size.max(8)));
+        ui.horizontal_wrapped(|ui| list_field(ui, i, list, pieces, field));
+    }
     ui.horizontal_wrapped(|ui| {
         let mut overlap = f.overlap.is_some();
         if ui.checkbox(&mut overlap, t("ui.tpl.frag_overlap")).on_hover_text(t("ui.tpl.frag_overlap_tip")).changed() {
@@ -60,8 +73,9 @@ pub fn fragment_editor(ui: &mut Ui, frag: &mut Option<Fragmenting>, i: usize, fi
 }
 
 /// The fragments' numbers in sending order, typed as `2,0,1`: applied as soon as the text reads as numbers; until
-/// then the typed text stays, with what is wrong beside it.
-fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, field: &mut Option<&str>) {
+/// then the typed text stays, with what is wrong beside it. With the number of `pieces` known, a list that does
+/// not name each of them once is said at once (a run would stop at this step).
+fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, pieces: Option<usize>, field: &mut Option<&str>) {
     let id = egui::Id::unique(("tcpcraft-frag-list", i));
     let shown = FragOrder::Given(list.clone()).to_string();
     let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| shown.clone());
@@ -87,6 +101,13 @@ fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, field: &mut Option<&
             ui.label(RichText::new(format!("⚠ {}", t("ui.tpl.frag_list_bad"))).color(BAD).small());
         }
     }
+    if let (Some(n), Some(_)) = (pieces, &parsed) {
+        if !names_each_once(list, n) {
+            let (n_s, last) = (n.to_string(), n.saturating_sub(1).to_string());
+            let say = tf("ui.tpl.frag_list_count", &[("n", &n_s), ("last", &last)]);
+            ui.label(RichText::new(format!("⚠ {say}")).color(BAD).small());
+        }
+    }
     let keep = r.has_focus() || parsed.is_none();
     ui.data_mut(|d| {
         if keep {
@@ -95,4 +116,25 @@ fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, field: &mut Option<&
             d.remove::<String>(id);
         }
     });
+}
+
+/// Whether `list` names each of the pieces `0..n` exactly once.
+fn names_each_once(list: &[usize], n: usize) -> bool {
+    let mut sorted = list.to_vec();
+    sorted.sort_unstable();
+    sorted.iter().copied().eq(0..n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_each_once;
+
+    #[test]
+    fn a_list_names_each_piece_once() {
+        assert!(names_each_once(&[2, 0, 1], 3));
+        assert!(names_each_once(&[], 0));
+        for bad in [&[2, 0][..], &[2, 0, 1, 1], &[0, 0, 1], &[0, 1, 3]] {
+            assert!(!names_each_once(bad, 3), "{bad:?}");
+        }
+    }
 }

@@ -327,7 +327,7 @@ fn send_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, i: usi
         editor::payload_editor(ui, p, &mut st.bufs, &format!("step{i}.payload"));
         *field = Some("payload");
     }
-    super::fragment_editor::fragment_editor(ui, &mut tpl.fragment, i, field);
+    super::fragment_editor::fragment_editor(ui, &mut tpl.fragment, st.step_payload, i, field);
 }
 
 /// An Expect step: flag pattern, time limit, the name it binds, the ack it checks.

@@ -260,8 +260,9 @@ fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fra
 }
 
 /// Fragments sent in an order listed by number from the step editor: text that is not numbers says so and
-/// changes nothing; a list that misses a piece stops the run at that step saying how many pieces there are; a
-/// full list sends them as listed, and the event copies as `send … --frag-order` with the same list.
+/// changes nothing; the editor counts the pieces and says a list that misses one, and a run with it stops at that
+/// step saying how many there are; a full list sends them as listed, and the event copies as
+/// `send … --frag-order` with the same list.
 #[test]
 fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
     let (_lang, mut h) = harness();
@@ -271,8 +272,8 @@ fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
     click(&mut h, "Send as IP fragments");
     click(&mut h, "order");
     click(&mut h, "as listed");
-    type_into(&mut h, "pieces in sending order", "2,0");
-    type_into(&mut h, "pieces in sending order", ",x");
+    type_into(&mut h, "pieces", "2,0");
+    type_into(&mut h, "pieces", ",x");
     assert!(h.query_by_label_contains("numbers separated by commas").is_some(), "the typing error is said");
     let order = |h: &Harness<'static, TcpcraftApp>| {
         let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
@@ -280,16 +281,24 @@ fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
         tpl.fragment.expect("the step has a fragment setting").order
     };
     assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0]), "only what reads as numbers");
-    h.key_press(egui::Key::Backspace);
-    h.run();
+    // The editor counts the pieces of the step's 24-byte TCP header (MSS option included) and says the short list.
+    assert!(h.query_by_label("= 3 pieces").is_some(), "the pieces are counted");
+    // Back to "2,0": numbers, but one piece short.
+    for _ in 0..2 {
+        h.key_press(egui::Key::Backspace);
+        h.run();
+    }
+    assert!(h.query_by_label_contains("numbers separated by commas").is_none(), "the text reads as numbers now");
+    assert!(h.query_by_label_contains("name each of the 3 pieces, 0 to 2, once").is_some(), "the short list is said");
     click(&mut h, "⬅ back to the segment editor");
     click(&mut h, "▶ Run");
     step_until(&mut h, |app| !app.rt.running);
     let (said, error) = h.state().rt.message.clone();
     assert!(error && said.contains("name each of the 3 fragments (0 to 2) once"), "{said}");
     click_contains(&mut h, "1. Send SYN seq=isn ✂8");
-    retype(&mut h, "pieces in sending order", "2,0,1");
+    retype(&mut h, "pieces", "2,0,1");
     assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0, 1]));
+    assert!(h.query_by_label_contains("name each of the 3 pieces").is_none(), "a full list is not flagged");
     click(&mut h, "⬅ back to the segment editor");
     click(&mut h, "▶ Run");
     step_until(&mut h, |app| !app.rt.running);

@@ -64,6 +64,14 @@ impl TcpcraftApp {
         built(t("ui.bytes.heading").to_owned(), &self.state.spec, true)
     }
 
+    /// The IP payload bytes of Send step `i` as previewed (what fragmenting cuts into pieces).
+    pub(super) fn step_payload_len(&self, p: &Preset, i: usize) -> Option<usize> {
+        match self.step_preview(p, i)? {
+            Shown::Bytes { bytes, .. } => crate::wire::fragment::payload_len(&bytes).ok(),
+            Shown::Error { .. } => None,
+        }
+    }
+
     /// A preview of Send step `i`, with replies' numbers as 0 (`None` when step `i` is not a Send).
     fn step_preview(&self, p: &Preset, i: usize) -> Option<Shown> {
         let Some(Step::Send(tpl)) = p.steps.get(i) else { return None };

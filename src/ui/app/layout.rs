@@ -290,6 +290,8 @@ impl TcpcraftApp {
                     ui.add_space(6.0);
                 }
                 let step = self.rt.selected_step;
+                let payload = step.zip(self.state.preset.as_ref()).and_then(|(i, p)| self.step_payload_len(p, i));
+                self.rt.editor.step_payload = payload;
                 let preset = self.state.preset.as_mut().filter(|p| step.is_some_and(|i| i < p.steps.len()));
                 match (preset, step) {
                     (Some(p), Some(i)) => {
