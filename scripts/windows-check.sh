@@ -37,14 +37,16 @@ die() {
   echo "!!! windows-check: $*" >&2
   exit 1
 }
-# Free space, in GiB, on the file system holding a path.
-free_gib() { df -P -BG "$1" | awk 'NR == 2 {sub("G", "", $4); print $4}'; }
+# Free space, in MiB, on the file system holding a path (0 when df cannot tell).
+free_mib() { df -P -BM "$1" 2>/dev/null | awk 'NR == 2 {sub("M", "", $4); print $4 + 0}' || echo 0; }
+# As free_mib, in GiB with one decimal, for messages.
+free_gib() { awk -v m="$(free_mib "$1")" 'BEGIN {printf "%.1f", m / 1024}'; }
 # The cross-build, the Wine prefix and the installer need room; a full disk makes Wine exit 1 with no output at
 # all (its writes fail before it can say why), so say it plainly first.
-NEED_GIB=6
+NEED_MIB=6144
 for d in . /tmp; do
-  got=$(free_gib "$d")
-  [ "$got" -ge "$NEED_GIB" ] || die "only ${got} GiB free on $(df -P "$d" | awk 'NR == 2 {print $6}') (for $d); the Windows check needs ${NEED_GIB} GiB"
+  got=$(free_mib "$d")
+  [ "${got:-0}" -ge "$NEED_MIB" ] || die "only $(free_gib "$d") GiB free for $d; the Windows check needs $((NEED_MIB / 1024)) GiB"
 done
 
 # --- system packages and the Rust target --------------------------------------------------------------------

@@ -360,5 +360,18 @@ fn run_fragment_shows_the_segment_whole_with_its_fragments_and_the_pcap_keeps_th
     let bad = tcpcraft(&["run", "normal-open", "--link", "sim", "--fragment", "12"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("multiple of 8"));
+    // A listed order is checked against every Send step before the first goes out: data-exchange's SYN and ACK
+    // are 3 pieces each, but its data segment is 5, so the run refuses at once (no SYN left half-open).
+    let listed = tcpcraft(&["run", "data-exchange", "--link", "sim", "--fragment", "8", "--frag-order", "2,0,1"]);
+    let said = String::from_utf8_lossy(&listed.stderr);
+    assert_eq!(listed.status.code(), Some(2), "{said}");
+    assert!(said.contains("step 4") && said.contains("name each of the 5 fragments (0 to 4) once"), "{said}");
+    assert!(listed.stdout.is_empty(), "nothing ran: {}", String::from_utf8_lossy(&listed.stdout));
+    let fits = tcpcraft(&["run", "normal-open", "--link", "sim", "--fragment", "8", "--frag-order", "2,0,1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&fits.stdout).unwrap();
+    assert_eq!(v["verdict"], "pass", "{v}");
+    let offsets: Vec<u64> =
+        v["events"][0]["fragments"].as_array().unwrap().iter().filter_map(|f| f["offset"].as_u64()).collect();
+    assert_eq!(offsets, [16, 0, 8], "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }

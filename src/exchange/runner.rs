@@ -199,6 +199,24 @@ pub fn preview(preset: &Preset, step: usize, opts: &RunOptions) -> Option<Result
     None
 }
 
+/// Before anything is sent: every Send step's listed fragment order names each of its pieces once (counted from
+/// the step's preview), so a run never stops halfway through an exchange on a list that cannot fit.
+fn check_fragment_orders(preset: &Preset, opts: &RunOptions) -> Result<(), RunError> {
+    for (i, s) in preset.steps.iter().enumerate() {
+        let Step::Send(t) = s else { continue };
+        let Some(f @ wire::fragment::Fragmenting { order: wire::fragment::FragOrder::Given(_), .. }) = &t.fragment
+        else {
+            continue;
+        };
+        // A step that cannot be built says so when it is reached, as before.
+        let Some(Ok(spec)) = preview(preset, i, opts) else { continue };
+        let Ok(bytes) = wire::build(&spec) else { continue };
+        wire::fragment::check_order(&bytes, f.size, &f.order)
+            .map_err(|source| RunError::Wire { step: i + 1, source })?;
+    }
+    Ok(())
+}
+
 /// Runs the preset over the link.
 pub fn run(
     preset: &Preset,
@@ -206,6 +224,7 @@ pub fn run(
     opts: &RunOptions,
     obs: &mut dyn Observer,
 ) -> Result<RunResult, RunError> {
+    check_fragment_orders(preset, opts)?;
     let mut rng = opts.seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
     let isn = opts.isn.unwrap_or_else(|| rng.u32(..));
     let sport = opts.sport.unwrap_or_else(|| rng.u16(49152..=65535));

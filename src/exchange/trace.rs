@@ -165,10 +165,10 @@ pub fn trace_until(
     let before = Instant::now();
     link.send_batch(&batch)?;
     // Each round trip starts when its probe went out (through the helper: after its chunk crossed the pipe); the
-    // wait starts with the first.
+    // wait starts with the last chunk, so every probe gets all of it.
     let sent_at: Vec<Instant> =
         (0..batch.len()).map(|k| link.batch_sent_at(k).filter(|t| *t >= before).unwrap_or(before)).collect();
-    let sent = sent_at.first().copied().unwrap_or(before);
+    let sent = sent_at.iter().max().copied().unwrap_or(before);
     // (port index, ttl) → who answered, what, when, and the answer's own TTL.
     let mut seen: BTreeMap<(usize, u8), (IpAddr, Answer, u64, u8)> = BTreeMap::new();
     // The lab host's clock moves only as it is drained: it is stepped in small slices, so each answer is timed by
@@ -410,8 +410,9 @@ mod tests {
         fn drain(&mut self, _: Duration) -> Vec<Vec<u8>> {
             Vec::new()
         }
-        fn drain_timed(&mut self, _: Duration) -> Vec<(Instant, Vec<u8>)> {
+        fn drain_timed(&mut self, wait: Duration) -> Vec<(Instant, Vec<u8>)> {
             if std::mem::replace(&mut self.answered, true) {
+                std::thread::sleep(wait);
                 return Vec::new();
             }
             let at = self.start + Duration::from_millis(100) + Duration::from_micros(300);

@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::steps::BAD;
 use crate::i18n::{t, tf};
-use crate::wire::fragment::{FragOrder, Fragmenting};
+use crate::wire::fragment::{names_each_once, FragOrder, Fragmenting};
 
 /// The editor of `frag` (`None`: the segment goes out whole) for step `i`, whose previewed IP payload is `payload`
 /// bytes when known (to count the pieces); sets `field` to "fragment" on a change.
@@ -46,17 +46,28 @@ pub fn fragment_editor(
                 for o in [FragOrder::In, FragOrder::Reverse, FragOrder::Random, FragOrder::Given(Vec::new())] {
                     let current = std::mem::discriminant(&f.order) == std::mem::discriminant(&o);
                     if ui.selectable_label(current, name(&o)).clicked() && !current {
-                        f.order = o;
+                        // A list starts as the order it replaces, when the pieces can be counted.
+                        f.order = match (o, pieces) {
+                            (FragOrder::Given(_), Some(n)) if f.order == FragOrder::Reverse => {
+                                FragOrder::Given((0..n).rev().collect())
+                            }
+                            (FragOrder::Given(_), Some(n)) => FragOrder::Given((0..n).collect()),
+                            (o, _) => o,
+                        };
                         *field = Some("fragment");
                     }
                 }
             },
         );
     });
-    if let FragOrder::Given(list) = &mut f.order {
+    let pieces = payload.map(|len| len.div_ceil(f.size.max(8)));
+    match &mut f.order {
         // A row of its own: the label, the field and what is wrong with it.
-        let pieces = payload.map(|len| len.div_ceil(f.size.max(8)));
-        ui.horizontal_wrapped(|ui| list_field(ui, i, list, pieces, field));
+        FragOrder::Given(list) => {
+            ui.horizontal_wrapped(|ui| list_field(ui, i, list, pieces, field));
+        }
+        // No list: no typed text left to come back with a later one.
+        _ => ui.data_mut(|d| d.remove::<String>(list_id(i))),
     }
     ui.horizontal_wrapped(|ui| {
         let mut overlap = f.overlap.is_some();
@@ -76,7 +87,7 @@ pub fn fragment_editor(
 /// then the typed text stays, with what is wrong beside it. With the number of `pieces` known, a list that does
 /// not name each of them once is said at once (a run would stop at this step).
 fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, pieces: Option<usize>, field: &mut Option<&str>) {
-    let id = egui::Id::unique(("tcpcraft-frag-list", i));
+    let id = list_id(i);
     let shown = FragOrder::Given(list.clone()).to_string();
     let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| shown.clone());
     let label = ui.label(t("ui.tpl.frag_list")).on_hover_text(t("ui.tpl.frag_list_tip"));
@@ -118,23 +129,7 @@ fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, pieces: Option<usize
     });
 }
 
-/// Whether `list` names each of the pieces `0..n` exactly once.
-fn names_each_once(list: &[usize], n: usize) -> bool {
-    let mut sorted = list.to_vec();
-    sorted.sort_unstable();
-    sorted.iter().copied().eq(0..n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::names_each_once;
-
-    #[test]
-    fn a_list_names_each_piece_once() {
-        assert!(names_each_once(&[2, 0, 1], 3));
-        assert!(names_each_once(&[], 0));
-        for bad in [&[2, 0][..], &[2, 0, 1, 1], &[0, 0, 1], &[0, 1, 3]] {
-            assert!(!names_each_once(bad, 3), "{bad:?}");
-        }
-    }
+/// Where step `i`'s typed list is kept while it does not read as numbers or has the focus.
+fn list_id(i: usize) -> egui::Id {
+    egui::Id::unique(("tcpcraft-frag-list", i))
 }

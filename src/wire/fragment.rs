@@ -1,6 +1,7 @@
 //! Fragmentation of a crafted datagram, as firewall tests use it: IPv4 fragments (IPv6: a Fragment extension header
 //! in each), a chosen payload size per fragment (a multiple of 8; 8 splits the TCP header itself), sent in order,
-//! reversed, shuffled or in an order given piece by piece, optionally with an overlapping duplicate that carries different bytes.
+//! reversed, shuffled or in an order given piece by piece, optionally with an overlapping duplicate that carries
+//! different bytes.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,9 +48,21 @@ impl std::str::FromStr for FragOrder {
             "in" => Ok(FragOrder::In),
             "reverse" => Ok(FragOrder::Reverse),
             "random" => Ok(FragOrder::Random),
-            list => list.split(',').map(|n| n.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>().map(FragOrder::Given).map_err(|_| {
-                format!("'{list}': give in, reverse, random, or the fragments' numbers in the order they go out (0 is the first piece), as 2,0,1")
-            }),
+            list => {
+                let bad = format!(
+                    "'{}': give in, reverse, random, or the fragments' numbers in the order they go out (0 is the \
+                     first piece), as 2,0,1",
+                    cut(list, 40)
+                );
+                let numbers = list.split(',').map(|n| n.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>();
+                match numbers {
+                    Ok(l) if l.len() > MAX_FRAGMENTS => {
+                        Err(format!("{} numbers: at most {MAX_FRAGMENTS} fragments", l.len()))
+                    }
+                    Ok(l) => Ok(FragOrder::Given(l)),
+                    Err(_) => Err(bad),
+                }
+            }
         }
     }
 }
@@ -77,6 +90,7 @@ pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u
     if f.size < 8 || f.size % 8 != 0 {
         return Err(WireError::Fragment(format!("--fragment {}: give a multiple of 8 bytes, at least 8", f.size)));
     }
+    check_order(datagram, f.size, &f.order)?;
     let (header, payload, v6) = split(datagram)?;
     let mut parts: Vec<(usize, Vec<u8>)> = payload
         .chunks(f.size)
@@ -86,8 +100,8 @@ pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u
             Some((here, c.to_vec()))
         })
         .collect();
-    if parts.len() > 8192 {
-        return Err(WireError::Fragment(format!("{} fragments; at most 8192", parts.len())));
+    if parts.len() > MAX_FRAGMENTS {
+        return Err(WireError::Fragment(format!("{} fragments; at most {MAX_FRAGMENTS}", parts.len())));
     }
     let last = parts.len().saturating_sub(1);
     let ident = (seed as u32) | 1;
@@ -104,7 +118,7 @@ pub fn fragment(datagram: &[u8], f: &Fragmenting, seed: u64) -> Result<Vec<Vec<u
         FragOrder::In => {}
         FragOrder::Reverse => out.reverse(),
         FragOrder::Random => rng.shuffle(&mut out),
-        FragOrder::Given(list) => out = in_given_order(out, list)?,
+        FragOrder::Given(list) => out = in_given_order(out, list),
     }
     if let Some(n) = f.overlap {
         let Some((off, data)) = parts.get_mut(n) else {
@@ -126,19 +140,40 @@ pub fn payload_len(datagram: &[u8]) -> Result<usize, WireError> {
     split(datagram).map(|(_, payload, _)| payload.len())
 }
 
-/// `pieces` in the order `list` names them; each must be named once.
-fn in_given_order(pieces: Vec<Vec<u8>>, list: &[usize]) -> Result<Vec<Vec<u8>>, WireError> {
-    let n = pieces.len();
-    let mut taken: Vec<Option<Vec<u8>>> = pieces.into_iter().map(Some).collect();
-    let out: Vec<Vec<u8>> = list.iter().map_while(|&k| taken.get_mut(k).and_then(Option::take)).collect();
-    if out.len() != n || list.len() != n {
-        return Err(WireError::Fragment(format!(
-            "fragment order {}: name each of the {n} fragments (0 to {}) once",
-            FragOrder::Given(list.to_vec()),
-            n.saturating_sub(1)
-        )));
+/// The most fragments one datagram is cut into.
+pub const MAX_FRAGMENTS: usize = 8192;
+
+/// `text` cut to `max` characters, with "…" when cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
-    Ok(out)
+}
+
+/// Whether `list` names each of the pieces `0..n` exactly once (a listed order that fits `n` fragments).
+pub fn names_each_once(list: &[usize], n: usize) -> bool {
+    let mut sorted = list.to_vec();
+    sorted.sort_unstable();
+    sorted.iter().copied().eq(0..n)
+}
+
+/// Whether `order` can send `datagram` cut into `size`-byte pieces: a listed order must name each piece once.
+pub fn check_order(datagram: &[u8], size: usize, order: &FragOrder) -> Result<(), WireError> {
+    let FragOrder::Given(list) = order else { return Ok(()) };
+    let n = payload_len(datagram)?.div_ceil(size.max(8));
+    if names_each_once(list, n) {
+        return Ok(());
+    }
+    let listed = if list.is_empty() { "(none)".to_owned() } else { cut(&order.to_string(), 40) };
+    let last = n.saturating_sub(1);
+    Err(WireError::Fragment(format!("fragment order {listed}: name each of the {n} fragments (0 to {last}) once")))
+}
+
+/// `pieces` in the order `list` names them (each once, as [`check_order`] made sure).
+fn in_given_order(pieces: Vec<Vec<u8>>, list: &[usize]) -> Vec<Vec<u8>> {
+    let mut taken: Vec<Option<Vec<u8>>> = pieces.into_iter().map(Some).collect();
+    list.iter().filter_map(|&k| taken.get_mut(k).and_then(Option::take)).collect()
 }
 
 /// Where one fragment sits in its datagram, as read from its IP header.
@@ -219,8 +254,9 @@ pub fn describe<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole
 
 /// The fragmenting that sent `whole` as these `fragments` (in the order they went out): the size is the data of a
 /// fragment that has more after it, the order is read from the genuine fragments' offsets (neither rising nor
-/// falling: the pieces' numbers as they went, so a shuffle is sent again the same way), and an overlapping copy names the fragment it doubles. `None` when they are not fragments
-/// of it as [`fragment`] makes them (a size not a multiple of 8, more than one copy, a piece missing).
+/// falling: the pieces' numbers as they went, so a shuffle is sent again the same way), and an overlapping copy
+/// names the fragment it doubles. `None` when they are not fragments of it as [`fragment`] makes them (a size not a
+/// multiple of 8, more than one copy, a piece missing).
 pub fn settings<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole: &[u8]) -> Option<Fragmenting> {
     let copy = copies(fragments.clone(), whole);
     let infos: Vec<FragInfo> = fragments.into_iter().map(info).collect::<Option<_>>()?;

@@ -272,17 +272,19 @@ fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
     click(&mut h, "Send as IP fragments");
     click(&mut h, "order");
     click(&mut h, "as listed");
-    type_into(&mut h, "pieces", "2,0");
-    type_into(&mut h, "pieces", ",x");
-    assert!(h.query_by_label_contains("numbers separated by commas").is_some(), "the typing error is said");
     let order = |h: &Harness<'static, TcpcraftApp>| {
         let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
         let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
         tpl.fragment.expect("the step has a fragment setting").order
     };
+    // The list starts as the order it replaces: the counted pieces, first to last.
+    assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![0, 1, 2]));
+    retype(&mut h, "pieces", "2,0");
+    type_into(&mut h, "pieces", ",x");
+    assert!(h.query_by_label_contains("numbers separated by commas").is_some(), "the typing error is said");
     assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0]), "only what reads as numbers");
     // The editor counts the pieces of the step's 24-byte TCP header (MSS option included) and says the short list.
-    assert!(h.query_by_label("= 3 pieces").is_some(), "the pieces are counted");
+    assert!(h.query_by_label("pieces: 3").is_some(), "the pieces are counted");
     // Back to "2,0": numbers, but one piece short.
     for _ in 0..2 {
         h.key_press(egui::Key::Backspace);

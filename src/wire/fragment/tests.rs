@@ -189,6 +189,14 @@ fn a_given_order_sends_as_listed_and_must_name_each_piece_once() {
         assert_eq!(order.to_string(), text);
     }
     assert_eq!(" 2, 0 ,1 ".parse::<FragOrder>(), Ok(FragOrder::Given(vec![2, 0, 1])));
+    let many = vec!["0"; MAX_FRAGMENTS + 1].join(",");
+    assert_eq!(
+        many.parse::<FragOrder>(),
+        Err(format!("{} numbers: at most {MAX_FRAGMENTS} fragments", MAX_FRAGMENTS + 1))
+    );
+    let long = (0..1000).map(|k| k.to_string()).collect::<Vec<_>>().join(",");
+    let e = fragment(&whole, &given(&(0..1000).collect::<Vec<_>>()), 1).unwrap_err().to_string();
+    assert!(e.len() < 140 && e.contains("…") && e.contains(&long[..20]), "the list is cut in the error: {e}");
     for bad in ["", "backwards", "2,,1", "-1,0", "2;0"] {
         assert!(bad.parse::<FragOrder>().unwrap_err().contains("give in, reverse, random"), "{bad}");
     }
