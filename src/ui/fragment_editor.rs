@@ -3,7 +3,7 @@
 
 use egui::{RichText, Ui};
 
-use super::steps::BAD;
+use super::steps::bad;
 use crate::i18n::{t, tf};
 use crate::wire::fragment::{names_each_once, FragOrder, Fragmenting};
 
@@ -109,14 +109,14 @@ fn list_field(ui: &mut Ui, i: usize, list: &mut Vec<usize>, pieces: Option<usize
         }
         Some(_) => {}
         None => {
-            ui.label(RichText::new(format!("⚠ {}", t("ui.tpl.frag_list_bad"))).color(BAD).small());
+            ui.label(RichText::new(format!("⚠ {}", t("ui.tpl.frag_list_bad"))).color(bad(ui)).small());
         }
     }
     if let (Some(n), Some(_)) = (pieces, &parsed) {
         if !names_each_once(list, n) {
             let (n_s, last) = (n.to_string(), n.saturating_sub(1).to_string());
             let say = tf("ui.tpl.frag_list_count", &[("n", &n_s), ("last", &last)]);
-            ui.label(RichText::new(format!("⚠ {say}")).color(BAD).small());
+            ui.label(RichText::new(format!("⚠ {say}")).color(bad(ui)).small());
         }
     }
     let keep = r.has_focus() || parsed.is_none();

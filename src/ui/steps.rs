@@ -14,9 +14,15 @@ use crate::preset::validate::{self, Missing};
 use crate::preset::{ExpectStep, FlagPattern, Flags, PeerAction, Preset, SendTemplate, Step};
 use crate::wire::{Payload, TcpFlags};
 
-/// Red for what is wrong in a field.
-pub(super) const BAD: Color32 = Color32::from_rgb(0xef, 0x47, 0x6f);
-const WARN: Color32 = Color32::from_rgb(0xff, 0xd1, 0x66);
+/// The theme's colour for what is wrong in a field (WCAG AA on both themes, unlike a fixed red or yellow).
+pub(super) fn bad(ui: &Ui) -> Color32 {
+    super::theme::colors(ui.ctx()).error
+}
+
+/// The theme's warning colour: what a preset still lacks, the step about to run.
+fn warn(ui: &Ui) -> Color32 {
+    super::theme::colors(ui.ctx()).warning
+}
 
 /// A new step of `kind`, to go after `before`: an Expect binds `peer` (or `peerN` when that is taken).
 pub fn new_step(kind: NewStep, before: &[Step]) -> Step {
@@ -218,7 +224,7 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], marks: Marks, out
         if pending == Some(i) {
             // The step about to run in step-through: marked and washed in the warning colour, as the paused
             // segment's frame is.
-            text = text.strong().background_color(WARN.gamma_multiply(0.18));
+            text = text.strong().background_color(warn(ui).gamma_multiply(0.18));
         }
         let r = ui.selectable_label(selected == Some(i), text);
         let r = if pending == Some(i) { r.on_hover_text(t("ui.steps.pending_tip")) } else { r };
@@ -228,7 +234,7 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], marks: Marks, out
         if r.dnd_hover_payload::<StepDrag>().is_some_and(|d| d.0 != i) {
             let y =
                 if r.dnd_hover_payload::<StepDrag>().is_some_and(|d| d.0 < i) { r.rect.bottom() } else { r.rect.top() };
-            ui.painter().hline(r.rect.x_range(), y, egui::Stroke::new(2.0, WARN));
+            ui.painter().hline(r.rect.x_range(), y, egui::Stroke::new(2.0, warn(ui)));
         }
         if let Some(from) = r.dnd_release_payload::<StepDrag>().filter(|d| d.0 != i) {
             out.push(Action::EditSteps(StepEdit::Move { from: from.0, to: i }));
@@ -246,9 +252,9 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], marks: Marks, out
     }
     let missing = validate::missing_to_run(&p.steps);
     if missing.is_some() {
-        ui.label(RichText::new(format!("⚠ {}", missing_text(missing))).color(WARN));
+        ui.label(RichText::new(format!("⚠ {}", missing_text(missing))).color(warn(ui)));
     } else if let Err(e) = validate::validate(&Preset { exercise: None, ..p.clone() }) {
-        ui.add(egui::Label::new(RichText::new(format!("⚠ {}", e.message)).color(BAD).small()).wrap());
+        ui.add(egui::Label::new(RichText::new(format!("⚠ {}", e.message)).color(bad(ui)).small()).wrap());
     }
 }
 
@@ -350,7 +356,7 @@ fn expect_editor(ui: &mut Ui, x: &mut ExpectStep, i: usize, field: &mut Option<&
                     }
                 }
                 Err(e) => {
-                    ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(BAD).small()).wrap());
+                    ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(bad(ui)).small()).wrap());
                 }
             }
             r
@@ -427,13 +433,16 @@ fn show_error(ui: &mut Ui, text: &str, e: &ExprError) {
     if let ExprError::Syntax { reason, at, .. } = e {
         let typed = text.trim();
         let caret = format!("{}^", " ".repeat(at.saturating_sub(1)));
-        let mono = |s: String| RichText::new(s).monospace().color(BAD);
+        let red = bad(ui);
+        let mono = |s: String| RichText::new(s).monospace().color(red);
         ui.label(mono(typed.to_string()));
         ui.label(mono(caret));
         ui.label(
-            RichText::new(tf("ui.steps.expr_error", &[("reason", reason), ("at", &at.to_string())])).color(BAD).small(),
+            RichText::new(tf("ui.steps.expr_error", &[("reason", reason), ("at", &at.to_string())]))
+                .color(bad(ui))
+                .small(),
         );
     } else {
-        ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(BAD).small()).wrap());
+        ui.add(egui::Label::new(RichText::new(format!("⚠ {e}")).color(bad(ui)).small()).wrap());
     }
 }
