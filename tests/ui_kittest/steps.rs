@@ -297,6 +297,8 @@ fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
     step_until(&mut h, |app| !app.rt.running);
     let (said, error) = h.state().rt.message.clone();
     assert!(error && said.contains("name each of the 3 fragments (0 to 2) once"), "{said}");
+    // Nothing was sent: the timeline says why in full (the status line may cut it).
+    assert!(h.query_by_label_contains("⚠ step 1: fragmenting").is_some(), "the timeline says why nothing was sent");
     click_contains(&mut h, "1. Send SYN seq=isn ✂8");
     retype(&mut h, "pieces", "2,0,1");
     assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0, 1]));

@@ -88,6 +88,14 @@ impl TcpcraftApp {
                 ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
                 ui.separator();
             }
+            let (message, is_error) = &self.rt.message;
+            if *is_error && self.rt.events.is_empty() && !self.rt.running && !message.is_empty() {
+                // A run that stopped before sending anything: why, in full, where its result was looked for (the
+                // status line may cut it short).
+                let color = theme::colors(ui.ctx()).error;
+                ui.add(egui::Label::new(RichText::new(format!("⚠ {message}")).color(color)).wrap());
+                ui.separator();
+            }
             let states = self.rt.states.get(&self.rt.events, &self.rt.peer_truth);
             let view = TimelineView {
                 events: &self.rt.events,
