@@ -15,8 +15,6 @@ pub struct EditorState {
     pub bufs: Buffers,
     /// The field under the pointer (for the bytes pane).
     pub hovered: Option<&'static str>,
-    /// The IP payload bytes of the selected Send step as previewed, so its fragment editor can count the pieces.
-    pub step_payload: Option<usize>,
 }
 
 /// A labelled row that reports hover for `key` and shows its tooltip.

@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::steps::bad;
 use crate::i18n::{t, tf};
-use crate::wire::fragment::{names_each_once, FragOrder, Fragmenting};
+use crate::wire::fragment::{names_each_once, piece_count, FragOrder, Fragmenting};
 
 /// The editor of `frag` (`None`: the segment goes out whole) for step `i`, whose previewed IP payload is `payload`
 /// bytes when known (to count the pieces); sets `field` to "fragment" on a change.
@@ -30,7 +30,7 @@ pub fn fragment_editor(
             f.size = (f.size / 8).max(1) * 8;
             *field = Some("fragment");
         }
-        let pieces = payload.map(|len| len.div_ceil(f.size.max(8)));
+        let pieces = payload.map(|len| piece_count(len, f.size));
         if let Some(n) = pieces {
             ui.label(RichText::new(tf("ui.tpl.frag_pieces", &[("n", &n.to_string())])).weak());
         }
@@ -60,7 +60,8 @@ pub fn fragment_editor(
             },
         );
     });
-    let pieces = payload.map(|len| len.div_ceil(f.size.max(8)));
+    // Counted again after the row: its size field may have changed this frame.
+    let pieces = payload.map(|len| piece_count(len, f.size));
     match &mut f.order {
         // A row of its own: the label, the field and what is wrong with it.
         FragOrder::Given(list) => {

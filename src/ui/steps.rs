@@ -258,9 +258,10 @@ pub fn list(ui: &mut Ui, p: &Preset, verdicts: &[StepVerdict], marks: Marks, out
     }
 }
 
-/// The editor of step `i` of `p` (any kind). Field edits are recorded for undo, an edit of one field within a
-/// second of the last merging with it.
-pub fn step_editor(ui: &mut Ui, p: &mut Preset, i: usize, st: &mut EditorState) {
+/// The editor of step `i` of `p` (any kind), whose previewed IP payload is `payload` bytes when it is a Send that
+/// builds (its fragment editor counts the pieces). Field edits are recorded for undo, an edit of one field within
+/// a second of the last merging with it.
+pub fn step_editor(ui: &mut Ui, p: &mut Preset, i: usize, payload: Option<usize>, st: &mut EditorState) {
     let before = p.steps.clone();
     let mut field = None;
     let Some(step) = p.steps.get_mut(i) else { return };
@@ -273,7 +274,7 @@ pub fn step_editor(ui: &mut Ui, p: &mut Preset, i: usize, st: &mut EditorState) 
     };
     ui.label(RichText::new(tf("ui.steps.editing", &[("n", &(i + 1).to_string()), ("kind", kind)])).strong());
     match step {
-        Step::Send(tpl) => send_editor(ui, tpl, st, i, &mut field),
+        Step::Send(tpl) => send_editor(ui, tpl, st, i, payload, &mut field),
         Step::Expect(x) => expect_editor(ui, x, i, &mut field),
         Step::Sleep(ms) => {
             ui.horizontal(|ui| {
@@ -302,7 +303,14 @@ pub fn step_editor(ui: &mut Ui, p: &mut Preset, i: usize, st: &mut EditorState) 
 }
 
 /// The Send template: flags, expression fields with plain labels, options, payload.
-fn send_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, i: usize, field: &mut Option<&str>) {
+fn send_editor(
+    ui: &mut Ui,
+    tpl: &mut SendTemplate,
+    st: &mut EditorState,
+    i: usize,
+    payload: Option<usize>,
+    field: &mut Option<&str>,
+) {
     ui.label(RichText::new(t("ui.template.help")).weak());
     ui.horizontal_wrapped(|ui| {
         ui.label(t("ui.steps.flags")).on_hover_text(t("ui.steps.flags_tip"));
@@ -333,7 +341,7 @@ fn send_editor(ui: &mut Ui, tpl: &mut SendTemplate, st: &mut EditorState, i: usi
         editor::payload_editor(ui, p, &mut st.bufs, &format!("step{i}.payload"));
         *field = Some("payload");
     }
-    super::fragment_editor::fragment_editor(ui, &mut tpl.fragment, st.step_payload, i, field);
+    super::fragment_editor::fragment_editor(ui, &mut tpl.fragment, payload, i, field);
 }
 
 /// An Expect step: flag pattern, time limit, the name it binds, the ack it checks.

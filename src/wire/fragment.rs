@@ -49,18 +49,17 @@ impl std::str::FromStr for FragOrder {
             "reverse" => Ok(FragOrder::Reverse),
             "random" => Ok(FragOrder::Random),
             list => {
-                let bad = format!(
-                    "'{}': give in, reverse, random, or the fragments' numbers in the order they go out (0 is the \
-                     first piece), as 2,0,1",
-                    cut(list, 40)
-                );
                 let numbers = list.split(',').map(|n| n.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>();
                 match numbers {
                     Ok(l) if l.len() > MAX_FRAGMENTS => {
                         Err(format!("{} numbers: at most {MAX_FRAGMENTS} fragments", l.len()))
                     }
                     Ok(l) => Ok(FragOrder::Given(l)),
-                    Err(_) => Err(bad),
+                    Err(_) => Err(format!(
+                        "'{}': give in, reverse, random, or the fragments' numbers in the order they go out (0 is \
+                         the first piece), as 2,0,1",
+                        cut(list, 40)
+                    )),
                 }
             }
         }
@@ -161,13 +160,18 @@ pub fn names_each_once(list: &[usize], n: usize) -> bool {
 /// Whether `order` can send `datagram` cut into `size`-byte pieces: a listed order must name each piece once.
 pub fn check_order(datagram: &[u8], size: usize, order: &FragOrder) -> Result<(), WireError> {
     let FragOrder::Given(list) = order else { return Ok(()) };
-    let n = payload_len(datagram)?.div_ceil(size.max(8));
+    let n = piece_count(payload_len(datagram)?, size);
     if names_each_once(list, n) {
         return Ok(());
     }
     let listed = if list.is_empty() { "(none)".to_owned() } else { cut(&order.to_string(), 40) };
     let last = n.saturating_sub(1);
     Err(WireError::Fragment(format!("fragment order {listed}: name each of the {n} fragments (0 to {last}) once")))
+}
+
+/// How many fragments `payload` bytes of IP payload make at `size` bytes each (a size under 8 counts as 8).
+pub fn piece_count(payload: usize, size: usize) -> usize {
+    payload.div_ceil(size.max(8))
 }
 
 /// `pieces` in the order `list` names them (each once, as [`check_order`] made sure).
@@ -270,7 +274,7 @@ pub fn settings<'a>(fragments: impl IntoIterator<Item = &'a [u8]> + Clone, whole
         return None;
     }
     let payload = split(whole).map(|(_, p, _)| p.len()).ok()?;
-    if genuine.len() != payload.div_ceil(size) {
+    if genuine.len() != piece_count(payload, size) {
         return None;
     }
     let offsets: Vec<usize> = genuine.iter().map(|i| i.offset).collect();

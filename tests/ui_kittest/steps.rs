@@ -216,33 +216,50 @@ fn lab_6_is_solved_by_setting_urg_psh_and_the_urgent_pointer() {
     run_and_expect_solved(&mut h);
 }
 
+/// normal-open's SYN (step 1) set to go out in fragments from the step editor, in the order labelled `order`.
+fn fragment_the_syn(h: &mut Harness<'static, TcpcraftApp>, order: &str) {
+    click(h, "normal-open");
+    click(h, "1. Send SYN seq=isn");
+    click(h, "Send as IP fragments");
+    click(h, "order");
+    click(h, order);
+}
+
+/// Step 1's fragment setting, as the preset holds it.
+fn syn_fragmenting(h: &Harness<'static, TcpcraftApp>) -> tcpcraft::wire::fragment::Fragmenting {
+    let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
+    let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
+    tpl.fragment.expect("the step has a fragment setting")
+}
+
+/// Runs the preset to its end; the crafted SYN as the timeline holds it, and the offsets of its fragments in the
+/// order they went out.
+fn run_and_take_the_syn(h: &mut Harness<'static, TcpcraftApp>) -> (tcpcraft::exchange::TimelineEvent, Vec<usize>) {
+    click(h, "▶ Run");
+    step_until(h, |app| !app.rt.running);
+    let events = &h.state().rt.events;
+    assert!(events.iter().any(|e| e.origin == tcpcraft::link::Origin::Peer), "the lab host answered");
+    let syn = events.iter().find(|e| e.origin == tcpcraft::link::Origin::Crafted).expect("the SYN is in the timeline");
+    let offsets = syn.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
+    (syn.clone(), offsets)
+}
+
 /// A Send step set to go out in fragments from the step editor: the step list says so, the run on the lab host
 /// (which reassembles) passes, and the SYN in the timeline carries the fragments it went out as.
 #[test]
 fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fragments() {
     let (_lang, mut h) = harness();
     h.run();
-    click(&mut h, "normal-open");
-    click(&mut h, "1. Send SYN seq=isn");
-    click(&mut h, "Send as IP fragments");
-    click(&mut h, "order");
-    click(&mut h, "last to first");
+    fragment_the_syn(&mut h, "last to first");
     click(&mut h, "⬅ back to the segment editor");
     assert!(h.query_by_label_contains("1. Send SYN seq=isn ✂8").is_some(), "the step list shows the fragmenting");
-    let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
-    let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
-    let f = tpl.fragment.as_ref().expect("the step has a fragment setting");
+    let f = syn_fragmenting(&h);
     assert_eq!((f.size, &f.order), (8, &tcpcraft::wire::fragment::FragOrder::Reverse));
-    click(&mut h, "▶ Run");
-    step_until(&mut h, |app| !app.rt.running);
-    let events = &h.state().rt.events;
-    let syn = events.iter().find(|e| e.origin == tcpcraft::link::Origin::Crafted).expect("the SYN is in the timeline");
+    let (syn, offsets) = run_and_take_the_syn(&mut h);
     assert!(syn.fragments.len() >= 3, "{} fragments", syn.fragments.len());
-    let offsets: Vec<usize> = syn.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
     assert_eq!(offsets.last(), Some(&0), "last to first: offset 0 goes last ({offsets:?})");
-    assert!(events.iter().any(|e| e.origin == tcpcraft::link::Origin::Peer), "the lab host answered");
     // Its details copy it as the `send --fragment` command that sends it the same way (not a one-datagram build).
-    let at = events.iter().position(|e| e.origin == tcpcraft::link::Origin::Crafted).unwrap();
+    let at = h.state().rt.events.iter().position(|e| e.origin == tcpcraft::link::Origin::Crafted).unwrap();
     h.state_mut().rt.selected = Some(at);
     h.run();
     assert!(h.query_by_label("Copy as tcpcraft build command").is_none(), "a fragmented segment is no build");
@@ -267,16 +284,8 @@ fn a_send_step_is_fragmented_from_the_step_editor_and_the_timeline_keeps_the_fra
 fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
     let (_lang, mut h) = harness();
     h.run();
-    click(&mut h, "normal-open");
-    click(&mut h, "1. Send SYN seq=isn");
-    click(&mut h, "Send as IP fragments");
-    click(&mut h, "order");
-    click(&mut h, "as listed");
-    let order = |h: &Harness<'static, TcpcraftApp>| {
-        let step = h.state().state.preset.as_ref().expect("a preset is chosen").steps[0].clone();
-        let tcpcraft::preset::Step::Send(tpl) = step else { panic!("step 1 is a Send") };
-        tpl.fragment.expect("the step has a fragment setting").order
-    };
+    fragment_the_syn(&mut h, "as listed");
+    let order = |h: &Harness<'static, TcpcraftApp>| syn_fragmenting(h).order;
     // The list starts as the order it replaces: the counted pieces, first to last.
     assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![0, 1, 2]));
     retype(&mut h, "pieces", "2,0");
@@ -304,13 +313,8 @@ fn fragments_go_out_in_the_order_listed_in_the_step_editor() {
     assert_eq!(order(&h), tcpcraft::wire::fragment::FragOrder::Given(vec![2, 0, 1]));
     assert!(h.query_by_label_contains("name each of the 3 pieces").is_none(), "a full list is not flagged");
     click(&mut h, "⬅ back to the segment editor");
-    click(&mut h, "▶ Run");
-    step_until(&mut h, |app| !app.rt.running);
-    let events = &h.state().rt.events;
-    let syn = events.iter().find(|e| e.origin == tcpcraft::link::Origin::Crafted).expect("the SYN is in the timeline");
-    let offsets: Vec<usize> = syn.fragments.iter().filter_map(|f| f.info()).map(|i| i.offset).collect();
+    let (syn, offsets) = run_and_take_the_syn(&mut h);
     assert_eq!(offsets, [16, 0, 8], "as listed");
-    assert!(events.iter().any(|e| e.origin == tcpcraft::link::Origin::Peer), "the lab host answered");
-    let command = tcpcraft::ui::timeline::command::event_command(syn).expect("a command").1;
+    let command = tcpcraft::ui::timeline::command::event_command(&syn).expect("a command").1;
     assert!(command.ends_with(" -S --fragment 8 --frag-order 2,0,1"), "{command}");
 }

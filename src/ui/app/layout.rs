@@ -299,14 +299,13 @@ impl TcpcraftApp {
                 }
                 let step = self.rt.selected_step;
                 let payload = step.zip(self.state.preset.as_ref()).and_then(|(i, p)| self.step_payload_len(p, i));
-                self.rt.editor.step_payload = payload;
                 let preset = self.state.preset.as_mut().filter(|p| step.is_some_and(|i| i < p.steps.len()));
                 match (preset, step) {
                     (Some(p), Some(i)) => {
                         if ui.button(t("ui.editor.back")).clicked() {
                             out.push(Action::UnselectStep);
                         }
-                        crate::ui::steps::step_editor(ui, p, i, &mut self.rt.editor);
+                        crate::ui::steps::step_editor(ui, p, i, payload, &mut self.rt.editor);
                     }
                     _ => {
                         ui.heading(t("ui.editor.heading"));
