@@ -10,6 +10,7 @@ use egui_extras::{Column, TableBuilder};
 use crate::exchange::sweep::{PortResult, Progress, Verdict};
 use crate::i18n::{t, tf};
 use crate::preset::builtin;
+use crate::ui::theme::contrast;
 
 /// The tab's inputs and results.
 #[derive(Clone, Debug)]
@@ -87,25 +88,6 @@ pub fn text_color(ui: &Ui, v: Verdict) -> Color32 {
     let toward = if visuals.dark_mode { Color32::WHITE } else { Color32::BLACK };
     let mixed = |k: u8| c.lerp_to_gamma(toward, f32::from(k) / 10.0);
     (0..=8).map(mixed).find(|x| contrast(*x, visuals.selection.bg_fill) >= 4.5).unwrap_or_else(|| mixed(8))
-}
-
-/// WCAG relative luminance of an sRGB colour.
-fn luminance(c: Color32) -> f32 {
-    let lin = |v: u8| {
-        let v = f32::from(v) / 255.0;
-        if v <= 0.040_45 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
-}
-
-/// WCAG contrast ratio of two colours (1 to 21).
-fn contrast(a: Color32, b: Color32) -> f32 {
-    let (x, y) = (luminance(a), luminance(b));
-    (x.max(y) + 0.05) / (x.min(y) + 0.05)
 }
 
 /// A verdict's name, in the current language (the CSV keeps the English words).
@@ -260,7 +242,7 @@ mod tests {
         for visuals in [egui::Visuals::dark(), egui::Visuals::light()] {
             let ctx = egui::Context::default();
             ctx.set_visuals(visuals.clone());
-            let mut worst = f32::MAX;
+            let mut worst = f64::MAX;
             let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
                 for v in Verdict::ALL {
                     let c = text_color(ui, v);
